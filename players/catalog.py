@@ -1,0 +1,36 @@
+"""Built-in players by short name (specs only: classes are imported on use).
+
+Each family adds its block. ``roles`` says which worlds and roles a player can
+take; every family plays ``bilateral`` so mixed leagues can rank them all.
+"""
+
+from tourney.registry import PlayerSpec
+
+BOTH = ("buyer", "seller")
+_FARATIN_WORLDS = {"bilateral": BOTH, "emarket": ("seller",), "ihelp": BOTH, "consumer": BOTH}
+
+PLAYERS = [
+    # --- heuristics: Faratin et al. (1998) tactics and a random player (issue 2) ---
+    PlayerSpec("linear", {"*": "players.faratin:TimeDependent"}, _FARATIN_WORLDS,
+               "Faratin time-dependent tactic, beta = 1 (linear concession)", {"beta": 1.0}),
+    PlayerSpec("conceder", {"*": "players.faratin:TimeDependent"}, _FARATIN_WORLDS,
+               "Faratin time-dependent tactic, beta = 20 (concedes early)", {"beta": 20.0}),
+    PlayerSpec("boulware", {"*": "players.faratin:TimeDependent"}, _FARATIN_WORLDS,
+               "Faratin time-dependent tactic, beta = 0.1 (holds firm until late)", {"beta": 0.1}),
+    PlayerSpec("time-dependent", {"*": "players.faratin:TimeDependent"}, _FARATIN_WORLDS,
+               "Faratin time-dependent tactic with any beta, kappa, polynomial|exponential"),
+    PlayerSpec("relative-tft", {"*": "players.faratin:RelativeTFT"}, _FARATIN_WORLDS,
+               "Faratin relative tit-for-tat (delta = 1): mirrors the opponent's concession ratio"),
+    PlayerSpec("random-tft", {"*": "players.faratin:RandomAbsoluteTFT"}, _FARATIN_WORLDS,
+               "Faratin random absolute tit-for-tat: mirrors the opponent's concession plus R(M)"),
+    PlayerSpec("averaged-tft", {"*": "players.faratin:AveragedTFT"}, _FARATIN_WORLDS,
+               "Faratin averaged tit-for-tat over a window of gamma offers"),
+    PlayerSpec("random", {"*": "players.random_player:RandomPlayer"}, {"bilateral": BOTH},
+               "offers a uniformly random price between its initial and reservation prices"),
+    # --- emarket buyers: CONAN, Williams (issue 3) ---
+    # --- DDPG (issue 4) ---
+    # --- INSIGHT sellers and Q-learning (issue 5) ---
+    # --- I-Help approaches 1-3 (issue 6) ---
+    # --- Godfather and SCML agents (issue 7) ---
+    # --- LLM players (issue 8) ---
+]

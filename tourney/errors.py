@@ -1,0 +1,62 @@
+"""One error hierarchy; the class carries the exit code (as click's exceptions do).
+
+The CLI turns any ``TourneyError`` into a one-line ``Error: ...`` on stderr and
+exits with ``exit_code``: 2 for bad input, 1 for a regression or too many failed
+matches.
+"""
+
+from __future__ import annotations
+
+
+class TourneyError(Exception):
+    """Base of every error tourney reports to a user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class LeagueError(TourneyError):
+    """A league file is malformed: wrong key, wrong value, missing file."""
+
+    exit_code = 2
+
+
+class RegistryError(TourneyError):
+    """An unknown player or world type, or a dotted path that does not import."""
+
+    exit_code = 2
+
+
+class WorldError(TourneyError):
+    """A world was configured with parameters it cannot play."""
+
+    exit_code = 2
+
+
+class RegressionError(TourneyError):
+    """Scores drifted from a baseline, or too many matches failed."""
+
+    exit_code = 1
+
+
+class PlayerFault(Exception):
+    """Raised by a world when a player breaks the protocol.
+
+    ``role`` names the seat at fault so the runner can blame the right player;
+    the match is recorded with status ``error`` and the tournament goes on.
+    """
+
+    def __init__(self, role: str, message: str) -> None:
+        super().__init__(f"{role}: {message}")
+        self.role = role
+        self.message = message
+
+
+class MatchTimeout(Exception):
+    """Raised inside a match when its wall-time limit passes."""

@@ -1,0 +1,9 @@
+"""The built-in worlds (specs only: nothing heavy is imported here)."""
+
+from tourney.registry import WorldSpec
+
+WORLDS = [
+    WorldSpec("bilateral", "tourney.worlds.bilateral:BilateralWorld",
+              "single-issue price bargaining on negmas SAO, buyer vs seller (the meeting ground)"),
+    # Each world issue adds its line here.
+]

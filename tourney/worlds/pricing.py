@@ -1,0 +1,34 @@
+"""The utility of a price to a buyer or seller, as negmas sees it.
+
+``u(x) = (rp - x) / (rp - ip)``: 1 at the initial price, 0 at the reservation
+price, for a buyer (``ip < rp``) and a seller (``ip > rp``) alike. This is the
+ANEGMA paper's eq. (5) without its discount term. Players read ``ip`` and
+``rp`` from it; third-party negmas negotiators just call it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from negmas.preferences import UtilityFunction
+
+
+class PriceUtility(UtilityFunction):
+    """Linear utility of a single price issue, normalised by [ip, rp]."""
+
+    def __init__(self, ip: float, rp: float, **kwargs: Any) -> None:
+        if ip == rp:
+            raise ValueError("initial and reservation prices must differ")
+        kwargs.setdefault("reserved_value", 0.0)
+        super().__init__(**kwargs)
+        self.ip = ip
+        self.rp = rp
+        self._span = float(rp - ip)
+
+    def eval(self, offer: Any) -> float:
+        if offer is None:
+            return self.reserved_value
+        return (self.rp - offer[0]) / self._span
+
+    def of_price(self, price: float) -> float:
+        return (self.rp - price) / self._span
