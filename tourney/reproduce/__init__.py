@@ -1,0 +1,14 @@
+"""Reproductions of the seed papers: each reads a run's match log and returns
+Markdown (our table beside the paper's, the claims checked yes/no) and writes
+its plots into ``RUN_DIR/plots``.
+
+``tourney reproduce NAME RUN_DIR`` calls the function registered here; `make
+reproduce-*` runs the league and then this.
+"""
+
+from __future__ import annotations
+
+# name -> "module:function"; the function takes (run_dir: pathlib.Path) and
+# returns a Markdown string. Each reproduction adds its line.
+REPRODUCTIONS: dict[str, str] = {
+}
