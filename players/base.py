@@ -16,6 +16,9 @@ from negmas.sao import ResponseType, SAONegotiator, SAOState
 class PriceNegotiator(SAONegotiator):
     """A negotiator on one integer price issue, with Faratin's acceptance rule."""
 
+    # Declared (even if empty) so league validation rejects unknown params.
+    param_constraints: dict = {}
+
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.my_offers_: list[float] = []

@@ -58,5 +58,9 @@ class PlayerFault(Exception):
         self.message = message
 
 
-class MatchTimeout(Exception):
-    """Raised inside a match when its wall-time limit passes."""
+class MatchTimeout(BaseException):
+    """Raised inside a match when its wall-time limit passes.
+
+    A BaseException, like KeyboardInterrupt, so that the ``except Exception``
+    blocks of players and libraries cannot swallow it.
+    """

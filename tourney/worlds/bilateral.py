@@ -18,6 +18,7 @@ import time
 from typing import Any, Mapping
 
 from negmas import SAOMechanism, make_issue
+from negmas.gb import GBNegotiator
 from negmas.sao import SAONegotiator
 
 from tourney.errors import PlayerFault
@@ -98,7 +99,8 @@ class BilateralWorld(World):
 
     @classmethod
     def roles_for_class(cls, player_cls: type) -> tuple[str, ...]:
-        return cls.roles if issubclass(player_cls, SAONegotiator) else ()
+        # negmas 0.16 builds most SAO negotiators on GBNegotiator
+        return cls.roles if issubclass(player_cls, (SAONegotiator, GBNegotiator)) else ()
 
     def draw_prices(self, rng) -> dict[str, tuple[int, int]]:
         """(ip, rp) per role for one episode."""

@@ -1,0 +1,48 @@
+"""Shared helpers for the tests: run the real CLI in a subprocess or in-process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TOURNEY = [sys.executable, "-m", "tourney.cli"]
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300,
+            check: bool = False) -> subprocess.CompletedProcess:
+    """Run `tourney ARGS` as a user would; PYTHONPATH lets leagues name test players."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "tests") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    full_env.update(env or {})
+    proc = subprocess.run([*TOURNEY, *args], cwd=cwd or ROOT, env=full_env, capture_output=True, text=True,
+                          timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"tourney {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def write_league(path: Path, **overrides) -> Path:
+    league = {
+        "name": "t",
+        "seed": 3,
+        "repetitions": 1,
+        "worlds": [{"type": "bilateral", "params": {"n_steps": 30, "episodes": 1}}],
+        "players": [{"name": "Boulware", "type": "boulware"}, {"name": "Conceder", "type": "conceder"}],
+        "format": {"timeout": 60},
+    }
+    league.update(overrides)
+    path.write_text(yaml.safe_dump(league, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def league_file(tmp_path):
+    def make(**overrides):
+        return write_league(tmp_path / "league.yaml", **overrides)
+
+    return make

@@ -1,0 +1,20 @@
+"""Players that misbehave on purpose, entered by dotted path in the fault tests."""
+
+import time
+
+from players.faratin import TimeDependent
+
+
+class Raiser(TimeDependent):
+    def propose(self, state, dest=None):
+        raise RuntimeError("Raiser always fails to propose")
+
+
+class Sleeper(TimeDependent):
+    def propose(self, state, dest=None):
+        time.sleep(10_000)
+
+
+class OutOfRange(TimeDependent):
+    def propose(self, state, dest=None):
+        return (10**6,)

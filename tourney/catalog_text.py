@@ -1,0 +1,60 @@
+"""Text for `tourney players` and `tourney worlds`: names, docs, parameters."""
+
+from __future__ import annotations
+
+import inspect
+
+from tourney.errors import RegistryError
+from tourney.registry import import_object, player_specs, world_specs
+
+
+def _params(cls: type, skip: set[str]) -> str:
+    try:
+        sig = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return ""
+    parts = []
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name in skip:
+            continue
+        parts.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    return ", ".join(parts)
+
+
+def _load(target: str, extra: str):
+    try:
+        return import_object(target), ""
+    except RegistryError as exc:
+        return None, f"(unavailable: {exc}" + (f"; pip install -e '.[{extra}]'" if extra else "") + ")"
+
+
+def players_text() -> str:
+    lines = []
+    for spec in player_specs().values():
+        worlds = "; ".join(f"{w}: {'/'.join(r)}" for w, r in spec.roles.items())
+        lines.append(f"{spec.name:<18} {spec.doc}")
+        lines.append(f"{'':<18} plays {worlds}")
+        target = spec.target_for("bilateral") or next(iter(spec.targets.values()))
+        cls, problem = _load(target, spec.extra)
+        if cls is not None:
+            params = _params(cls, {"name", "seed", "preferences", "ufun", "parent", "owner", "id", "type_name"})
+            defaults = ", ".join(f"{k}={v!r}" for k, v in spec.defaults.items())
+            lines.append(f"{'':<18} params: {params or '-'}" + (f" (preset {defaults})" if defaults else ""))
+        else:
+            lines.append(f"{'':<18} {problem}")
+    lines.append("Any other class enters by dotted path, e.g. type: negmas.sao.AspirationNegotiator")
+    return "\n".join(lines)
+
+
+def worlds_text() -> str:
+    lines = []
+    for spec in world_specs().values():
+        lines.append(f"{spec.name:<10} {spec.doc}")
+        cls, problem = _load(spec.target, spec.extra)
+        if cls is not None:
+            lines.append(f"{'':<10} roles: {', '.join(cls.roles) or '(every competitor)'}; "
+                         f"metrics: {', '.join(cls.metrics)}")
+            lines.append(f"{'':<10} params: {_params(cls, set())}")
+        else:
+            lines.append(f"{'':<10} {problem}")
+    return "\n".join(lines)

@@ -1,0 +1,194 @@
+"""The ``tourney`` command: a thin click layer over the modules below it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tourney import __version__
+from tourney.errors import LeagueError, RegressionError, TourneyError
+
+
+class _ShardType(click.ParamType):
+    name = "i/n"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            index, count = (int(x) for x in str(value).split("/"))
+        except ValueError:
+            self.fail(f"{value!r} is not of the form i/n (like 0/4)", param, ctx)
+        if count < 1 or not 0 <= index < count:
+            self.fail(f"{value!r}: need 0 <= i < n", param, ctx)
+        return (index, count)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tourney")
+def cli() -> None:
+    """Run ANAC-style negotiation tournaments from league files."""
+
+
+@cli.command()
+@click.argument("league", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-j", "--jobs", type=int, default=None, help="Worker processes (-1: every core). League default.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run directory (default results/<league name>); rerunning resumes there.")
+@click.option("--fresh", is_flag=True, help="Start over instead of resuming.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the league seed.")
+@click.option("--reps", type=click.IntRange(min=1), default=None, help="Override the repetitions.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--backend", type=click.Choice(["loky", "sequential", "dask", "ray"]), default=None)
+@click.option("--address", default=None, help="Scheduler address for --backend dask|ray.")
+@click.option("--shard", type=_ShardType(), default=None, help="Play only shard i of n (merge later).")
+@click.option("--max-matches", type=click.IntRange(min=1), default=None, help="Play at most N matches.")
+@click.option("--trace", is_flag=True, help="Keep full negotiation traces in the match log.")
+def run(league, jobs, out, fresh, seed, reps, quiet, backend, address, shard, max_matches, trace):
+    """Play every match of LEAGUE not yet played and print the score table."""
+    from tourney.league import load_league
+    from tourney.report import compute_tables, render_scores, run_header, write_tables
+    from tourney.runner import run_league
+
+    spec = load_league(league).with_overrides(seed, reps)
+    run_dir = out or Path("results") / spec.name
+    summary = run_league(spec, run_dir, jobs=jobs, backend=backend, address=address, fresh=fresh,
+                         progress=not quiet, trace=trace, shard=shard, max_matches=max_matches)
+    tables = compute_tables(run_dir, spec)
+    write_tables(run_dir, tables)
+    click.echo(run_header(tables))
+    click.echo(render_scores(tables))
+    if summary.played:
+        click.echo(f"played {summary.played} matches in {summary.elapsed:.1f} s "
+                   f"({summary.matches_per_second:.1f} matches/s); results in {run_dir}", err=True)
+    _check_failures(tables)
+
+
+def _check_failures(tables) -> None:
+    played = sum(tables.statuses.values())
+    failed = played - tables.statuses.get("ok", 0)
+    limit = tables.league.scoring.max_failures
+    if played and failed / played > limit:
+        raise RegressionError(f"{failed} of {played} matches failed (more than {limit:.0%}); "
+                              "see the 'error' field of their records in matches.jsonl")
+
+
+@cli.command()
+@click.argument("league", type=click.Path(dir_okay=False, path_type=Path))
+def validate(league):
+    """Check LEAGUE without playing it."""
+    from tourney.league import load_league
+    from tourney.schedule import count_matches
+
+    spec = load_league(league)
+    click.echo(f"{league}: ok: {len(spec.players)} players, {len(spec.worlds)} worlds, "
+               f"{count_matches(spec)} matches")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv", "json"]), default="table")
+def report(run_dir, fmt):
+    """Print the score table of RUN_DIR from its match log."""
+    from tourney.report import compute_tables, render_scores, run_header
+
+    tables = compute_tables(run_dir)
+    if fmt == "table":
+        click.echo(run_header(tables))
+    click.echo(render_scores(tables, fmt))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("baseline", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--tol", type=click.FloatRange(min=0), default=1e-6, show_default=True,
+              help="Largest allowed absolute change of a player's score.")
+def check(run_dir, baseline, tol):
+    """Exit 1 if a player's score in RUN_DIR drifts from BASELINE (a scores.csv) by more than --tol."""
+    from tourney.checking import compare_scores
+    from tourney.report import compute_tables
+
+    tables = compute_tables(run_dir)
+    ok, text = compare_scores(tables.scores, baseline, tol)
+    click.echo(text)
+    if not ok:
+        raise RegressionError(f"scores of {run_dir} drifted from {baseline} beyond {tol:g}")
+
+
+@cli.command()
+def players():
+    """List the built-in players, the worlds and roles they play, and their parameters."""
+    from tourney.catalog_text import players_text
+
+    click.echo(players_text())
+
+
+@cli.command()
+def worlds():
+    """List the built-in worlds with their parameters."""
+    from tourney.catalog_text import worlds_text
+
+    click.echo(worlds_text())
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def reproduce(name, run_dir):
+    """Compare RUN_DIR with the paper behind reproduction NAME (writes reproduction.md, plots/)."""
+    from tourney.reproduce import REPRODUCTIONS
+    from tourney.registry import import_object
+    from tourney.params import did_you_mean
+
+    if name not in REPRODUCTIONS:
+        raise LeagueError(f"unknown reproduction '{name}'{did_you_mean(name, REPRODUCTIONS)}; "
+                          f"known: {', '.join(sorted(REPRODUCTIONS)) or 'none'}")
+    text = import_object(REPRODUCTIONS[name])(run_dir)
+    (run_dir / "reproduction.md").write_text(text + "\n")
+    click.echo(text)
+
+
+class _LazyTrain(click.Group):
+    """`tourney train NAME`: training commands live with their players."""
+
+    COMMANDS = {"ddpg": "players.ddpg.train:command", "godfather": "players.godfather.train:command"}
+
+    def list_commands(self, ctx):
+        return sorted(self.COMMANDS)
+
+    def get_command(self, ctx, name):
+        from tourney.registry import import_object
+
+        if name not in self.COMMANDS:
+            return None
+        return import_object(self.COMMANDS[name])
+
+
+cli.add_command(_LazyTrain(name="train", help="Train a learning player (ddpg, godfather)."))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: errors become one line on stderr and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="tourney", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except TourneyError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: finished matches are in the log; rerun the same command to resume.", err=True)
+        sys.exit(130)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

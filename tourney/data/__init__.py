@@ -1,0 +1,1 @@
+"""Data shipped with tourney (the consumer catalogue; see make_products.py)."""

@@ -1,0 +1,402 @@
+"""League files: YAML -> ``League``, validated before any match runs.
+
+Every error names the file, line and key, and the allowed values:
+``leagues/x.yaml:12: players[3].type: unknown player 'bolware' (did you mean 'boulware'?)``.
+Unknown keys are errors, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from tourney.errors import LeagueError, RegistryError
+from tourney.params import (
+    NONE,
+    Interval,
+    OfType,
+    Options,
+    did_you_mean,
+    signature_params,
+    validate_params,
+)
+from tourney.registry import ResolvedPlayer, is_dotted, resolve_player, world_class
+
+AGGREGATES = ("mean", "median", "truncated_mean")
+BACKENDS = ("loky", "sequential", "dask", "ray")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+
+
+@dataclass(frozen=True)
+class PlayerEntry:
+    name: str
+    type: str
+    params: Mapping[str, Any]  # league params over the short name's defaults
+
+
+@dataclass(frozen=True)
+class WorldEntry:
+    index: int
+    type: str
+    label: str  # unique within the league: the name given, else the type
+    params: Mapping[str, Any]
+    settings: Mapping[str, list]
+
+    def setting_grid(self) -> list[dict[str, Any]]:
+        """Every combination of the settings, in a stable order."""
+        keys = sorted(self.settings)
+        return [dict(zip(keys, combo)) for combo in itertools.product(*(self.settings[k] for k in keys))]
+
+
+@dataclass(frozen=True)
+class Format:
+    kind: str = "round-robin"
+    self_play: bool = False
+    both_roles: bool = True
+    timeout: float = 600.0  # wall seconds per match
+
+
+@dataclass(frozen=True)
+class Scoring:
+    metric: str | None = None  # None: each world's default metric
+    aggregate: str = "mean"
+    trim: float = 0.1  # fraction cut from each end by truncated_mean
+    error_score: float = 0.0  # what a player at fault scores for a failed match
+    max_failures: float = 0.05  # share of failed matches above which a run exits 1
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    jobs: int = -1
+    backend: str = "loky"
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class League:
+    name: str
+    seed: int
+    repetitions: int
+    worlds: tuple[WorldEntry, ...]
+    players: tuple[PlayerEntry, ...]
+    format: Format = field(default_factory=Format)
+    scoring: Scoring = field(default_factory=Scoring)
+    run: RunOptions = field(default_factory=RunOptions)
+    description: str = ""
+    source: str = ""  # the YAML text it was read from
+    path: str = ""
+    # resolved player classes per (player name, world index): None if it cannot play there
+    resolved: Mapping[tuple[str, int], ResolvedPlayer | None] = field(default_factory=dict, repr=False)
+
+    def with_overrides(self, seed: int | None = None, repetitions: int | None = None) -> "League":
+        from dataclasses import replace
+
+        return replace(
+            self,
+            seed=self.seed if seed is None else seed,
+            repetitions=self.repetitions if repetitions is None else repetitions,
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.source.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- reading YAML
+
+
+class _Lines:
+    """Maps a key path like ("players", 3, "type") to its line in the file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines: dict[tuple, int] = {}
+
+    def fail(self, keypath: tuple, message: str) -> LeagueError:
+        line = None
+        probe = keypath
+        while line is None and probe:
+            line = self.lines.get(probe)
+            probe = probe[:-1]
+        line = line or self.lines.get((), 1)
+        return LeagueError(f"{self.path}:{line}: {_dotted(keypath)}: {message}")
+
+
+def _dotted(keypath: tuple) -> str:
+    out = ""
+    for part in keypath:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<league>"
+
+
+def _record_lines(node: yaml.Node, keypath: tuple, lines: dict, loader: yaml.SafeLoader) -> None:
+    lines.setdefault(keypath, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            lines[keypath + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, keypath + (key,), lines, loader)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[keypath + (i,)] = item.start_mark.line + 1
+            _record_lines(item, keypath + (i,), lines, loader)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate keys (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (first on line {seen[key]})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(path: Path) -> tuple[Any, _Lines, str]:
+    where = _Lines(str(path))
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise LeagueError(f"{path}: no such league file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise LeagueError(f"{path}: cannot read the league file: {exc}") from None
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise LeagueError(f"{path}:1: the league file is empty")
+        data = loader.construct_document(node)
+        _record_lines(node, (), where.lines, loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise LeagueError(f"{path}:{line}: not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise LeagueError(f"{path}: not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return data, where, text
+
+
+# ---------------------------------------------------------------- validation
+
+_TOP = {"name", "description", "seed", "repetitions", "worlds", "players", "format", "scoring", "run"}
+_WORLD_KEYS = {"type", "name", "params", "settings"}
+_PLAYER_KEYS = {"name", "type", "params"}
+_FORMAT = {
+    "kind": [Options(["round-robin"])],
+    "self_play": [OfType(bool)],
+    "both_roles": [OfType(bool)],
+    "timeout": [Interval(float, 0, None, closed="neither")],
+}
+_SCORING = {
+    "metric": [NONE, OfType(str)],
+    "aggregate": [Options(AGGREGATES)],
+    "trim": [Interval(float, 0, 0.5, closed="left")],
+    "error_score": [Interval(float)],
+    "max_failures": [Interval(float, 0, 1)],
+}
+_RUN = {
+    "jobs": [Interval(int, -1, -1), Interval(int, 1, None)],
+    "backend": [Options(BACKENDS)],
+    "address": [NONE, OfType(str)],
+}
+
+
+def _check_keys(where: _Lines, keypath: tuple, data: Any, allowed: set[str], what: str) -> dict:
+    if not isinstance(data, dict):
+        raise where.fail(keypath, f"{what} must be a mapping, got {type(data).__name__}")
+    for key in data:
+        if key not in allowed:
+            raise where.fail(
+                keypath + (key,),
+                f"unknown key{did_you_mean(str(key), allowed)}; allowed: {', '.join(sorted(allowed))}",
+            )
+    return data
+
+
+def _checked_section(where: _Lines, data: dict, key: str, constraints: dict, cls: type) -> Any:
+    section = data.get(key) or {}
+    _check_keys(where, (key,), section, set(constraints), key)
+    for name, value in section.items():
+        try:
+            validate_params(key, {name: value}, constraints)
+        except ValueError as exc:
+            raise where.fail((key, name), str(exc).split(": ", 1)[1]) from None
+    if key == "format" and "timeout" in section:
+        section = {**section, "timeout": float(section["timeout"])}
+    return cls(**section)
+
+
+def load_league(path: str | Path) -> League:
+    """Read and validate a league file; raise LeagueError naming file, line and key."""
+    path = Path(path)
+    data, where, text = _read_yaml(path)
+    _check_keys(where, (), data, _TOP, "a league file")
+
+    name = data.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise where.fail(("name",), "required: a name of letters, digits, '.', '_', '+' or '-' "
+                         f"(it names the run directory); got {name!r}")
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise where.fail(("seed",), f"must be a non-negative int; got {seed!r}")
+    reps = data.get("repetitions", 1)
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+        raise where.fail(("repetitions",), f"must be an int >= 1; got {reps!r}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise where.fail(("description",), "must be a string")
+
+    fmt = _checked_section(where, data, "format", _FORMAT, Format)
+    scoring = _checked_section(where, data, "scoring", _SCORING, Scoring)
+    run = _checked_section(where, data, "run", _RUN, RunOptions)
+
+    worlds = _load_worlds(where, data.get("worlds"))
+    players, resolved = _load_players(where, data.get("players"), worlds)
+    if scoring.metric is not None:
+        for w in worlds:
+            metrics = world_class(w.type).metrics
+            if scoring.metric not in metrics:
+                raise where.fail(("scoring", "metric"),
+                                 f"world '{w.label}' has no metric '{scoring.metric}'"
+                                 f"{did_you_mean(scoring.metric, metrics)}; allowed: {', '.join(metrics)}")
+    league = League(
+        name=name, seed=seed, repetitions=reps, worlds=tuple(worlds), players=tuple(players),
+        format=fmt, scoring=scoring, run=run, description=description, source=text,
+        path=str(path), resolved=resolved,
+    )
+    from tourney.schedule import count_matches
+
+    if count_matches(league) == 0:
+        raise where.fail(("players",), "no match can be played: no assignment of these players "
+                         "fills the roles of any world (check roles, self_play)")
+    return league
+
+
+def _load_worlds(where: _Lines, raw: Any) -> list[WorldEntry]:
+    if not isinstance(raw, list) or not raw:
+        raise where.fail(("worlds",), "required: a non-empty list of worlds, each with a 'type'")
+    entries: list[WorldEntry] = []
+    labels: set[str] = set()
+    types = [w.get("type") if isinstance(w, dict) else None for w in raw]
+    for i, item in enumerate(raw):
+        kp = ("worlds", i)
+        _check_keys(where, kp, item, _WORLD_KEYS, "a world")
+        wtype = item.get("type")
+        if not isinstance(wtype, str):
+            raise where.fail(kp + ("type",), "required: the world type (run `tourney worlds`)")
+        try:
+            cls = world_class(wtype)
+        except RegistryError as exc:
+            raise where.fail(kp + ("type",), str(exc)) from None
+        params = item.get("params") or {}
+        if not isinstance(params, dict):
+            raise where.fail(kp + ("params",), "must be a mapping of parameter: value")
+        settings = item.get("settings") or {}
+        if not isinstance(settings, dict):
+            raise where.fail(kp + ("settings",), "must be a mapping of parameter: [values]")
+        names, var_kw = signature_params(cls)
+        for key, values in settings.items():
+            if key not in names and not var_kw:
+                raise where.fail(kp + ("settings", key),
+                                 f"not a parameter of world '{wtype}'{did_you_mean(key, names)}; "
+                                 f"allowed: {', '.join(sorted(names))}")
+            if not isinstance(values, list) or not values:
+                raise where.fail(kp + ("settings", key), "must be a non-empty list of values")
+            if key in params:
+                raise where.fail(kp + ("settings", key), "is also given in params: give it in one place")
+        try:
+            cls.validate(params)
+        except ValueError as exc:
+            key, _, msg = str(exc).partition(": ")
+            raise where.fail(kp + ("params", key), msg or str(exc)) from None
+        label = item.get("name") or (wtype if types.count(wtype) == 1 else f"{wtype}#{i}")
+        if not isinstance(label, str) or label in labels:
+            raise where.fail(kp + ("name",), f"world names must be unique strings; got {label!r}")
+        labels.add(label)
+        entry = WorldEntry(i, wtype, label, dict(params), {k: list(v) for k, v in settings.items()})
+        for setting in entry.setting_grid():
+            try:
+                cls.validate({**params, **setting})
+            except ValueError as exc:
+                key, _, msg = str(exc).partition(": ")
+                sub = ("settings", key) if key in setting else ("params", key)
+                raise where.fail(kp + sub, f"{msg or exc} (in setting {setting})") from None
+        entries.append(entry)
+    return entries
+
+
+def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry]):
+    if not isinstance(raw, list) or not raw:
+        raise where.fail(("players",), "required: a non-empty list of players, each with a name and a type")
+    players: list[PlayerEntry] = []
+    resolved: dict[tuple[str, int], ResolvedPlayer | None] = {}
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        kp = ("players", i)
+        _check_keys(where, kp, item, _PLAYER_KEYS, "a player")
+        ptype = item.get("type")
+        if not isinstance(ptype, str):
+            raise where.fail(kp + ("type",), "required: a player type (run `tourney players`) or a dotted path")
+        name = item.get("name", ptype)
+        if not isinstance(name, str) or not name:
+            raise where.fail(kp + ("name",), f"must be a non-empty string; got {name!r}")
+        if name in seen:
+            raise where.fail(kp + ("name",), f"duplicate player name '{name}'")
+        seen.add(name)
+        params = item.get("params") or {}
+        if not isinstance(params, dict):
+            raise where.fail(kp + ("params",), "must be a mapping of parameter: value")
+        merged = None
+        for w in worlds:
+            try:
+                r = resolve_player(ptype, w.type)
+            except RegistryError as exc:
+                raise where.fail(kp + ("type",), str(exc)) from None
+            resolved[(name, w.index)] = r
+            if r is not None:
+                merged = {**r.defaults, **params}
+                _validate_player_params(where, kp, r, merged)
+        if merged is None:
+            raise where.fail(kp + ("type",), f"player '{ptype}' cannot play any world of this league "
+                             f"({', '.join(w.type for w in worlds)})")
+        players.append(PlayerEntry(name, ptype, merged))
+    return players, resolved
+
+
+def _validate_player_params(where: _Lines, kp: tuple, r: ResolvedPlayer, params: dict) -> None:
+    names, var_kw = signature_params(r.cls)
+    constraints = getattr(r.cls, "param_constraints", None)
+    # A class that declares its constraints is closed: its **kwargs only feed
+    # its base class, so a key outside its signature is a typo.
+    open_ended = var_kw and constraints is None
+    constraints = constraints or {}
+    try:
+        validate_params(f"player '{r.type_name}'", params, constraints, names, open_ended)
+        check = getattr(r.cls, "check_params", None)
+        if callable(check):
+            check(dict(params))
+    except ValueError as exc:
+        key, _, msg = str(exc).partition(": ")
+        raise where.fail(kp + ("params", key), msg or str(exc)) from None
+    if var_kw and is_dotted(r.type_name):
+        # A third-party class that swallows **kwargs: only building one tells
+        # whether the params fit, and it is cheap for a negotiator.
+        try:
+            r.cls(**params)
+        except Exception as exc:  # noqa: BLE001 - any failure here is bad input
+            raise where.fail(kp + ("params",), f"'{r.type_name}' cannot be built with these params: "
+                             f"{type(exc).__name__}: {exc}") from None
+

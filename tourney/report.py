@@ -1,0 +1,115 @@
+"""Tables for people and files: the terminal (tabulate), CSV, Markdown, JSON.
+
+``compute_tables`` reads a run's league copy and match log and hands the
+records of the league's current schedule to ``tourney.scoring``; the rest of
+this module only formats.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from tabulate import tabulate
+
+from tourney.errors import TourneyError
+from tourney.league import League, load_league
+from tourney.schedule import iter_schedule
+from tourney.scoring import breakdown_table, failure_summary, match_rows, pairwise_table, score_table
+from tourney.store import LEAGUE_COPY, iter_records, read_manifest
+
+FORMATS = ("table", "markdown", "csv", "json")
+
+
+@dataclass
+class Tables:
+    league: League
+    scores: pd.DataFrame
+    pairwise: pd.DataFrame
+    breakdown: pd.DataFrame
+    rows: pd.DataFrame
+    statuses: dict[str, int]
+    expected: int  # matches in the schedule
+
+
+def league_of_run(run_dir: Path) -> League:
+    path = Path(run_dir) / LEAGUE_COPY
+    if not path.exists():
+        raise TourneyError(f"{run_dir}: not a run directory (no {LEAGUE_COPY}); run `tourney run` first")
+    manifest = read_manifest(run_dir)
+    return load_league(path).with_overrides(manifest.get("seed"), manifest.get("repetitions"))
+
+
+def compute_tables(run_dir: Path, league: League | None = None) -> Tables:
+    league = league or league_of_run(run_dir)
+    ids = {m.id for m in iter_schedule(league)}
+    records: dict[str, dict] = {}
+    for record in iter_records(run_dir):
+        if record["id"] in ids:
+            records.setdefault(record["id"], record)
+    values = list(records.values())
+    rows = match_rows(values, league.scoring.metric, league.scoring.error_score)
+    scores = score_table(rows, league.scoring.aggregate, league.scoring.trim, [p.name for p in league.players])
+    return Tables(league, scores, pairwise_table(rows), breakdown_table(rows), rows,
+                  failure_summary(values), len(ids))
+
+
+def write_tables(run_dir: Path, tables: Tables) -> None:
+    run_dir = Path(run_dir)
+    tables.scores.to_csv(run_dir / "scores.csv", index=False, float_format="%.6f")
+    tables.pairwise.to_csv(run_dir / "pairwise.csv", float_format="%.6f")
+    tables.breakdown.to_csv(run_dir / "breakdown.csv", index=False, float_format="%.6f")
+    (run_dir / "scores.md").write_text(render_scores(tables, "markdown") + "\n")
+
+
+def _num(x: float, digits: int = 3) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def _display_frame(tables: Tables) -> pd.DataFrame:
+    s = tables.scores
+    agg = tables.league.scoring.aggregate
+    frame = pd.DataFrame({
+        "rank": s["rank"].astype(str),
+        "player": s["player"],
+        agg: [_num(v) for v in s["score"]],
+        "95% CI (mean)": [f"[{_num(a)}, {_num(b)}]" if not math.isnan(a) else "" for a, b in
+                          zip(s["ci_low"], s["ci_high"])],
+        "n": s["matches"],
+        "agree": [_num(v, 2) for v in s["agreement"]],
+        "faults": s["faults"],
+    })
+    if agg != "mean":
+        frame.insert(3, "mean", [_num(v) for v in s["mean"]])
+    return frame
+
+
+def render_scores(tables: Tables, fmt: str = "table", width: int | None = None) -> str:
+    if fmt == "csv":
+        return tables.scores.to_csv(index=False, float_format="%.6f").rstrip("\n")
+    if fmt == "json":
+        return json.dumps(json.loads(tables.scores.to_json(orient="records")), indent=2)
+    frame = _display_frame(tables)
+    if fmt == "markdown":
+        return tabulate(frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    # Drop the least important columns until the table fits the terminal.
+    for drop in ([], ["faults"], ["faults", "agree"], ["faults", "agree", "95% CI (mean)"]):
+        text = tabulate(frame.drop(columns=drop), headers="keys", tablefmt="simple", showindex=False,
+                        disable_numparse=True)
+        if max(len(line) for line in text.splitlines()) <= width:
+            return text
+    return text
+
+
+def run_header(tables: Tables) -> str:
+    played = sum(tables.statuses.values())
+    failed = {k: v for k, v in sorted(tables.statuses.items()) if k != "ok"}
+    text = f"{tables.league.name}: {played}/{tables.expected} matches"
+    if failed:
+        text += " (" + ", ".join(f"{v} {k}" for k, v in failed.items()) + ")"
+    return text

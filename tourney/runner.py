@@ -1,0 +1,253 @@
+"""[Match] -> match log, through joblib (loky by default; dask or ray clusters).
+
+Only small picklable specs cross process boundaries; results stream back as
+matches finish and the parent appends each to the match log at once. Rerunning
+resumes: finished matches are skipped, never duplicated. A worker the OS kills
+does not end the run: its in-flight matches are rerun on a fresh pool, and a
+match that kills workers twice is recorded as ``crashed``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from joblib import Parallel, delayed, parallel_config
+
+from tourney.errors import TourneyError
+from tourney.league import League
+from tourney.schedule import Match, build_schedule
+from tourney.store import LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
+from tourney.worker import play_match
+
+CRASH_LIMIT = 2  # a match on board when a worker died this often is recorded as crashed
+OUTPUTS = ("scores.csv", "scores.md", "pairwise.csv", "breakdown.csv", "manifest.json", LOG_NAME, LEAGUE_COPY)
+
+
+@dataclass
+class RunSummary:
+    total: int  # matches in the schedule (this shard)
+    skipped: int  # already in the log when the run started
+    played: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    elapsed: float = 0.0
+
+    @property
+    def matches_per_second(self) -> float:
+        return self.played / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def select(schedule: list[Match], shard: tuple[int, int] | None = None,
+           max_matches: int | None = None) -> list[Match]:
+    """The part of a schedule this run plays: shard ``i`` of ``n`` (by match id), then at most ``max_matches``."""
+    if shard is not None:
+        index, count = shard
+        schedule = [m for m in schedule if int(m.id, 16) % count == index]
+    if max_matches is not None:
+        schedule = schedule[:max_matches]
+    return schedule
+
+
+def prepare_run_dir(run_dir: Path, league: League, fresh: bool) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        for name in OUTPUTS:
+            (run_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(run_dir / "plots", ignore_errors=True)
+    (run_dir / LEAGUE_COPY).write_text(league.source)
+
+
+def run_league(
+    league: League,
+    run_dir: Path,
+    jobs: int | None = None,
+    backend: str | None = None,
+    address: str | None = None,
+    fresh: bool = False,
+    progress: bool = True,
+    trace: bool = False,
+    shard: tuple[int, int] | None = None,
+    max_matches: int | None = None,
+) -> RunSummary:
+    """Play every match of ``league`` not yet in ``run_dir``'s log."""
+    jobs = jobs if jobs is not None else league.run.jobs
+    backend = backend or league.run.backend
+    address = address if address is not None else league.run.address
+    run_dir = Path(run_dir)
+    prepare_run_dir(run_dir, league, fresh)
+    schedule = select(build_schedule(league), shard, max_matches)
+    log = MatchLog(run_dir / LOG_NAME).open()
+    try:
+        done = log.finished_ids()
+        pending = [m for m in schedule if m.id not in done]
+        summary = RunSummary(total=len(schedule), skipped=len(schedule) - len(pending))
+        manifest = read_manifest(run_dir)
+        manifest.update(
+            league=league.name, league_file=league.path, league_hash=league.fingerprint,
+            seed=league.seed, repetitions=league.repetitions, matches=len(schedule),
+            versions=versions(), started=now(), finished=None, status="running",
+            backend=backend, jobs=jobs, shard=list(shard) if shard else None,
+        )
+        write_manifest(run_dir, manifest)
+        started = time.perf_counter()
+        bar = _progress_bar(len(schedule), summary.skipped, progress)
+        try:
+            for record in dispatch(pending, jobs, backend, address, league.format.timeout, trace, run_dir):
+                log.append(record)
+                summary.played += 1
+                summary.statuses[record["status"]] += 1
+                if bar is not None:
+                    bar.update(1)
+                    failed = sum(v for k, v in summary.statuses.items() if k != "ok")
+                    if failed:
+                        bar.set_postfix(failed=failed, refresh=False)
+        finally:
+            if bar is not None:
+                bar.close()
+        summary.elapsed = time.perf_counter() - started
+        manifest.update(finished=now(), status="finished", elapsed_s=round(summary.elapsed, 3),
+                        played=summary.played)
+        write_manifest(run_dir, manifest)
+    finally:
+        log.close()
+    return summary
+
+
+def _progress_bar(total: int, initial: int, enabled: bool):
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="match", file=sys.stderr, dynamic_ncols=True,
+                smoothing=0.05)
+
+
+def dispatch(pending: list[Match], jobs: int, backend: str, address: str | None,
+             timeout: float | None, trace: bool, run_dir: Path) -> Iterator[dict]:
+    """Yield a record per pending match, in completion order, surviving worker deaths."""
+    if not pending:
+        return
+    inflight = run_dir / ".inflight"
+    shutil.rmtree(inflight, ignore_errors=True)
+    inflight.mkdir()
+    remaining = {m.id: m for m in pending}
+    crashes: Counter = Counter()
+    blind_crashes = 0
+    try:
+        while remaining:
+            try:
+                with backend_context(backend, address, jobs) as n_jobs:
+                    batch = list(remaining.values())
+                    stream = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size="auto")(
+                        delayed(play_match)(m, timeout, trace, str(inflight)) for m in batch
+                    )
+                    for record in stream:
+                        if remaining.pop(record["id"], None) is not None:
+                            yield record
+            except Exception as exc:  # noqa: BLE001 - decide below whether it is a dead worker
+                if not _is_worker_death(exc):
+                    raise
+                suspects = [p.name for p in inflight.iterdir() if p.name in remaining]
+                for path in inflight.iterdir():
+                    path.unlink(missing_ok=True)
+                if not suspects:
+                    blind_crashes += 1
+                    if blind_crashes > 3:
+                        raise TourneyError(f"workers keep dying and no match can be blamed: {exc}") from exc
+                for match_id in suspects:
+                    crashes[match_id] += 1
+                    if crashes[match_id] >= CRASH_LIMIT:
+                        yield _crashed_record(remaining.pop(match_id), exc)
+    finally:
+        shutil.rmtree(inflight, ignore_errors=True)
+
+
+def _is_worker_death(exc: BaseException) -> bool:
+    names = {type(e).__name__ for e in _chain(exc)}
+    return bool(names & {"TerminatedWorkerError", "BrokenProcessPool", "KilledWorker", "WorkerCrashedError",
+                         "RayActorError", "CommClosedError"})
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _crashed_record(match: Match, exc: BaseException) -> dict:
+    return {
+        "id": match.id, "key": match.key, "world": match.world_label, "world_type": match.world_type,
+        "world_index": match.world_index, "setting": dict(match.setting), "assignment": match.assignment,
+        "rep": match.rep, "seed": match.seed, "status": "crashed", "blamed": None, "blamed_role": None,
+        "error": f"the worker process died {CRASH_LIMIT} times while playing this match: {exc}",
+        "duration": None, "pid": None,
+    }
+
+
+@contextmanager
+def backend_context(backend: str, address: str | None, jobs: int) -> Iterator[int]:
+    """Set joblib's backend for the block; yield the n_jobs to pass to Parallel."""
+    if backend == "sequential" or jobs == 1 and backend == "loky":
+        yield 1
+        return
+    if backend == "loky":
+        with parallel_config(backend="loky", inner_max_num_threads=1):
+            yield jobs
+        return
+    if backend == "dask":
+        with _dask_client(address, jobs):
+            with parallel_config(backend="dask"):
+                yield -1
+        return
+    if backend == "ray":
+        with _ray_session(address):
+            with parallel_config(backend="ray"):
+                yield -1
+        return
+    raise TourneyError(f"unknown backend {backend!r}")
+
+
+@contextmanager
+def _dask_client(address: str | None, jobs: int):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise TourneyError("the dask backend needs dask.distributed: pip install -e '.[dask]'") from None
+    cluster = None
+    if address:
+        client = Client(address, timeout="30s")
+    else:
+        workers = os.cpu_count() if jobs in (-1, None) else jobs
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextmanager
+def _ray_session(address: str | None):
+    try:
+        import ray
+        from ray.util.joblib import register_ray
+    except ImportError:
+        raise TourneyError("the ray backend needs ray: pip install -e '.[ray]'") from None
+    register_ray()
+    ray.init(address=address or None, ignore_reinit_error=True, include_dashboard=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()

@@ -1,0 +1,122 @@
+"""Match log -> score tables (pandas). Pure functions of the records.
+
+Rules:
+- A seat's score is the league's scoring metric (or its world's default metric)
+  from the seat's numbers in the record.
+- A failed match (error, timeout, crashed) scores ``error_score`` for the player
+  blamed and nothing for the others: they did nothing wrong, and a crash with
+  no one to blame scores for no one. Failures are counted per player.
+- Records are sorted by match id before any sum, so the table is the same bit
+  for bit whatever order the matches finished in.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ROW_COLUMNS = ["id", "world", "setting", "rep", "role", "player", "opponent", "score", "agreement",
+               "status", "fault"]
+
+
+def _setting_text(setting: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(setting.items())) or "-"
+
+
+def match_rows(records: Iterable[dict], metric: str | None = None, error_score: float = 0.0) -> pd.DataFrame:
+    """One row per (match, seat) that scores."""
+    rows = []
+    for r in sorted(records, key=lambda rec: rec["id"]):
+        assignment = r["assignment"]
+        for role, player in sorted(assignment.items()):
+            opponent = "+".join(sorted(p for rl, p in assignment.items() if rl != role)) or "-"
+            base = [r["id"], r["world"], _setting_text(r.get("setting", {})), r.get("rep", 0), role,
+                    player, opponent]
+            if r["status"] == "ok":
+                numbers = (r.get("roles") or {}).get(role, {})
+                name = metric or r.get("metric") or "utility"
+                value = numbers.get(name)
+                agreement = numbers.get("agreement")
+                rows.append(base + [np.nan if value is None else float(value),
+                                    np.nan if agreement is None else float(agreement), "ok", False])
+            elif r.get("blamed_role") == role:
+                rows.append(base + [float(error_score), np.nan, r["status"], True])
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
+
+
+def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Student-t interval of the mean; NaN bounds for fewer than two values."""
+    n = len(values)
+    if n < 2:
+        return (math.nan, math.nan)
+    mean = float(np.mean(values))
+    sem = float(np.std(values, ddof=1)) / math.sqrt(n)
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sem
+    return (mean - half, mean + half)
+
+
+def truncated_mean(values: np.ndarray, trim: float) -> float:
+    """Mean after cutting ``trim`` of the values from each end (scipy's trim_mean)."""
+    if len(values) == 0:
+        return math.nan
+    return float(stats.trim_mean(values, trim))
+
+
+def score_table(rows: pd.DataFrame, aggregate: str = "mean", trim: float = 0.1,
+                players: Iterable[str] | None = None) -> pd.DataFrame:
+    """Per player: matches, mean, std, 95 % CI, median, truncated mean, agreement, faults, rank."""
+    names = sorted(set(rows["player"]) | set(players or []))
+    out = []
+    for name in names:
+        mine = rows[rows["player"] == name]
+        values = mine["score"].dropna().to_numpy(dtype=float)
+        low, high = confidence_interval(values)
+        agreement = mine["agreement"].dropna()
+        out.append({
+            "player": name,
+            "matches": int(len(values)),
+            "mean": float(np.mean(values)) if len(values) else math.nan,
+            "std": float(np.std(values, ddof=1)) if len(values) > 1 else math.nan,
+            "ci_low": low,
+            "ci_high": high,
+            "median": float(np.median(values)) if len(values) else math.nan,
+            "truncated_mean": truncated_mean(values, trim),
+            "agreement": float(agreement.mean()) if len(agreement) else math.nan,
+            "faults": int(mine["fault"].sum()),
+        })
+    table = pd.DataFrame(out, columns=["player", "matches", "mean", "std", "ci_low", "ci_high", "median",
+                                       "truncated_mean", "agreement", "faults"])
+    table["score"] = table[aggregate]
+    table = table.sort_values(["score", "player"], ascending=[False, True], na_position="last")
+    table["rank"] = table["score"].rank(method="min", ascending=False).astype("Int64")
+    cols = ["rank", "player", "score"] + [c for c in table.columns if c not in ("rank", "player", "score")]
+    return table[cols].reset_index(drop=True)
+
+
+def pairwise_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean score of each player (row) against each opponent (column)."""
+    ok = rows.dropna(subset=["score"])
+    if ok.empty:
+        return pd.DataFrame()
+    return ok.pivot_table(index="player", columns="opponent", values="score", aggfunc="mean").sort_index(
+        axis=0).sort_index(axis=1)
+
+
+def breakdown_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean score per world, setting, role and player."""
+    ok = rows.dropna(subset=["score"])
+    if ok.empty:
+        return pd.DataFrame(columns=["world", "setting", "role", "player", "matches", "mean"])
+    grouped = ok.groupby(["world", "setting", "role", "player"], sort=True)["score"]
+    return grouped.agg(matches="count", mean="mean").reset_index()
+
+
+def failure_summary(records: Iterable[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return counts
