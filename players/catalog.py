@@ -28,7 +28,24 @@ PLAYERS = [
     PlayerSpec("random", {"*": "players.random_player:RandomPlayer"}, {"bilateral": BOTH},
                "offers a uniformly random price between its initial and reservation prices"),
     # --- emarket buyers: CONAN, Williams (issue 3) ---
+    PlayerSpec("conan", {"*": "players.conan:Conan"}, {"emarket": ("buyer",), "bilateral": ("buyer",)},
+               "CONAN concurrent buyer (Alrayes et al. 2018): environment- and self-aware concession per thread"),
+    PlayerSpec("williams", {"*": "players.williams:Williams"}, {"emarket": ("buyer",), "bilateral": ("buyer",)},
+               "Williams et al. (2012) concurrent buyer: per-thread Gaussian-process concession prediction",
+               extra="gp"),
+    PlayerSpec("random-buyer", {"emarket": "players.emarket_base:IndependentThreadsBuyer"},
+               {"emarket": ("buyer",)},
+               "a random price player on every e-market thread, uncoordinated (the floor)",
+               {"tactic": "players.random_player:RandomPlayer"}),
+    PlayerSpec("threads-buyer", {"emarket": "players.emarket_base:IndependentThreadsBuyer"},
+               {"emarket": ("buyer",)},
+               "any price negotiator (tactic: module:Class) run on every e-market thread on its own"),
     # --- DDPG (issue 4) ---
+    PlayerSpec("ddpg", {"bilateral": "players.ddpg.bilateral:DDPGBilateralBuyer"},
+               {"bilateral": ("buyer",)},
+               "ANEGMA buyer: DDPG actor-critic pre-trained on CONAN/Williams traces; "
+               "params checkpoint (ann-c, ann-c+rl, ... or a path), learn (online DDPG)",
+               extra="ddpg"),
     # --- INSIGHT sellers and Q-learning (issue 5) ---
     # --- I-Help approaches 1-3 (issue 6) ---
     # --- Godfather and SCML agents (issue 7) ---

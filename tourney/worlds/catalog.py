@@ -5,5 +5,7 @@ from tourney.registry import WorldSpec
 WORLDS = [
     WorldSpec("bilateral", "tourney.worlds.bilateral:BilateralWorld",
               "single-issue price bargaining on negmas SAO, buyer vs seller (the meeting ground)"),
+    WorldSpec("emarket", "tourney.worlds.emarket:EMarketWorld",
+              "ANEGMA concurrent e-market: one buyer vs many sellers, competitors, MD/MR/ZoA/t_end settings"),
     # Each world issue adds its line here.
 ]
