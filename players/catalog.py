@@ -8,6 +8,7 @@ from tourney.registry import PlayerSpec
 
 BOTH = ("buyer", "seller")
 _FARATIN_WORLDS = {"bilateral": BOTH, "emarket": ("seller",), "ihelp": BOTH, "consumer": BOTH}
+_INSIGHT_WORLDS = {"bidding": ("seller",), "bidding2": ("seller_a", "seller_b"), "bilateral": ("seller",)}
 
 PLAYERS = [
     # --- heuristics: Faratin et al. (1998) tactics and a random player (issue 2) ---
@@ -47,6 +48,25 @@ PLAYERS = [
                "params checkpoint (ann-c, ann-c+rl, ... or a path), learn (online DDPG)",
                extra="ddpg"),
     # --- INSIGHT sellers and Q-learning (issue 5) ---
+    PlayerSpec("insight-random", {"*": "players.insight.heuristics:RandomSeller"}, _INSIGHT_WORLDS,
+               "INSIGHT random seller: bids at random between its previous bid and the floor"),
+    PlayerSpec("descent-by-one", {"*": "players.insight.heuristics:DescentByOne"}, _INSIGHT_WORLDS,
+               "INSIGHT seller: starts at the top of the range, one less every turn"),
+    PlayerSpec("descent-arithmetic", {"*": "players.insight.heuristics:DescentArithmetic"}, _INSIGHT_WORLDS,
+               "INSIGHT seller: offers fall by descent, descent-1, ... from initial (e.g. 30,24,19,15,12,11)"),
+    PlayerSpec("qlearning", {"*": "players.insight.qlearning:QLearningSeller"}, _INSIGHT_WORLDS,
+               "INSIGHT tabular epsilon-greedy Q-learning seller; learns within a match; Q-table save/load"),
+    PlayerSpec("qlearning-exploit", {"*": "players.insight.qlearning:QLearningSeller"}, _INSIGHT_WORLDS,
+               "INSIGHT Q-learning seller, exploit-only: greedy on a learnt table (needs load_path)",
+               {"exploit_only": True}),
+    PlayerSpec("tft-seller", {"*": "players.insight.competitive:TitForTat"}, _INSIGHT_WORLDS,
+               "INSIGHT tit-for-tat seller: offers just below the rival seller's previous offer"),
+    PlayerSpec("copycat", {"*": "players.insight.competitive:Copycat"}, _INSIGHT_WORLDS,
+               "INSIGHT copycat seller: replays the rival's last-buyer offers one turn ahead"),
+    PlayerSpec("competitive", {"*": "players.insight.competitive:Competitive"}, _INSIGHT_WORLDS,
+               "INSIGHT competitive seller: copies the rival's last decrement plus one"),
+    PlayerSpec("reactive", {"*": "players.insight.competitive:Reactive"}, _INSIGHT_WORLDS,
+               "INSIGHT reactive seller: competitive, drops to the floor when the rival cuts by more than 5"),
     # --- I-Help approaches 1-3 (issue 6) ---
     # --- Godfather and SCML agents (issue 7) ---
     # --- LLM players (issue 8) ---

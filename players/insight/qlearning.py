@@ -56,7 +56,7 @@ class QLearningSeller(InsightSeller):
         self,
         alpha: float = 0.5,
         alpha_decay: float = 0.9995,
-        alpha_min: float = 0.05,
+        alpha_min: float = 0.01,
         gamma: float = 1.0,
         epsilon: float = 1.0,
         epsilon_decay: float = 0.999,

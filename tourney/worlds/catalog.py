@@ -7,5 +7,9 @@ WORLDS = [
               "single-issue price bargaining on negmas SAO, buyer vs seller (the meeting ground)"),
     WorldSpec("emarket", "tourney.worlds.emarket:EMarketWorld",
               "ANEGMA concurrent e-market: one buyer vs many sellers, competitors, MD/MR/ZoA/t_end settings"),
+    WorldSpec("bidding", "tourney.worlds.bidding:BiddingWorld",
+              "INSIGHT one-seller game: a seller offers prices to thousands of impatient buyers"),
+    WorldSpec("bidding2", "tourney.worlds.bidding:TwoSellerBiddingWorld",
+              "INSIGHT two-seller game: two sellers undercut each other for each buyer"),
     # Each world issue adds its line here.
 ]
