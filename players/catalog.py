@@ -10,6 +10,21 @@ BOTH = ("buyer", "seller")
 _FARATIN_WORLDS = {"bilateral": BOTH, "emarket": ("seller",), "ihelp": BOTH, "consumer": BOTH}
 _INSIGHT_WORLDS = {"bidding": ("seller",), "bidding2": ("seller_a", "seller_b"), "bilateral": ("seller",)}
 
+# issue 7: OneShot worlds seat every competitor in a factory slot (tourney/worlds/oneshot.py)
+_ONESHOT_SLOTS = tuple(f"agent{i}" for i in range(1, 65))
+_SCML_AGENTS = {
+    "greedy-oneshot": "scml.oneshot.agents:GreedyOneShotAgent",
+    "greedy-sync": "scml.oneshot.agents:GreedySyncAgent",
+    "greedy-single": "scml.oneshot.agents:GreedySingleAgreementAgent",
+    "single-aspiration": "scml.oneshot.agents:SingleAgreementAspirationAgent",
+    "rand-dist": "scml.oneshot.agents:RandDistOneShotAgent",
+    "equal-dist": "scml.oneshot.agents:EqualDistOneShotAgent",
+    "sync-random": "scml.oneshot.agents:SyncRandomOneShotAgent",
+    "random-oneshot": "scml.oneshot.agents:RandomOneShotAgent",
+    "single-random": "scml.oneshot.agents:SingleAgreementRandomAgent",
+    "nothing-oneshot": "scml.oneshot.agents:OneshotDoNothingAgent",
+}
+
 PLAYERS = [
     # --- heuristics: Faratin et al. (1998) tactics and a random player (issue 2) ---
     PlayerSpec("linear", {"*": "players.faratin:TimeDependent"}, _FARATIN_WORLDS,
@@ -69,5 +84,23 @@ PLAYERS = [
                "INSIGHT reactive seller: competitive, drops to the floor when the rival cuts by more than 5"),
     # --- I-Help approaches 1-3 (issue 6) ---
     # --- Godfather and SCML agents (issue 7) ---
+    PlayerSpec("godfather", {"oneshot": "players.godfather.agent:GodfatherAgent",
+                             "bilateral": "players.godfather.bilateral:GodfatherNegotiator"},
+               {"oneshot": _ONESHOT_SLOTS, "bilateral": BOTH},
+               "Godfather (SCML 2021): marginal utilities + Pareto aspiration to Nash, empirical predictor",
+               {}, "oneshot"),
+    PlayerSpec("godfather-gbm", {"oneshot": "players.godfather.agent:GodfatherGBMAgent",
+                                 "bilateral": "players.godfather.bilateral:GodfatherNegotiator"},
+               {"oneshot": _ONESHOT_SLOTS, "bilateral": BOTH},
+               "Godfather with the GBM (xgboost) outcome predictor trained on self-play",
+               {}, "gbm"),
+    *[PlayerSpec(short, {"oneshot": target}, {"oneshot": _ONESHOT_SLOTS},
+                 f"SCML built-in OneShot agent {target.rsplit(':', 1)[1]}", {}, "oneshot")
+      for short, target in _SCML_AGENTS.items()],
     # --- LLM players (issue 8) ---
+    PlayerSpec("llm", {"bilateral": "players.llm.negotiator:LLMNegotiator",
+                       "consumer": "players.llm.consumer:LLMConsumerPlayer"},
+               {"bilateral": BOTH, "consumer": BOTH},
+               "chat model: embedded SmolLM2-135M GGUF (default, offline) or any OpenAI-compatible endpoint",
+               extra="llm"),
 ]

@@ -324,3 +324,10 @@ class GodfatherAgent(OneShotAgent):
     def record_row(self, partner: str) -> None:
         if self.record_dir:
             self.pending_rows_[partner].append(self.features(partner))
+
+
+class GodfatherGBMAgent(GodfatherAgent):
+    """Godfather with the GBM outcome predictor (its own class, so SCML names it apart)."""
+
+    def __init__(self, *args: Any, predictor: str = "gbm", **kwargs: Any) -> None:
+        super().__init__(*args, predictor=predictor, **kwargs)

@@ -11,4 +11,5 @@ from __future__ import annotations
 # name -> "module:function"; the function takes (run_dir: pathlib.Path) and
 # returns a Markdown string. Each reproduction adds its line.
 REPRODUCTIONS: dict[str, str] = {
+    "godfather": "tourney.reproduce.godfather:reproduce",
 }
