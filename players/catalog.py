@@ -57,8 +57,9 @@ PLAYERS = [
                {"emarket": ("buyer",)},
                "any price negotiator (tactic: module:Class) run on every e-market thread on its own"),
     # --- DDPG (issue 4) ---
-    PlayerSpec("ddpg", {"bilateral": "players.ddpg.bilateral:DDPGBilateralBuyer"},
-               {"bilateral": ("buyer",)},
+    PlayerSpec("ddpg", {"bilateral": "players.ddpg.bilateral:DDPGBilateralBuyer",
+                        "emarket": "players.ddpg.emarket:DDPGEMarketBuyer"},
+               {"bilateral": ("buyer",), "emarket": ("buyer",)},
                "ANEGMA buyer: DDPG actor-critic pre-trained on CONAN/Williams traces; "
                "params checkpoint (ann-c, ann-c+rl, ... or a path), learn (online DDPG)",
                extra="ddpg"),

@@ -32,6 +32,7 @@ POLICY_PARAMS: dict[str, list] = {
     "noise": [Interval(float, 0, None)],
     "epsilon": [Interval(float, 0, 1)],
     "updates_per_episode": [Interval(int, 0, None)],
+    "warmup": [Interval(int, 0, None)],
     "hidden": [Check(lambda h: isinstance(h, (list, tuple)) and len(h) > 0
                      and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in h),
                      "a non-empty list of positive ints")],
@@ -41,7 +42,7 @@ POLICY_PARAMS: dict[str, list] = {
 POLICY_DEFAULTS: dict[str, Any] = dict(
     checkpoint=None, learn=False, explore=None, d_t=DEFAULT_DT, offer_weight=0.02, gamma=0.99,
     tau=0.01, lr_actor=1e-4, lr_critic=1e-3, batch_size=64, noise=0.1, epsilon=0.1,
-    updates_per_episode=20, hidden=(64, 64), seed=None,
+    updates_per_episode=20, warmup=0, hidden=(64, 64), seed=None,
 )
 
 
@@ -80,7 +81,7 @@ class AnegmaPolicyMixin:
         learner = DDPGLearner(
             hidden=hidden, gamma=self.gamma, tau=self.tau, lr_actor=self.lr_actor,
             lr_critic=self.lr_critic, batch_size=self.batch_size, noise=self.noise,
-            epsilon=self.epsilon, seed=seed,
+            epsilon=self.epsilon, warmup=self.warmup, seed=seed,
         )
         if data is not None:
             learner.load_weights(data["weights"])

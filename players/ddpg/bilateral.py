@@ -48,6 +48,7 @@ class DDPGBilateralBuyer(AnegmaPolicyMixin, PriceNegotiator):
         noise: float = POLICY_DEFAULTS["noise"],
         epsilon: float = POLICY_DEFAULTS["epsilon"],
         updates_per_episode: int = POLICY_DEFAULTS["updates_per_episode"],
+        warmup: int = POLICY_DEFAULTS["warmup"],
         hidden: tuple[int, ...] = POLICY_DEFAULTS["hidden"],
         seed: int | None = POLICY_DEFAULTS["seed"],
         name: str | None = None,
@@ -57,7 +58,7 @@ class DDPGBilateralBuyer(AnegmaPolicyMixin, PriceNegotiator):
         self._set_policy_params(
             checkpoint=checkpoint, learn=learn, explore=explore, d_t=d_t, offer_weight=offer_weight,
             gamma=gamma, tau=tau, lr_actor=lr_actor, lr_critic=lr_critic, batch_size=batch_size,
-            noise=noise, epsilon=epsilon, updates_per_episode=updates_per_episode, hidden=hidden,
+            noise=noise, epsilon=epsilon, updates_per_episode=updates_per_episode, warmup=warmup, hidden=hidden,
             seed=seed,
         )
         self.experience_ = None

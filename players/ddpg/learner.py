@@ -11,6 +11,9 @@ Exploration (the paper names none): epsilon-greedy over the allowed discrete
 actions and Gaussian noise of std ``noise`` on f_r's share, clipped to [0, 1]
 (Lillicrap's OU process models inertia in physical control; a price has none).
 Gradient norms are clipped at 1 for stability on the small batches we use.
+``warmup``: the first ``warmup`` updates train the critic only, so a
+pre-trained actor (ANN-C/ANN-W) is not pulled around by a random critic
+(our choice; the paper starts DDPG from the ANN without saying more).
 The actor runs in eval mode during RL (its dropout is for supervised
 pre-training only), so an update draws no torch random numbers: the only
 randomness is the learner's numpy generator, seeded from the player's seed.
@@ -46,6 +49,7 @@ class DDPGLearner:
         capacity: int = 50_000,
         noise: float = 0.1,
         epsilon: float = 0.1,
+        warmup: int = 0,
         seed: int = 0,
     ) -> None:
         setup_torch()
@@ -58,7 +62,9 @@ class DDPGLearner:
         self.batch_size = batch_size
         self.noise = noise
         self.epsilon = epsilon
+        self.warmup = warmup
         self.seed = seed
+        self.n_updates = 0
         with seeded(seed):
             self.actor = Actor(hidden=self.hidden, dropout=dropout)
             self.critic = Critic(hidden=self.hidden)
@@ -110,16 +116,18 @@ class DDPGLearner:
             nn.utils.clip_grad_norm_(self.critic.parameters(), 1.0)
             self.critic_opt.step()
 
-            logits, share = self.actor(b["state"], b["mask"])
-            actor_loss = -self.critic(b["state"], torch.softmax(logits, -1), share).mean()
-            self.actor_opt.zero_grad()
-            actor_loss.backward()
-            nn.utils.clip_grad_norm_(self.actor.parameters(), 1.0)
-            self.actor_opt.step()
-
-            _soft_update(self.actor_target, self.actor, self.tau)
+            self.n_updates += 1
+            losses = {"critic": critic_loss.item(), "actor": float("nan")}
+            if self.n_updates > self.warmup:
+                logits, share = self.actor(b["state"], b["mask"])
+                actor_loss = -self.critic(b["state"], torch.softmax(logits, -1), share).mean()
+                self.actor_opt.zero_grad()
+                actor_loss.backward()
+                nn.utils.clip_grad_norm_(self.actor.parameters(), 1.0)
+                self.actor_opt.step()
+                _soft_update(self.actor_target, self.actor, self.tau)
+                losses["actor"] = actor_loss.item()
             _soft_update(self.critic_target, self.critic, self.tau)
-            losses = {"critic": critic_loss.item(), "actor": actor_loss.item()}
         return losses
 
     # --- weights in and out ---
