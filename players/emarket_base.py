@@ -253,7 +253,7 @@ class IndependentThreadsBuyer(EMarketBuyer):
             names, _ = signature_params(self.cls_)
             if "seed" in names and self.seed is not None:
                 params["seed"] = self.derive_(self.seed, self.episode_, thread.id)
-            neg = self.cls_(**params)
+            neg = fast_ufun_class(self.cls_)(**params)
             n_steps = int(round((view.t_end - thread.opened) / view.round_seconds)) + 1
             nmi = _SimpleNMI(n_steps, self.outcome_space_)
             state = SAOState(running=True, started=True, step=0)
@@ -314,3 +314,26 @@ class _SimpleNMI:
         self.n_steps = n_steps
         self.outcome_space = outcome_space
         self.time_limit = float("inf")
+
+
+_FAST: dict[type, type] = {}
+
+
+def fast_ufun_class(cls: type) -> type:
+    """``cls`` with negmas' ``ufun`` property replaced by a plain read.
+
+    negmas 0.16's ``Rational.ufun`` imports a module and runs an ``isinstance``
+    check on every read (~2.5 us); the price tactics read it a dozen times per
+    move, which made it 60 % of an e-market's run time. The subclass returns the
+    same object (our sellers always hold a ``PriceUtility``), so behaviour is
+    unchanged; the cleaner fix is for ``PriceNegotiator`` to cache ``ip``/``rp``.
+    """
+    fast = _FAST.get(cls)
+    if fast is None:
+        fast = type(cls.__name__, (cls,), {
+            "ufun": property(lambda self: self._preferences),
+            "__module__": cls.__module__,
+            "__doc__": cls.__doc__,
+        })
+        _FAST[cls] = fast
+    return fast

@@ -44,7 +44,7 @@ from typing import Any, Mapping
 
 from negmas.sao import SAOPRNegotiator
 
-from players.emarket_base import EMarketBuyer
+from players.emarket_base import EMarketBuyer, fast_ufun_class
 from tourney.errors import PlayerFault
 from tourney.params import NONE, Interval, OfType, Options, Range, signature_params
 from tourney.seeding import derive_seed, make_rng
@@ -275,9 +275,12 @@ def factory(cls: type, params: Mapping[str, Any]):
     """``make(seed)`` building ``cls(**params)`` (with ``seed`` if the class takes one).
 
     Seat.make inspects the signature on every call; a market builds hundreds
-    of sellers, so inspect once.
+    of sellers, so inspect once. negmas negotiators are built as
+    ``fast_ufun_class(cls)``: the same class with a cheaper ``ufun`` read.
     """
     names, _ = signature_params(cls)
+    if issubclass(cls, SAOPRNegotiator):
+        cls = fast_ufun_class(cls)
     params = dict(params)
     takes_seed = "seed" in names
 
@@ -299,3 +302,4 @@ def competitor_class(name: str) -> tuple[type, dict]:
     if resolved is None or "buyer" not in resolved.roles:
         raise ValueError(f"competitor: '{name}' cannot play an e-market buyer")
     return resolved.cls, dict(resolved.defaults)
+
