@@ -18,3 +18,13 @@ class Sleeper(TimeDependent):
 class OutOfRange(TimeDependent):
     def propose(self, state, dest=None):
         return (10**6,)
+
+
+class Suicide(TimeDependent):
+    """Kills its own worker process, as the OS out-of-memory killer would."""
+
+    def propose(self, state, dest=None):
+        import os
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
