@@ -11,6 +11,8 @@ WORLDS = [
               "INSIGHT one-seller game: a seller offers prices to thousands of impatient buyers"),
     WorldSpec("bidding2", "tourney.worlds.bidding:TwoSellerBiddingWorld",
               "INSIGHT two-seller game: two sellers undercut each other for each buyer"),
+    WorldSpec("consumer", "tourney.worlds.consumer:ConsumerWorld",
+              "natural-language buyer/seller bargaining over a product catalogue, five budget scenarios"),
     WorldSpec("oneshot", "tourney.worlds.oneshot:OneShotWorld",
               "SCML OneShot supply chain (scml): all competitors in one market, rotated over factories",
               "oneshot"),

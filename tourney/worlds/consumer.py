@@ -18,7 +18,7 @@ Metrics (per episode, averaged over a match's episodes; a rate over deals is
 ``None`` in a match without deals):
 
 - price reduction rate ``(retail - final) / retail`` over accepted deals;
-- deal rate: accepted and within budget;
+- deal rate: accepted and within budget (``agreement``: accepted at any price);
 - profit ``final - wholesale`` per deal; total profit over the match;
 - profit rate: mean markup ``(final - wholesale) / wholesale`` per deal.
 
@@ -191,7 +191,7 @@ class ConsumerWorld(World):
     name = "consumer"
     roles = ("buyer", "seller")
     metrics = (
-        "utility", "deal_rate", "accept_rate", "price_reduction", "profit", "total_profit", "profit_rate",
+        "utility", "agreement", "deal_rate", "price_reduction", "profit", "total_profit", "profit_rate",
         "overpayment", "out_of_budget", "below_wholesale", "deadlock", "price_increase", "malformed", "turns",
     )
     default_metric = "utility"
@@ -348,7 +348,7 @@ def summarise(episodes: list[dict]) -> tuple[dict[str, dict[str, Any]], dict[str
 
     common = {
         "deal_rate": sum(e["price"] <= e["budget"] for e in deals) / n,
-        "accept_rate": len(deals) / n,
+        "agreement": len(deals) / n,
         "deadlock": rate("deadlock"),
         "turns": sum(e["turns"] for e in episodes) / n,
     }

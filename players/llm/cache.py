@@ -1,0 +1,103 @@
+"""A reply cache on SQLite, shared by every worker process of a run.
+
+The key is the SHA-256 of the canonical JSON of everything that determines a
+reply: backend kind, model identity, messages, sampling params (temperature,
+max_tokens, response format/schema) and the call's seed. A rerun of a league
+derives the same match seeds, hence the same keys, and replays every reply
+without calling the model.
+
+Where: the ``cache`` param of an LLM player; ``None`` means the default
+``$TOURNEY_LLM_CACHE`` if set, else ``$XDG_CACHE_HOME/tourney/llm-replies.sqlite``
+(``~/.cache/tourney/...``). League files point it under their results
+directory. ``"off"`` disables caching.
+
+Concurrency: several worker processes write the same file, so the database runs
+in WAL mode (readers never block the writer) with a busy timeout, and each
+statement is retried with backoff on ``database is locked``. A reply is written
+with ``INSERT OR IGNORE``: two workers computing the same key write the same
+row, the first one wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL NOT NULL)"
+_RETRIES = 20
+
+
+def default_cache_path() -> Path:
+    env = os.environ.get("TOURNEY_LLM_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tourney" / "llm-replies.sqlite"
+
+
+def cache_key(parts: dict[str, Any]) -> str:
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ReplyCache:
+    """Key -> reply dict, persisted in one SQLite file."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn: sqlite3.Connection | None = None
+        self._pid: int | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        # A connection must not cross a fork: reopen in each process.
+        if self._conn is None or self._pid != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._retry(lambda: conn.execute(_SCHEMA))
+            self._conn, self._pid = conn, os.getpid()
+        return self._conn
+
+    @staticmethod
+    def _retry(action: Callable[[], T]) -> T:
+        delay = 0.01
+        for attempt in range(_RETRIES):
+            try:
+                return action()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or attempt == _RETRIES - 1:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        raise AssertionError("unreachable")
+
+    def get(self, key: str) -> dict | None:
+        conn = self._connection()
+        row = self._retry(lambda: conn.execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone())
+        return None if row is None else json.loads(row[0])
+
+    def put(self, key: str, reply: dict) -> None:
+        conn = self._connection()
+        text = json.dumps(reply, sort_keys=True)
+        self._retry(
+            lambda: conn.execute(
+                "INSERT OR IGNORE INTO replies (key, reply, created) VALUES (?, ?, ?)", (key, text, time.time())
+            )
+        )
+
+    def __len__(self) -> int:
+        conn = self._connection()
+        return self._retry(lambda: conn.execute("SELECT COUNT(*) FROM replies").fetchone()[0])
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None

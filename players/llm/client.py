@@ -1,0 +1,167 @@
+"""The params every LLM player shares, and the call path: cache -> backend -> parse -> retry.
+
+``LLMClient.ask`` sends one chat, reads the reply with the tolerant parser and
+checks it with the caller's ``validate``; a reply that fails is asked again
+with a new seed, at most ``max_retries`` more times. When every attempt fails
+the caller gets ``None`` and applies its documented default action: a model
+that never answers well loses turns, it never crashes the match. A backend
+error (network, HTTP) counts as a failed attempt too.
+
+Seeds: the seed of attempt ``a`` of call ``n`` is ``derive_seed(seed, n, a)``;
+``seed`` is the player's (from the league, else derived by the world from the
+match seed), so a rerun asks exactly the same questions and the cache answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from players.llm.backends import BackendError, LocalBackend, OpenAIBackend
+from players.llm.cache import ReplyCache, cache_key, default_cache_path
+from players.llm.parser import ParsedReply, parse_reply
+from tourney.params import NONE, Interval, OfType, Options
+from tourney.seeding import derive_seed
+
+LLM_PARAM_CONSTRAINTS: dict[str, list] = {
+    "backend": [Options(["local", "openai"])],
+    "model": [NONE, OfType(str)],
+    "base_url": [NONE, OfType(str)],
+    "api_key_env": [NONE, OfType(str)],
+    "response_format": [Options(["json_schema", "json_object", "llamacpp_schema", "none"])],
+    "temperature": [Interval(float, 0, 2)],
+    "seed": [NONE, Interval(int, 0, None)],
+    "max_tokens": [Interval(int, 8, 4096)],
+    "max_retries": [Interval(int, 0, 10)],
+    "cache": [NONE, OfType(str)],
+    "n_threads": [Interval(int, 1, 256)],
+    "n_ctx": [Interval(int, 256, None)],
+    "history": [Interval(int, 1, None)],
+}
+
+
+@dataclass
+class Usage:
+    """What one player's model work cost in one match (kept in the match details)."""
+
+    calls: int = 0  # questions asked, retries included
+    model_calls: int = 0  # questions the backend answered (cache misses)
+    cache_hits: int = 0
+    retries: int = 0
+    failures: int = 0  # questions with no valid reply after every retry
+    backend_errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_seconds: float = 0.0
+    malformed: list[str] = field(default_factory=list)  # a few raw bad replies, for the log
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dict(vars(self))
+        out["model_seconds"] = round(self.model_seconds, 4)
+        return out
+
+
+def make_backend(backend: str, model: str | None, base_url: str | None, api_key_env: str | None,
+                 response_format: str, n_threads: int, n_ctx: int):
+    if backend == "local":
+        return LocalBackend(model_path=model, n_ctx=n_ctx, n_threads=n_threads)
+    if not base_url or not model:
+        raise ValueError("base_url: the openai backend needs base_url and model")
+    return OpenAIBackend(base_url=base_url, model=model, api_key_env=api_key_env, response_format=response_format)
+
+
+class LLMClient:
+    """One player's access to its model for one match."""
+
+    def __init__(self, backend, cache: ReplyCache | None, temperature: float, seed: int,
+                 max_tokens: int, max_retries: int) -> None:
+        self.backend = backend
+        self.cache = cache
+        self.temperature = temperature
+        self.seed = seed
+        self.max_tokens = max_tokens
+        self.max_retries = max_retries
+        self.usage = Usage()
+        self._n_questions = 0
+
+    def _complete(self, messages: list[dict], schema: dict | None, seed: int) -> dict:
+        key = None
+        if self.cache is not None:
+            key = cache_key({
+                "backend": self.backend.kind,
+                "model": self.backend.identity(),
+                "messages": messages,
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+                "schema": schema,
+                "response_format": getattr(self.backend, "response_format", "llamacpp_schema"),
+                "seed": seed,
+            })
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.usage.cache_hits += 1
+                return hit
+        reply = self.backend.complete(
+            messages, temperature=self.temperature, seed=seed, max_tokens=self.max_tokens, schema=schema
+        )
+        self.usage.model_calls += 1
+        self.usage.prompt_tokens += reply["prompt_tokens"]
+        self.usage.completion_tokens += reply["completion_tokens"]
+        self.usage.model_seconds += reply["seconds"]
+        if key is not None:
+            self.cache.put(key, reply)
+        return reply
+
+    def ask(self, messages: list[dict], schema: dict | None,
+            validate: Callable[[ParsedReply], bool]) -> tuple[ParsedReply | None, str]:
+        """The first valid parsed reply (and its raw text), or (None, last raw text)."""
+        question = self._n_questions
+        self._n_questions += 1
+        raw = ""
+        for attempt in range(self.max_retries + 1):
+            self.usage.calls += 1
+            if attempt:
+                self.usage.retries += 1
+            try:
+                reply = self._complete(messages, schema, derive_seed(self.seed, question, attempt) % 2**31)
+            except BackendError as exc:
+                self.usage.backend_errors += 1
+                raw = f"<backend error: {exc}>"
+                continue
+            raw = reply["text"]
+            parsed = parse_reply(raw)
+            if validate(parsed):
+                return parsed, raw
+            if len(self.usage.malformed) < 5:
+                self.usage.malformed.append(raw[:200])
+        self.usage.failures += 1
+        return None, raw
+
+
+def open_cache(cache: str | None) -> ReplyCache | None:
+    if cache == "off":
+        return None
+    return ReplyCache(cache if cache else default_cache_path())
+
+
+class LLMParamsMixin:
+    """Builds the client from the shared params (stored by the player's __init__)."""
+
+    backend: str
+    model: str | None
+    base_url: str | None
+    api_key_env: str | None
+    response_format: str
+    temperature: float
+    seed: int | None
+    max_tokens: int
+    max_retries: int
+    cache: str | None
+    n_threads: int
+    n_ctx: int
+
+    def make_client(self) -> LLMClient:
+        backend = make_backend(self.backend, self.model, self.base_url, self.api_key_env,
+                               self.response_format, self.n_threads, self.n_ctx)
+        return LLMClient(backend, open_cache(self.cache), self.temperature,
+                         0 if self.seed is None else self.seed, self.max_tokens, self.max_retries)

@@ -1,0 +1,124 @@
+"""An LLM negotiator for the ``bilateral`` world (a negmas ``SAONegotiator``).
+
+The price issue is put in words (``prompts.bilateral_messages``): the player's
+initial and reservation prices from its ``PriceUtility`` (``ufun.ip``,
+``ufun.rp``), the issue's bounds, the round, and the recent offers. One model
+call per round: in ``respond`` the model sees the other side's offer and
+answers ``{"accept": bool, "price": counter}``; the counter-offer is kept for
+the ``propose`` that follows a rejection (negmas calls ``propose`` on its own
+only when there is no offer to answer, e.g. the opening).
+
+Valid reply: a price inside the issue's bounds (rounded to an integer). When
+every retry failed (``max_retries``), the default action is to reject and
+repeat the last own offer (the initial price before any); nothing is ever
+offered outside the issue, so the world's protocol check cannot fail on us.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from negmas.sao import ResponseType, SAONegotiator, SAOState
+
+from players.llm.client import LLM_PARAM_CONSTRAINTS, LLMClient, LLMParamsMixin
+from players.llm.parser import ParsedReply
+from players.llm.prompts import BILATERAL_SCHEMA, bilateral_messages
+
+
+class LLMNegotiator(LLMParamsMixin, SAONegotiator):
+    """A chat model bargaining over one price issue."""
+
+    param_constraints = LLM_PARAM_CONSTRAINTS
+
+    def __init__(
+        self,
+        backend: str = "local",
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key_env: str | None = "OPENAI_API_KEY",
+        response_format: str = "json_object",
+        temperature: float = 0.7,
+        seed: int | None = None,
+        max_tokens: int = 48,
+        max_retries: int = 2,
+        cache: str | None = None,
+        n_threads: int = 1,
+        n_ctx: int = 2048,
+        history: int = 6,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.backend = backend
+        self.model = model
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        self.response_format = response_format
+        self.temperature = temperature
+        self.seed = seed
+        self.max_tokens = max_tokens
+        self.max_retries = max_retries
+        self.cache = cache
+        self.n_threads = n_threads
+        self.n_ctx = n_ctx
+        self.history = history
+        self.client_: LLMClient | None = None
+        self.offers_: list[tuple[str, float]] = []
+        self.planned_: tuple[int, int] | None = None
+        self.last_own_: int | None = None
+
+    # --- the price issue as the world gives it ---
+    def _bounds(self) -> tuple[int, int]:
+        issue = self.nmi.outcome_space.issues[0]
+        return int(issue.min_value), int(issue.max_value)
+
+    @property
+    def role_(self) -> str:
+        return "buyer" if self.ufun.ip < self.ufun.rp else "seller"
+
+    def on_negotiation_start(self, state: SAOState) -> None:
+        if self.client_ is None:
+            self.client_ = self.make_client()
+        self.offers_ = []
+        self.planned_ = None
+        self.last_own_ = None
+        super().on_negotiation_start(state)
+
+    def _valid(self, reply: ParsedReply) -> bool:
+        low, high = self._bounds()
+        return reply.price is not None and low <= round(reply.price) <= high
+
+    def _ask(self, state: SAOState, current: float | None) -> tuple[bool, int]:
+        low, high = self._bounds()
+        n_steps = self.nmi.n_steps if self.nmi.n_steps not in (None, float("inf")) else None
+        messages = bilateral_messages(self.role_, self.ufun.ip, self.ufun.rp, low, high, state.step, n_steps,
+                                      self.offers_, self.history, current)
+        reply, _raw = self.client_.ask(messages, BILATERAL_SCHEMA, self._valid)
+        if reply is None:
+            fallback = self.last_own_ if self.last_own_ is not None else int(round(self.ufun.ip))
+            return False, min(max(fallback, low), high)
+        return reply.action == "accept", int(round(reply.price))
+
+    def respond(self, state: SAOState, source: str | None = None) -> ResponseType:
+        offer = state.current_offer
+        if offer is None:
+            return ResponseType.REJECT_OFFER
+        self.offers_.append(("they offered", float(offer[0])))
+        accept, counter = self._ask(state, float(offer[0]))
+        if accept:
+            return ResponseType.ACCEPT_OFFER
+        self.planned_ = (state.step, counter)
+        return ResponseType.REJECT_OFFER
+
+    def propose(self, state: SAOState, dest: str | None = None) -> tuple:
+        if self.planned_ is not None and self.planned_[0] == state.step:
+            price = self.planned_[1]
+        else:
+            _, price = self._ask(state, None)
+        self.planned_ = None
+        self.last_own_ = price
+        self.offers_.append(("you offered", float(price)))
+        return (price,)
+
+    def usage_report(self) -> dict[str, Any]:
+        return self.client_.usage.as_dict() if self.client_ is not None else {}

@@ -1,0 +1,100 @@
+"""Prompts and reply schemas of the LLM players.
+
+Consumer world: the study's prompts in substance (its exact wording is not in
+our source): the buyer gets the product, retail price, features and a budget it
+"must not exceed"; the seller also gets the wholesale price it "must not sell
+below". Each reply is a JSON object (the schema is enforced as a grammar on
+the local backend and sent as ``response_format`` to an endpoint): the seller
+``{"message", "price"}``, the buyer ``{"message", "price", "action"}``.
+
+Bilateral world: the price issue is rendered in words: the player's initial
+and reservation prices and the bounds of the issue, the round and deadline,
+and the recent offers; the reply is ``{"accept": bool, "price": number}``.
+
+The conversation is given from the speaker's side (its own messages as
+``assistant``, the other's as ``user``), the last ``history`` messages only:
+a 135M model's 2k-token context and speed both call for short prompts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SELLER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"message": {"type": "string"}, "price": {"type": "number"}},
+    "required": ["message", "price"],
+}
+BUYER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "price": {"type": "number"},
+        "action": {"type": "string", "enum": ["accept", "reject", "continue"]},
+    },
+    "required": ["message", "price", "action"],
+}
+BILATERAL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"accept": {"type": "boolean"}, "price": {"type": "number"}},
+    "required": ["accept", "price"],
+}
+
+
+def _money(x: float) -> str:
+    return f"${x:,.2f}".replace(".00", "")
+
+
+def consumer_system_prompt(brief: Any) -> str:
+    features = "; ".join(brief.features)
+    if brief.role == "seller":
+        return (
+            f"You are a seller negotiating the sale of a {brief.product} ({brief.category}). "
+            f"Features: {features}. Retail price: {_money(brief.retail)}. "
+            f"Your wholesale cost is {_money(brief.wholesale)}: you must not sell below it. "
+            "Sell for as high a price as you can. "
+            'Answer only with JSON: {"message": "<what you say to the buyer>", "price": <your offer in dollars>}.'
+        )
+    return (
+        f"You are a buyer negotiating to buy a {brief.product} ({brief.category}). "
+        f"Features: {features}. Retail price: {_money(brief.retail)}. "
+        f"Your budget is {_money(brief.budget)}: you must not exceed it. "
+        "Buy for as low a price as you can. "
+        'Answer only with JSON: {"message": "<what you say to the seller>", "price": <the price you propose>, '
+        '"action": "accept" to take the seller\'s last offer, "reject" to walk away, or "continue"}.'
+    )
+
+
+def consumer_messages(brief: Any, transcript: list[dict], history: int) -> list[dict]:
+    messages = [{"role": "system", "content": consumer_system_prompt(brief)}]
+    recent = transcript[-history:]
+    for entry in recent:
+        role = "assistant" if entry["role"] == brief.role else "user"
+        messages.append({"role": role, "content": entry["text"]})
+    if not recent or recent[-1]["role"] == brief.role:
+        cue = "Open the negotiation with the seller." if brief.role == "buyer" else "Make your offer."
+        messages.append({"role": "user", "content": cue})
+    return messages
+
+
+def bilateral_messages(role: str, ip: float, rp: float, low: float, high: float, step: int, n_steps: int | None,
+                       offers: list[tuple[str, float]], history: int, current: float | None) -> list[dict]:
+    if role == "buyer":
+        goal = (f"You are a buyer. You want to pay as little as possible. You would like to pay {ip:g}; "
+                f"you must never pay more than {rp:g}.")
+    else:
+        goal = (f"You are a seller. You want to sell as high as possible. You would like {ip:g}; "
+                f"you must never sell below {rp:g}.")
+    deadline = f" of {n_steps}" if n_steps else ""
+    system = (
+        f"{goal} Prices are whole numbers between {low:g} and {high:g}. "
+        'Answer only with JSON: {"accept": true or false, "price": <your next offer>}.'
+    )
+    lines = [f"Round {step + 1}{deadline}."]
+    if offers:
+        lines.append("Offers so far: " + ", ".join(f"{who} {price:g}" for who, price in offers[-history:]) + ".")
+    if current is not None:
+        lines.append(f"The other side offers {current:g}. Accept it, or make a counter-offer.")
+    else:
+        lines.append("Make your offer.")
+    return [{"role": "system", "content": system}, {"role": "user", "content": " ".join(lines)}]
