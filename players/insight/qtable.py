@@ -81,6 +81,7 @@ class QTable:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "w") as fh:
             json.dump(self.to_json(), fh, separators=(",", ":"))
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
         os.replace(tmp, path)
 
     @classmethod
