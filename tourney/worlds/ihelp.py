@@ -17,25 +17,29 @@ Choices where the paper is silent (all configurable or stated here):
 - Standard price ``s = base_price * difficulty * (1 + 2 / helpers_online)``:
   dearer for harder topics and when fewer competent helpers are online (the
   paper names both inputs but gives no formula).
-- Sessions by the overlap of the preferred price intervals (buyer
-  ``[ip, R_b]``, seller ``[R_s, ip]``), in units of ``s``: S1 ``R_b = 1.3 s,
-  R_s = 0.7 s`` (wide overlap), S2 ``R_b = 1.1 s, R_s = 0.9 s`` (partial), S3
-  ``R_b = 0.9 s, R_s = 1.1 s`` (none). Table 16.1 shows deals in S3 (no
-  rejection at all for S:1, B:1), so the hard limit cannot be the preferred
-  price: the limits lie ``limit_slack`` beyond it (buyer maximum
+- Users set their prices without regard to the market, so per run the
+  middle ``m`` of the two preferred prices is the standard price moved by up to
+  ``spread`` (uniform, relative); the standard price itself is moved by up to
+  ``jitter``. Sessions by the overlap of the preferred price intervals (buyer
+  ``[ideal, R_b]``, seller ``[R_s, ideal]``), in units of ``m``: S1 ``R_b =
+  1.3 m, R_s = 0.7 m`` (wide overlap), S2 ``R_b = 1.08 m, R_s = 0.92 m``
+  (partial), S3 ``R_b = 0.92 m, R_s = 1.08 m`` (none). Table 16.1 shows deals
+  in S3 (no rejection at all for S:1, B:1), so the hard limit cannot be the
+  preferred price: the limits lie ``limit_slack`` beyond it (buyer maximum
   ``R_b (1 + slack)``, seller minimum ``R_s (1 - slack)``); with the default
-  0.3 a deal stays possible in S3, with 0 it does not.
+  0.15 a deal stays possible in S3 (between about 0.92 m and 1.06 m), with 0
+  it does not.
 - The ideal prices (utility 1, and the initial price a generic negotiator
-  reads as ``ufun.ip``) are ``0.5 s`` for the buyer and ``1.5 s`` for the
-  seller; a seat's score is ``(limit - p) / (limit - ideal)`` at a deal
+  reads as ``ufun.ip``) are half the lower of ``s`` and ``m`` for the buyer
+  and 1.5 times the higher for the seller; a seat's score is ``(limit - p) / (limit - ideal)`` at a deal
   (``PriceUtility``), ``no_agreement`` otherwise.
 - The paper's five preference combinations are not listed; ours are
   ``PREFERENCE_COMBINATIONS`` below (they cover opposite, equal and mixed
   urgency, money importance and risk behaviour).
 - The paper's 15 experiments per configuration are its 5 preference
   combinations x 3 sessions, one run each, with deterministic agents. We play
-  ``runs`` negotiations per match (15 by default), each with the standard and
-  preferred prices jittered by up to ``jitter`` (relative, uniform). The
+  ``runs`` negotiations per match (15 by default), each with its own draw of
+  the prices above. The
   draws derive from ``scenario_seed`` and the setting only, never from the
   match seed, so two matches differing only in one side's approach face the
   same runs (Table 16.2 compares such pairs run by run).
@@ -45,7 +49,6 @@ Choices where the paper is silent (all configurable or stated here):
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
@@ -64,11 +67,11 @@ URGENCY = ("not urgent", "urgent", "very urgent")
 MONEY_IMPORTANCE = ("low", "medium", "high")
 RISK = ("averse", "seeking")
 
-# Preferred prices per session, as multiples of the standard price: (buyer R_b, seller R_s).
+# Preferred prices per session, as multiples of the middle of the users' prices: (buyer R_b, seller R_s).
 SESSIONS: dict[str, tuple[float, float]] = {
     "S1": (1.3, 0.7),
-    "S2": (1.1, 0.9),
-    "S3": (0.9, 1.1),
+    "S2": (1.08, 0.92),
+    "S3": (0.92, 1.08),
 }
 IDEAL = {"buyer": 0.5, "seller": 1.5}
 
@@ -155,7 +158,8 @@ class IHelpWorld(World):
         "base_price": [Interval(float, 0, None, closed="neither")],
         "runs": [Interval(int, 1, None)],
         "n_steps": [Interval(int, 2, None)],
-        "jitter": [Interval(float, 0, 0.1)],
+        "jitter": [Interval(float, 0, 0.5)],
+        "spread": [Interval(float, 0, 0.5)],
         "limit_slack": [Interval(float, 0, 0.9)],
         "scenario_seed": [Interval(int, 0, None)],
         "no_agreement": [Interval(float)],
@@ -172,7 +176,8 @@ class IHelpWorld(World):
         runs: int = 15,
         n_steps: int = 20,
         jitter: float = 0.05,
-        limit_slack: float = 0.3,
+        spread: float = 0.2,
+        limit_slack: float = 0.15,
         scenario_seed: int = 0,
         no_agreement: float = 0.0,
         trace: bool = False,
@@ -185,6 +190,7 @@ class IHelpWorld(World):
         self.runs = runs
         self.n_steps = n_steps
         self.jitter = jitter
+        self.spread = spread
         self.limit_slack = limit_slack
         self.scenario_seed = scenario_seed
         self.no_agreement = no_agreement
@@ -200,15 +206,17 @@ class IHelpWorld(World):
             self.scenario_seed, "ihelp", self.session, self.preferences,
             self.difficulty, self.helpers_online, self.base_price, run,
         ))
-        shake = rng.uniform(-self.jitter, self.jitter, size=3)
-        std = standard_price(self.difficulty, self.helpers_online, self.base_price) * (1 + shake[0])
+        std = standard_price(self.difficulty, self.helpers_online, self.base_price)
+        std *= 1 + rng.uniform(-self.jitter, self.jitter)
+        middle = std * (1 + rng.uniform(-self.spread, self.spread))
         rb, rs = SESSIONS[self.session]
-        preferred = {"buyer": rb * std * (1 + shake[1]), "seller": rs * std * (1 + shake[2])}
+        preferred = {"buyer": rb * middle, "seller": rs * middle}
         limit = {
             "buyer": preferred["buyer"] * (1 + self.limit_slack),
             "seller": preferred["seller"] * (1 - self.limit_slack),
         }
-        ideal = {role: IDEAL[role] * std for role in self.roles}
+        ideal = {role: IDEAL[role] * min(std, middle) if role == "buyer" else IDEAL[role] * max(std, middle)
+                 for role in self.roles}
         return RunScenario(std, preferred, limit, ideal)
 
     def play(self, seats: Mapping[str, Seat], seed: int, ctx: MatchContext) -> MatchResult:
@@ -224,7 +232,7 @@ class IHelpWorld(World):
         runs = []
         for run in range(self.runs):
             sc = self.scenario(run)
-            high = 3.0 * sc.std_price
+            high = 3.0 * max(sc.std_price, sc.ideal["seller"])
             mechanism = SAOMechanism(
                 issues=[make_issue((0.0, high), "price")], n_steps=self.n_steps, **FAST_SAO_OPTIONS
             )
@@ -328,6 +336,3 @@ def _outcome(state, price, offers) -> tuple[str, str | None]:
         return "rejected", "seller" if offers[-1][1] == "buyer" else "buyer"
     return "deadline", None
 
-
-def _is_finite(x: float) -> bool:
-    return not (math.isnan(x) or math.isinf(x))

@@ -1,0 +1,254 @@
+"""The three I-Help negotiation approaches as negmas ``SAONegotiator``s.
+
+Approach 1 (section 4.1): no decision theory. The agent reveals its preferred
+price by opening with it, and then moves by a fixed amount per offer, "based
+on the difference between the preferred prices": ``|R - first opponent
+offer| / n_concessions`` (the opponent's first offer is its preferred price
+when it too uses Approach 1, so two such agents meet half way, the paper's
+"no agent wins and no one loses"). It never rejects.
+
+Approach 2: opens and moves by the paper's Delta rules (``steps``) and decides
+accept / reject / counter-offer with the influence diagram (``decision``), the
+opponent's answer having equal probabilities.
+
+Approach 3: as Approach 2, with P(opponent's answer) from a Bayesian opponent
+model (``opponent``) created after the first round and updated by Bayes' rule
+when the opponent's move differs from the prediction.
+
+All three accept an offer at least as good as the counter-offer they would
+make (Faratin's rule; countering with a worse price is never rational), never
+offer or accept past their user's limit and keep offers monotone.
+
+Where the user's preference model comes from: in the ``ihelp`` world, from the
+utility function (``IHelpUtility``). Elsewhere (the ``bilateral`` world),
+from the player's own ``urgency``, ``money_importance`` and ``risk`` params,
+with the standard price at the middle of [ip, rp] and the preferred price
+three quarters of the way from ip to rp (our choice: ``bilateral`` has no
+matchmaker).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from negmas.sao import ResponseType, SAOState
+
+from players.base import PriceNegotiator
+from players.ihelp.decision import UNIFORM, DecisionDiagram, UserUtility, utility_table
+from players.ihelp.opponent import OpponentModel
+from players.ihelp.steps import better_for, delta, next_offer, opening_offer, within_limit
+from tourney.params import Interval, Options
+from tourney.worlds.ihelp import MONEY_IMPORTANCE, RISK, URGENCY, UserPreferences
+
+_PREFERENCE_CONSTRAINTS = {
+    "urgency": [Options(URGENCY)],
+    "money_importance": [Options(MONEY_IMPORTANCE)],
+    "risk": [Options(RISK)],
+}
+
+
+class IHelpNegotiator(PriceNegotiator):
+    """Shared bookkeeping: the user model, monotone offers, the decision log."""
+
+    param_constraints = dict(_PREFERENCE_CONSTRAINTS)
+
+    def __init__(
+        self,
+        urgency: str = "urgent",
+        money_importance: str = "medium",
+        risk: str = "averse",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.urgency = urgency
+        self.money_importance = money_importance
+        self.risk = risk
+        self._reset_match_state()
+
+    def _reset_match_state(self) -> None:
+        self.role_ = "buyer"
+        self.user_: UserUtility | None = None
+        self.prefs_: UserPreferences | None = None
+        self.std_price_ = 0.0
+        self.preferred_ = 0.0
+        self.last_offer_: float | None = None
+        self.counter_: float | None = None
+        self.decisions_: list[dict[str, Any]] = []
+
+    # --- the user's model, read once per negotiation ---
+    def on_negotiation_start(self, state: SAOState) -> None:
+        super().on_negotiation_start(state)
+        self._reset_match_state()
+        ufun = self.ufun
+        self.role_ = "buyer" if ufun.ip < ufun.rp else "seller"
+        self.prefs_ = getattr(ufun, "preferences", None) or UserPreferences(
+            self.urgency, self.money_importance, self.risk
+        )
+        self.std_price_ = getattr(ufun, "std_price", None) or (ufun.ip + ufun.rp) / 2.0
+        self.preferred_ = getattr(ufun, "preferred_price", None) or ufun.ip + 0.75 * (ufun.rp - ufun.ip)
+        self.user_ = UserUtility(self.role_, ufun.ip, ufun.rp, self.prefs_)
+
+    @property
+    def limit(self) -> float:
+        return self.ufun.rp
+
+    def to_outcome(self, price: float) -> tuple:
+        price = self.clamp(price)
+        issue = self.nmi.outcome_space.issues[0]
+        if issue.is_continuous():
+            # Round to a millionth toward our own side so the limit is never passed.
+            scaled = price * 1e6
+            return ((math.floor(scaled) if self.role_ == "buyer" else math.ceil(scaled)) / 1e6,)
+        # Integer prices: round toward our own side so the limit is never passed.
+        return (int(price // 1) if self.role_ == "buyer" else int(-(-price // 1)),)
+
+    # --- the tactic ---
+    def opening(self) -> float:
+        raise NotImplementedError
+
+    def step(self) -> float:
+        raise NotImplementedError
+
+    def planned_counter(self) -> float:
+        if self.last_offer_ is None:
+            return self.opening()
+        return next_offer(self.role_, self.last_offer_, self.step(), self.limit)
+
+    def choose(self, state: SAOState, offer: float, counter: float) -> str:
+        """accept | reject | counter, for an offer worse than our counter."""
+        raise NotImplementedError
+
+    # --- negmas callbacks ---
+    def propose(self, state: SAOState, dest: str | None = None) -> tuple:
+        price = self.counter_ if self.counter_ is not None else self.planned_counter()
+        outcome = self.to_outcome(price)
+        if self.last_offer_ is not None:
+            # Rounding must not break monotonicity either.
+            outcome = (max(outcome[0], self.last_offer_) if self.role_ == "buyer" else min(outcome[0], self.last_offer_),)
+        self.counter_ = None
+        self.last_offer_ = outcome[0]
+        self.my_offers_.append(outcome[0])
+        return outcome
+
+    def respond(self, state: SAOState, source: str | None = None) -> ResponseType:
+        current = state.current_offer
+        if current is None:
+            return ResponseType.REJECT_OFFER
+        offer = float(current[0])
+        self.opponent_offers_.append(offer)
+        self.on_opponent_offer(state, offer)
+        counter = self.to_outcome(self.planned_counter())[0]
+        if within_limit(self.role_, offer, self.limit) and better_for(self.role_, offer, counter):
+            action = "accept"
+        else:
+            action = self.choose(state, offer, counter)
+        if action == "accept" and not within_limit(self.role_, offer, self.limit):
+            action = "counter"
+        self.decisions_.append({"step": state.step, "offer": offer, "counter": counter, "action": action})
+        if action == "accept":
+            return ResponseType.ACCEPT_OFFER
+        if action == "reject":
+            return ResponseType.END_NEGOTIATION
+        self.counter_ = counter
+        return ResponseType.REJECT_OFFER
+
+    def on_opponent_offer(self, state: SAOState, offer: float) -> None:
+        """Hook for what an approach learns from each opponent offer."""
+
+
+class Approach1(IHelpNegotiator):
+    """Fixed increments from the difference of preferred prices; reveals its preferred price."""
+
+    param_constraints = {**_PREFERENCE_CONSTRAINTS, "n_concessions": [Interval(int, 1, None)]}
+
+    def __init__(
+        self,
+        n_concessions: int = 4,
+        urgency: str = "urgent",
+        money_importance: str = "medium",
+        risk: str = "averse",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(urgency=urgency, money_importance=money_importance, risk=risk, name=name, **kwargs)
+        self.n_concessions = n_concessions
+
+    def _reset_match_state(self) -> None:
+        super()._reset_match_state()
+        self.fixed_step_: float | None = None
+
+    def opening(self) -> float:
+        return self.preferred_ if within_limit(self.role_, self.preferred_, self.limit) else self.limit
+
+    def on_opponent_offer(self, state: SAOState, offer: float) -> None:
+        if self.fixed_step_ is None:
+            self.fixed_step_ = abs(self.preferred_ - offer) / self.n_concessions
+
+    def step(self) -> float:
+        return self.fixed_step_ or 0.0
+
+    def choose(self, state: SAOState, offer: float, counter: float) -> str:
+        return "counter"
+
+
+class Approach2(IHelpNegotiator):
+    """Delta steps and an influence diagram with an uninformed opponent node."""
+
+    def _reset_match_state(self) -> None:
+        super()._reset_match_state()
+        self.diagram_ = getattr(self, "diagram_", None) or DecisionDiagram()
+
+    def opening(self) -> float:
+        return opening_offer(self.role_, self.prefs_, self.std_price_, self.preferred_, self.limit)
+
+    def step(self) -> float:
+        return delta(self.role_, self.prefs_, self.last_offer_, self.preferred_, self.limit)
+
+    def opponent_answer(self, offer: float, counter: float) -> dict[str, float]:
+        return dict(UNIFORM)
+
+    def predicted_next_offer(self) -> float:
+        """The opponent's next offer if it repeats its last concession."""
+        offers = self.opponent_offers_
+        if len(offers) < 2:
+            return offers[-1]
+        return offers[-1] + (offers[-1] - offers[-2])
+
+    def choose(self, state: SAOState, offer: float, counter: float) -> str:
+        n_steps = self.nmi.n_steps
+        rounds_left = n_steps is None or state.step + 1 < n_steps
+        answered = rounds_left or self.role_ == "buyer"
+        answer = self.opponent_answer(offer, counter)
+        table = utility_table(self.user_, offer, counter, self.predicted_next_offer(), rounds_left)
+        if not answered:  # our counter would come after the deadline
+            table["counter"]["accept"] = table["counter"]["reject"]
+        action, eu = self.diagram_.decide(table, answer)
+        self.last_eu_ = eu
+        return action
+
+
+class Approach3(Approach2):
+    """Approach 2 with a Bayesian model of the opponent's answers."""
+
+    def _reset_match_state(self) -> None:
+        super()._reset_match_state()
+        self.model_: OpponentModel | None = None
+        self.updates_ = 0
+
+    def on_opponent_offer(self, state: SAOState, offer: float) -> None:
+        if self.model_ is None:
+            opponent = "seller" if self.role_ == "buyer" else "buyer"
+            self.model_ = OpponentModel(opponent, self.std_price_, offer)
+        else:
+            # A new offer means it countered our last counter-offer.
+            self.updates_ += self.model_.observe("counter")
+
+    def opponent_answer(self, offer: float, counter: float) -> dict[str, float]:
+        return self.model_.predict(counter, offer)
+
+    def predicted_next_offer(self) -> float:
+        """The model's expected next offer (set by the prediction made just before)."""
+        expected = self.model_.expected_next_
+        return self.opponent_offers_[-1] if expected is None else expected

@@ -1,0 +1,172 @@
+"""Approach 3's probabilistic model of the opponent (section 3.2, Fig. 16.2).
+
+A Bayesian network (pyAgrum) with the opponent's hidden preference model as
+conditional nodes -- ``urgency`` (3 states), ``money`` importance (3), ``risk``
+behaviour (2) and its price ``limit`` (a grid of ``LIMIT_GRID`` times the
+standard price) -- and the opponent's answer to our counter-offer (accept /
+reject / counter) as their child. Summing the hidden nodes out (pyAgrum's
+``LazyPropagation``; the paper reduces the diagram by arc reversal and barren
+node removal, which gives the same marginal) yields P(opponent's action), the
+chance node of the decision diagram.
+
+Created after the first round: the prior of ``limit`` is assessed from the
+opponent's first offer (its limit lies at or beyond that offer, since nobody
+offers past its limit), the other nodes start uniform. After each counter we
+predict the opponent's answer (the most probable action); when its actual
+move differs from the prediction, Bayes' rule updates the model: the round's
+conditional table and the observed action become an evidence node of the
+network, so the posterior over the hidden nodes is the prior times the
+likelihoods of every mismatched move, renormalised.
+
+How a hidden type answers our counter ``c`` (our choice; the paper does not
+give the network's tables): it would next offer ``q``, its last offer moved by
+its own Delta (``players.ihelp.steps``, with its limit for R) toward its
+limit. It accepts ``c`` if ``c`` is within its limit and at least as good for
+it as ``q``; it rejects, with probability ``REJECT_AT_LIMIT[urgency]``, when
+``c`` is past its limit and it has no room left to concede; otherwise it
+counters. Every answer keeps probability ``NOISE`` so that no move is
+impossible under any type.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pyagrum as gum
+
+from players.ihelp.decision import ACTIONS
+from players.ihelp.steps import better_for, delta, next_offer, within_limit
+from tourney.worlds.ihelp import MONEY_IMPORTANCE, RISK, URGENCY, UserPreferences
+
+LIMIT_GRID = tuple(round(0.3 + 0.1 * i, 2) for i in range(18))  # 0.3 .. 2.0 times the standard price
+REJECT_AT_LIMIT = {"not urgent": 0.8, "urgent": 0.5, "very urgent": 0.2}
+NOISE = 0.05
+HIDDEN = (("urgency", URGENCY), ("money", MONEY_IMPORTANCE), ("risk", RISK))
+
+
+TYPE_SHAPE = (len(URGENCY), len(MONEY_IMPORTANCE), len(RISK), len(LIMIT_GRID))
+
+
+def _types():
+    return itertools.product(
+        enumerate(URGENCY), enumerate(MONEY_IMPORTANCE), enumerate(RISK), enumerate(LIMIT_GRID)
+    )
+
+
+def planned_offers(opponent_role: str, std_price: float, last_offer: float) -> np.ndarray:
+    """Each hidden type's next offer after ``last_offer``; axes (u, m, r, limit)."""
+    planned = np.empty(TYPE_SHAPE)
+    for (iu, u), (im, m), (ir, r), (il, k) in _types():
+        limit = k * std_price
+        if within_limit(opponent_role, last_offer, limit):
+            step = delta(opponent_role, UserPreferences(u, m, r), last_offer, limit, limit)
+            planned[iu, im, ir, il] = next_offer(opponent_role, last_offer, step, limit)
+        else:  # this type could not have made that offer; it would stay put
+            planned[iu, im, ir, il] = last_offer
+    return planned
+
+
+def answer_table(opponent_role: str, std_price: float, counter: float, last_offer: float) -> np.ndarray:
+    """P(answer | urgency, money, risk, limit) for our counter; axes (u, m, r, limit, answer)."""
+    table = np.empty(TYPE_SHAPE + (len(ACTIONS),))
+    planned_all = planned_offers(opponent_role, std_price, last_offer)
+    for (iu, u), (im, m), (ir, r), (il, k) in _types():
+        limit = k * std_price
+        planned = planned_all[iu, im, ir, il]
+        at_limit = abs(planned - limit) < 1e-9
+        if within_limit(opponent_role, counter, limit) and better_for(opponent_role, counter, planned):
+            p = {"accept": 1.0, "reject": 0.0, "counter": 0.0}
+        elif not within_limit(opponent_role, counter, limit) and at_limit:
+            q = REJECT_AT_LIMIT[u]
+            p = {"accept": 0.0, "reject": q, "counter": 1.0 - q}
+        else:
+            p = {"accept": 0.0, "reject": 0.0, "counter": 1.0}
+        row = np.array([p[a] for a in ACTIONS])
+        table[iu, im, ir, il] = (1.0 - len(ACTIONS) * NOISE) * row + NOISE
+    return table
+
+
+def limit_prior(opponent_role: str, std_price: float, first_offer: float) -> np.ndarray:
+    """Uniform over the limits the opponent's first offer allows."""
+    allowed = np.array([within_limit(opponent_role, first_offer, k * std_price) for k in LIMIT_GRID], float)
+    if allowed.sum() == 0:
+        allowed[:] = 1.0
+    return allowed / allowed.sum()
+
+
+class OpponentModel:
+    """Beliefs about one opponent during one negotiation."""
+
+    def __init__(self, opponent_role: str, std_price: float, first_offer: float) -> None:
+        self.opponent_role = opponent_role
+        self.std_price = std_price
+        self.first_offer = first_offer
+        self.evidence_: list[tuple[np.ndarray, int]] = []
+        self.pending_: tuple[np.ndarray, str] | None = None
+        self.expected_next_: float | None = None
+
+    def _network(self, tables: list[np.ndarray]) -> gum.BayesNet:
+        bn = gum.BayesNet("opponent")
+        for name, states in HIDDEN:
+            bn.add(gum.LabelizedVariable(name, name, list(states)))
+            bn.cpt(name).fillWith([1.0 / len(states)] * len(states))
+        bn.add(gum.LabelizedVariable("limit", "limit / std price", [f"{k:g}" for k in LIMIT_GRID]))
+        bn.cpt("limit").fillWith(limit_prior(self.opponent_role, self.std_price, self.first_offer).tolist())
+        axes = ["urgency", "money", "risk", "limit"]
+        for i, table in enumerate(tables):
+            node = f"answer{i}"
+            bn.add(gum.LabelizedVariable(node, "opponent's answer", list(ACTIONS)))
+            for parent in axes:
+                bn.addArc(parent, node)
+            names = bn.cpt(node).names  # pyAgrum stores the reversed axis order
+            order = [(axes + [node]).index(n) for n in reversed(names)]
+            bn.cpt(node).fillWith(np.transpose(table, order).ravel().tolist())
+        return bn
+
+    def _inference(self, extra: list[np.ndarray]) -> tuple[gum.BayesNet, gum.LazyPropagation]:
+        tables = [t for t, _ in self.evidence_] + extra
+        bn = self._network(tables)
+        inference = gum.LazyPropagation(bn)
+        inference.setEvidence({f"answer{i}": obs for i, (_, obs) in enumerate(self.evidence_)})
+        inference.makeInference()
+        return bn, inference
+
+    def predict(self, counter: float, last_offer: float) -> dict[str, float]:
+        """P(opponent's answer to ``counter``), remembered until ``observe``."""
+        table = answer_table(self.opponent_role, self.std_price, counter, last_offer)
+        _, inference = self._inference([table])
+        posterior = inference.posterior(f"answer{len(self.evidence_)}")
+        probs = {a: float(posterior[{f"answer{len(self.evidence_)}": a}]) for a in ACTIONS}
+        predicted = max(ACTIONS, key=lambda a: probs[a])
+        self.pending_ = (table, predicted)
+        self.expected_next_ = self._expected(inference, planned_offers(self.opponent_role, self.std_price, last_offer))
+        return probs
+
+    @staticmethod
+    def _expected(inference: gum.LazyPropagation, values: np.ndarray) -> float:
+        """E[values] under the posterior over the hidden nodes."""
+        axes = ["urgency", "money", "risk", "limit"]
+        joint = inference.jointPosterior(set(axes))
+        names = list(joint.names)
+        array = np.asarray(joint.toarray())  # axes in reversed ``names`` order
+        array = np.transpose(array, [list(reversed(names)).index(a) for a in axes])
+        return float((array * values).sum() / array.sum())
+
+    def observe(self, answer: str) -> bool:
+        """Record the opponent's actual answer to our last counter; True if it updated the model."""
+        if self.pending_ is None:
+            return False
+        table, predicted = self.pending_
+        self.pending_ = None
+        if answer == predicted:
+            return False
+        self.evidence_.append((table, ACTIONS.index(answer)))
+        return True
+
+    def posterior(self, node: str) -> dict[str, float]:
+        """The current belief about one hidden node."""
+        _, inference = self._inference([])
+        p = inference.posterior(node)
+        states = dict(HIDDEN).get(node) or [f"{k:g}" for k in LIMIT_GRID]
+        return {s: float(p[{node: s}]) for s in states}
