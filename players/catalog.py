@@ -84,6 +84,14 @@ PLAYERS = [
     PlayerSpec("reactive", {"*": "players.insight.competitive:Reactive"}, _INSIGHT_WORLDS,
                "INSIGHT reactive seller: competitive, drops to the floor when the rival cuts by more than 5"),
     # --- I-Help approaches 1-3 (issue 6) ---
+    PlayerSpec("ihelp-1", {"*": "players.ihelp:Approach1"}, {"ihelp": BOTH, "bilateral": BOTH},
+               "I-Help approach 1: reveals its preferred price, fixed steps from the preferred-price gap"),
+    PlayerSpec("ihelp-2", {"*": "players.ihelp:Approach2"}, {"ihelp": BOTH, "bilateral": BOTH},
+               "I-Help approach 2: Delta steps, influence diagram with an uninformed opponent node",
+               extra="ihelp"),
+    PlayerSpec("ihelp-3", {"*": "players.ihelp:Approach3"}, {"ihelp": BOTH, "bilateral": BOTH},
+               "I-Help approach 3: approach 2 with a Bayesian opponent model updated on mispredicted moves",
+               extra="ihelp"),
     # --- Godfather and SCML agents (issue 7) ---
     PlayerSpec("godfather", {"oneshot": "players.godfather.agent:GodfatherAgent",
                              "bilateral": "players.godfather.bilateral:GodfatherNegotiator"},

@@ -11,5 +11,6 @@ from __future__ import annotations
 # name -> "module:function"; the function takes (run_dir: pathlib.Path) and
 # returns a Markdown string. Each reproduction adds its line.
 REPRODUCTIONS: dict[str, str] = {
+    "ihelp": "tourney.reproduce.ihelp:reproduce",
     "godfather": "tourney.reproduce.godfather:reproduce",
 }

@@ -5,6 +5,8 @@ from tourney.registry import WorldSpec
 WORLDS = [
     WorldSpec("bilateral", "tourney.worlds.bilateral:BilateralWorld",
               "single-issue price bargaining on negmas SAO, buyer vs seller (the meeting ground)"),
+    WorldSpec("ihelp", "tourney.worlds.ihelp:IHelpWorld",
+              "I-Help peer-help price bargaining: matchmaker's standard price, user preference models, sessions S1-S3"),
     WorldSpec("emarket", "tourney.worlds.emarket:EMarketWorld",
               "ANEGMA concurrent e-market: one buyer vs many sellers, competitors, MD/MR/ZoA/t_end settings"),
     WorldSpec("bidding", "tourney.worlds.bidding:BiddingWorld",
