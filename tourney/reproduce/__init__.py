@@ -13,4 +13,6 @@ from __future__ import annotations
 REPRODUCTIONS: dict[str, str] = {
     "ihelp": "tourney.reproduce.ihelp:reproduce",
     "godfather": "tourney.reproduce.godfather:reproduce",
+    "insight-one-seller": "tourney.reproduce.insight:one_seller",
+    "insight-two-seller": "tourney.reproduce.insight:two_seller",
 }

@@ -105,6 +105,26 @@ def optimal_single_seller(
     return value_next[top], tuple(offers)
 
 
+def sequence_profit(
+    offers: list[int], low: int, high: int, unit_cost: float, impatience: float,
+    impatience_step: float, max_turns: int,
+) -> float:
+    """Expected profit per buyer of one seller offering a fixed price sequence
+    (the last price repeated until the buyer leaves), computed exactly."""
+    expected, present, u = 0.0, 1.0, high + 1  # u: lowest price refused so far
+    for turn in range(max_turns):
+        p = offers[min(turn, len(offers) - 1)]
+        if p < u:
+            buys = (u - p) / (u - low)
+            expected += present * buys * (p - unit_cost)
+            present *= 1.0 - buys
+            u = p
+        if present == 0.0:
+            break
+        present *= 1.0 - walk_probability(turn + 1, impatience, impatience_step)
+    return expected
+
+
 class BiddingWorld(World):
     """One seller against a stream of impatient buyers (INSIGHT one-seller game)."""
 
