@@ -29,7 +29,17 @@ bench: install
 	$(PY) bench/bench_bilateral.py
 
 ## make reproduce: every paper reproduction (long)
-reproduce: install
+reproduce: install reproduce-insight
+
+## make reproduce-insight: INSIGHT Figures 3-7 (learn the exploit-only table, run both leagues, compare)
+.PHONY: reproduce-insight
+reproduce-insight: install
+	$(PY) -m players.insight.train --price-range 11 100 --episodes 100000 --seed 11 \
+		--out results/insight-tables/one-seller-11-100.json
+	$(TOURNEY) run leagues/insight-one-seller.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) run leagues/insight-two-seller.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) reproduce insight-one-seller results/insight-one-seller
+	$(TOURNEY) reproduce insight-two-seller results/insight-two-seller
 
 clean:
 	rm -rf results/quickstart results/smoke build *.egg-info
