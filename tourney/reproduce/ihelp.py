@@ -1,0 +1,310 @@
+"""Reproduce I-Help (Vassileva & Mudgal, ch. 16), Tables 16.1 and 16.2, from the
+match log of ``leagues/ihelp.yaml``.
+
+Table 16.1, per configuration S:x, B:y (seller approach x, buyer approach y):
+the share of runs that ended in a rejection over all sessions and preference
+combinations, and, per session, the shares of that session's rejections made
+by the buyer and by the seller ("-" when the session had none). The paper's
+15 runs per configuration are 5 preference combinations x 3 sessions; ours are
+those cells x the world's ``runs``. Runs that hit the deadline are no
+rejection; we count them in a column of their own.
+
+Table 16.2: for each pair of configurations that differ only in one side's
+approach (B: 1->2 with S fixed, ...), the runs are paired by session,
+preference combination and run index (the world draws a run's prices from the
+setting only, so paired runs face the same prices); among the pairs that end
+in a deal both times, the share in which the switching side got a strictly
+better price with the new approach. The paper's denominators (25 %, 33.3 %,
+66.6 % appear) suggest deals only too.
+
+Approaches are read from the league's player types (``ihelp-1`` or a dotted
+path ending in ``Approach1``...) in the run's copy of the league.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import yaml
+
+from tourney.store import iter_records
+
+SESSIONS = ("S1", "S2", "S3")
+ROLES = ("buyer", "seller")
+
+# Table 16.1: (seller, buyer) -> (total %, buyer share S1-S3, seller share S1-S3); None is "-".
+PAPER_16_1: dict[tuple[int, int], tuple[float, tuple, tuple]] = {
+    (1, 1): (0.0, (None, None, None), (None, None, None)),
+    (1, 2): (0.0, (None, None, None), (None, None, None)),
+    (1, 3): (20.0, (None, None, 100.0), (None, None, 0.0)),
+    (2, 1): (0.0, (None, None, None), (None, None, None)),
+    (2, 2): (6.67, (None, None, 100.0), (None, None, 0.0)),
+    (2, 3): (20.0, (None, None, 33.3), (None, None, 66.6)),
+    (3, 1): (26.6, (None, None, 0.0), (None, None, 100.0)),
+    (3, 2): (26.6, (None, 0.0, 0.0), (None, 100.0, 100.0)),
+    (3, 3): (53.3, (50.0, 0.0, 66.6), (50.0, 100.0, 33.3)),
+}
+
+# Table 16.2: (switching side, from, to, other side's approach) -> better deals % in S1, S2, S3.
+PAPER_16_2: dict[tuple[str, int, int, int], tuple[float, float, float]] = {
+    ("buyer", 1, 2, 1): (60, 25, 20),
+    ("buyer", 1, 2, 2): (100, 80, 0),
+    ("buyer", 1, 2, 3): (60, 0, 0),
+    ("buyer", 2, 3, 1): (100, 80, 100),
+    ("buyer", 2, 3, 2): (60, 40, 50),
+    ("buyer", 2, 3, 3): (100, 50, 0),
+    ("buyer", 1, 3, 1): (80, 60, 50),
+    ("buyer", 1, 3, 2): (80, 80, 50),
+    ("buyer", 1, 3, 3): (66.6, 0, 0),
+    ("seller", 1, 2, 1): (60, 40, 25),
+    ("seller", 1, 2, 2): (0, 33.3, 0),
+    ("seller", 1, 2, 3): (80, 60, 0),
+    ("seller", 2, 3, 1): (80, 100, 100),
+    ("seller", 2, 3, 2): (100, 100, 100),
+    ("seller", 2, 3, 3): (33.3, 100, 100),
+}
+
+
+# --- reading a run ---
+def approach_of(type_name: str) -> int | None:
+    """1, 2 or 3 for an I-Help player type, None for anything else."""
+    match = re.search(r"(?:ihelp-|Approach)([123])$", type_name)
+    return int(match.group(1)) if match else None
+
+
+def league_approaches(run_dir: Path) -> dict[str, int]:
+    league = yaml.safe_load((Path(run_dir) / "league.yaml").read_text())
+    out = {}
+    for player in league.get("players", []):
+        approach = approach_of(str(player.get("type", "")))
+        if approach is not None:
+            out[player["name"]] = approach
+    return out
+
+
+def runs_frame(records: Iterable[dict[str, Any]], approaches: dict[str, int]) -> pd.DataFrame:
+    """One row per negotiation run of the ok ``ihelp`` matches between I-Help approaches."""
+    rows = []
+    for record in records:
+        if record.get("world_type", record.get("world")) != "ihelp" or record.get("status") != "ok":
+            continue
+        assignment = record["assignment"]
+        if not all(assignment.get(role) in approaches for role in ROLES):
+            continue
+        setting = record.get("setting", {})
+        for index, run in enumerate(record["details"]["runs"]):
+            rows.append({
+                "buyer": approaches[assignment["buyer"]],
+                "seller": approaches[assignment["seller"]],
+                "session": setting.get("session", "S1"),
+                "preferences": setting.get("preferences", 1),
+                "rep": record.get("rep", 0),
+                "run": index,
+                "outcome": run["outcome"],
+                "rejected_by": run["rejected_by"],
+                "price": run["price"],
+            })
+    columns = ["buyer", "seller", "session", "preferences", "rep", "run", "outcome", "rejected_by", "price"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --- Table 16.1 ---
+def rejection_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (seller, buyer): total rejection %, deadline %, and who rejected per session (% of that session's rejections)."""
+    rows = []
+    for (seller, buyer), group in runs.groupby(["seller", "buyer"], sort=True):
+        row: dict[str, Any] = {"seller": seller, "buyer": buyer, "runs": len(group)}
+        rejected = group[group["outcome"] == "rejected"]
+        row["total"] = 100.0 * len(rejected) / len(group)
+        row["deadline"] = 100.0 * (group["outcome"] == "deadline").sum() / len(group)
+        for session in SESSIONS:
+            in_session = rejected[rejected["session"] == session]
+            for role in ROLES:
+                share = 100.0 * (in_session["rejected_by"] == role).sum() / len(in_session) if len(in_session) else None
+                row[f"{role}_{session}"] = share
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- Table 16.2 ---
+def better_deal_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per switch (side, from -> to, other side's approach) and session: % of paired deals made better."""
+    keys = ["session", "preferences", "rep", "run"]
+    rows = []
+    for (side, old, new, other) in PAPER_16_2:
+        other_role = "seller" if side == "buyer" else "buyer"
+        row: dict[str, Any] = {"side": side, "from": old, "to": new, "other": other}
+        base = runs[(runs[side] == old) & (runs[other_role] == other)]
+        switched = runs[(runs[side] == new) & (runs[other_role] == other)]
+        pairs = base.merge(switched, on=keys, suffixes=("_old", "_new"))
+        pairs = pairs[pairs["price_old"].notna() & pairs["price_new"].notna()]
+        for session in SESSIONS:
+            p = pairs[pairs["session"] == session]
+            if side == "buyer":
+                better = (p["price_new"] < p["price_old"] - 1e-9).sum()
+            else:
+                better = (p["price_new"] > p["price_old"] + 1e-9).sum()
+            row[f"better_{session}"] = 100.0 * better / len(p) if len(p) else None
+            row[f"pairs_{session}"] = len(p)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- claims ---
+def check_claims(rejections: pd.DataFrame, better: pd.DataFrame, runs: pd.DataFrame) -> list[tuple[str, bool, str]]:
+    """(claim, holds in our run, the numbers behind the verdict)."""
+    claims = []
+    total = {(r.seller, r.buyer): r.total for r in rejections.itertuples()}
+    if total:
+        sophistication = pd.Series({k: k[0] + k[1] for k in total})
+        rate = pd.Series(total)
+        rho = float(sophistication.corr(rate, method="spearman")) if rate.nunique() > 1 else float("nan")
+        lowest, highest = total.get((1, 1)), total.get((3, 3))
+        holds = rho > 0 and lowest is not None and highest is not None and lowest <= min(total.values()) \
+            and highest >= max(total.values())
+        claims.append((
+            "Rejections rise with the sophistication of the approaches (S:1,B:1 fewest, S:3,B:3 most)",
+            bool(holds),
+            f"Spearman rho(x + y, rejection %) = {rho:.2f}; S:1,B:1 {_pct(lowest)}, S:3,B:3 {_pct(highest)}, "
+            f"range {_pct(min(total.values()))}-{_pct(max(total.values()))}",
+        ))
+    rejected = runs[runs["outcome"] == "rejected"]
+    if len(rejected):
+        share_s3 = 100.0 * (rejected["session"] == "S3").sum() / len(rejected)
+        claims.append(("Rejections concentrate in S3 (no overlap)", share_s3 > 50.0,
+                       f"{share_s3:.1f} % of {len(rejected)} rejections are in S3"))
+    else:
+        claims.append(("Rejections concentrate in S3 (no overlap)", False, "no rejections at all"))
+    to3 = better[better["to"] == 3]
+    room = _mean_of(to3, ["better_S1", "better_S2"])
+    claims.append(("Approach 3 gets better deals when there is room to negotiate (S1, S2: mean of the ->3 rows > 50 %)",
+                   room is not None and room > 50.0, f"mean better-deal % over ->3 rows in S1, S2: {_pct(room)}"))
+    from1 = better[better["from"] == 1]
+    s3 = _mean_of(from1, ["better_S3"])
+    s12 = _mean_of(from1, ["better_S1", "better_S2"])
+    claims.append((
+        "Approach 1 does best only when there is no room (leaving approach 1 pays in S1, S2 but not in S3)",
+        s3 is not None and s12 is not None and s3 < 50.0 < s12,
+        f"mean better-deal % of the 1-> rows: S1, S2 {_pct(s12)}; S3 {_pct(s3)}",
+    ))
+    return claims
+
+
+def _mean_of(frame: pd.DataFrame, columns: list[str]) -> float | None:
+    values = pd.concat([frame[c] for c in columns]).dropna() if len(frame) else pd.Series(dtype=float)
+    return float(values.mean()) if len(values) else None
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None or x != x else f"{x:.1f}"
+
+
+# --- Markdown ---
+def render_table_16_1(rejections: pd.DataFrame) -> str:
+    head = ("| Configuration | runs | Total rejections % (ours / paper) | deadline % (ours) | "
+            + " | ".join(f"by buyer {s} (ours / paper)" for s in SESSIONS) + " | "
+            + " | ".join(f"by seller {s} (ours / paper)" for s in SESSIONS) + " |")
+    lines = [head, "|" + "---|" * (4 + 2 * len(SESSIONS))]
+    ours = {(r["seller"], r["buyer"]): r for r in rejections.to_dict("records")}
+    for key, (total, by_buyer, by_seller) in PAPER_16_1.items():
+        r = ours.get(key)
+        cells = [f"S:{key[0]}, B:{key[1]}", str(r["runs"]) if r else "0",
+                 f"{_pct(r['total'] if r else None)} / {_pct(total)}",
+                 _pct(r["deadline"] if r else None)]
+        for role, paper in (("buyer", by_buyer), ("seller", by_seller)):
+            for session, p in zip(SESSIONS, paper):
+                cells.append(f"{_pct(r[f'{role}_{session}'] if r else None)} / {_pct(p)}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_table_16_2(better: pd.DataFrame) -> str:
+    head = ("| Case | " + " | ".join(f"better in {s} % (ours / paper) [pairs]" for s in SESSIONS) + " |")
+    lines = [head, "|---|" + "---|" * len(SESSIONS)]
+    for row in better.to_dict("records"):
+        side, old, new, other = row["side"], row["from"], row["to"], row["other"]
+        other_label = "S" if side == "buyer" else "B"
+        label = f"{'B' if side == 'buyer' else 'S'}: {old}->{new}, {other_label}: {other}"
+        paper = PAPER_16_2[(side, old, new, other)]
+        cells = [f"{_pct(row[f'better_{s}'])} / {_pct(p)} [{row[f'pairs_{s}']}]" for s, p in zip(SESSIONS, paper)]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _plots(run_dir: Path, rejections: pd.DataFrame, better: pd.DataFrame) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(run_dir) / "plots"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if len(rejections):
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        labels = [f"S:{r.seller},B:{r.buyer}" for r in rejections.itertuples()]
+        x = range(len(labels))
+        ours = list(rejections["total"])
+        paper = [PAPER_16_1.get((r.seller, r.buyer), (float("nan"),))[0] for r in rejections.itertuples()]
+        ax.bar([i - 0.2 for i in x], ours, width=0.4, label="ours")
+        ax.bar([i + 0.2 for i in x], paper, width=0.4, label="paper")
+        ax.set_xticks(list(x), labels, rotation=45)
+        ax.set_ylabel("rejections %")
+        ax.set_title("Table 16.1: rejections per configuration")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "ihelp_rejections.png", dpi=100)
+        plt.close(fig)
+        written.append("plots/ihelp_rejections.png")
+    if len(better):
+        fig, axes = plt.subplots(1, 2, figsize=(8, 4.5), sharey=True)
+        labels = [f"{'B' if r.side == 'buyer' else 'S'}:{r._2}->{r.to},{'S' if r.side == 'buyer' else 'B'}:{r.other}"
+                  for r in better.itertuples()]
+        ours = better[[f"better_{s}" for s in SESSIONS]].astype(float).to_numpy()
+        paper = [PAPER_16_2[(r.side, r._2, r.to, r.other)] for r in better.itertuples()]
+        for ax, data, title in ((axes[0], ours, "ours"), (axes[1], paper, "paper")):
+            image = ax.imshow(data, vmin=0, vmax=100, cmap="RdYlGn", aspect="auto")
+            ax.set_xticks(range(len(SESSIONS)), SESSIONS)
+            ax.set_yticks(range(len(labels)), labels)
+            ax.set_title(f"Table 16.2 ({title}): better deals %")
+        fig.colorbar(image, ax=axes, shrink=0.8)
+        fig.savefig(out / "ihelp_better_deals.png", dpi=100)
+        plt.close(fig)
+        written.append("plots/ihelp_better_deals.png")
+    return written
+
+
+def reproduce(run_dir: Path) -> str:
+    """Markdown: Tables 16.1 and 16.2, ours beside the paper's, and the claims checked."""
+    run_dir = Path(run_dir)
+    runs = runs_frame(iter_records(run_dir), league_approaches(run_dir))
+    if runs.empty:
+        return "# I-Help reproduction\n\nNo ok `ihelp` matches between I-Help approaches in this run.\n"
+    rejections = rejection_table(runs)
+    better = better_deal_table(runs)
+    claims = check_claims(rejections, better, runs)
+    plots = _plots(run_dir, rejections, better)
+    n_cells = runs.groupby(["session", "preferences"]).ngroups
+    per_cell = len(runs) // max(1, runs.groupby(["seller", "buyer", "session", "preferences"]).ngroups)
+    parts = [
+        "# I-Help (Vassileva & Mudgal, ch. 16): Tables 16.1 and 16.2",
+        f"{len(runs)} negotiation runs: {runs.groupby(['seller', 'buyer']).ngroups} configurations x "
+        f"{n_cells} session/preference cells x {per_cell} runs. The paper has one run per cell (15 per configuration).",
+        "## Table 16.1: rejections",
+        "Who rejected: % of that session's rejections ('-': none in that session). "
+        "Deadline: runs that ran out of rounds (not rejections).",
+        render_table_16_1(rejections),
+        "## Table 16.2: better deals when one side switches approach",
+        "Share of paired runs (same session, preferences, run) ending in a deal both times "
+        "where the switching side got a strictly better price; [pairs] is the denominator.",
+        render_table_16_2(better),
+        "## Claims",
+        "| claim | holds in ours | evidence |\n|---|---|---|\n"
+        + "\n".join(f"| {c} | {'yes' if ok else 'no'} | {why} |" for c, ok, why in claims),
+    ]
+    if plots:
+        parts.append("Plots: " + ", ".join(plots))
+    return "\n\n".join(parts) + "\n"
