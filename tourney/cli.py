@@ -46,7 +46,8 @@ def cli() -> None:
 @click.option("--shard", type=_ShardType(), default=None, help="Play only shard i of n (merge later).")
 @click.option("--max-matches", type=click.IntRange(min=1), default=None, help="Play at most N matches.")
 @click.option("--trace", is_flag=True, help="Keep full negotiation traces in the match log.")
-def run(league, jobs, out, fresh, seed, reps, quiet, backend, address, shard, max_matches, trace):
+@click.option("--plot", is_flag=True, help="Make the plots at the end (as tourney plot).")
+def run(league, jobs, out, fresh, seed, reps, quiet, backend, address, shard, max_matches, trace, plot):
     """Play every match of LEAGUE not yet played and print the score table."""
     from tourney.league import load_league
     from tourney.report import compute_tables, render_scores, run_header, write_tables
@@ -63,6 +64,8 @@ def run(league, jobs, out, fresh, seed, reps, quiet, backend, address, shard, ma
     if summary.played:
         click.echo(f"played {summary.played} matches in {summary.elapsed:.1f} s "
                    f"({summary.matches_per_second:.1f} matches/s); results in {run_dir}", err=True)
+    if plot:
+        _plot(run_dir, None)
     _check_failures(tables)
 
 
@@ -115,6 +118,21 @@ def check(run_dir, baseline, tol):
     click.echo(text)
     if not ok:
         raise RegressionError(f"scores of {run_dir} drifted from {baseline} beyond {tol:g}")
+
+
+def _plot(run_dir: Path, match_id: str | None) -> None:
+    from tourney.plots import make_plots
+
+    for path in make_plots(run_dir, match_id):
+        click.echo(f"wrote {path}", err=True)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--match", "match_id", default=None, help="Match id (or prefix) whose negotiation trace to draw.")
+def plot(run_dir, match_id):
+    """Draw RUN_DIR's plots (scores, pairwise heatmap, settings, traces, learning curves) as PNGs."""
+    _plot(run_dir, match_id)
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from tabulate import tabulate
 
 from tourney.errors import TourneyError
 from tourney.league import League, load_league
+from tourney.ranking import adjacent_gaps
 from tourney.schedule import iter_schedule
 from tourney.scoring import breakdown_table, failure_summary, match_rows, pairwise_table, score_table
 from tourney.store import LEAGUE_COPY, iter_records, read_manifest
@@ -54,6 +55,7 @@ def compute_tables(run_dir: Path, league: League | None = None) -> Tables:
     values = list(records.values())
     rows = match_rows(values, league.scoring.metric, league.scoring.error_score)
     scores = score_table(rows, league.scoring.aggregate, league.scoring.trim, [p.name for p in league.players])
+    scores = adjacent_gaps(scores, rows)
     return Tables(league, scores, pairwise_table(rows), breakdown_table(rows), rows,
                   failure_summary(values), len(ids))
 
@@ -73,8 +75,9 @@ def _num(x: float, digits: int = 3) -> str:
 def _display_frame(tables: Tables) -> pd.DataFrame:
     s = tables.scores
     agg = tables.league.scoring.aggregate
+    # "~" after a rank: the gap to the next rank is not significant (p >= 0.05).
     frame = pd.DataFrame({
-        "rank": s["rank"].astype(str),
+        "rank": [f"{r}{'~' if sig is False else ''}" for r, sig in zip(s["rank"], _bools(s["sig_next"]))],
         "player": s["player"],
         agg: [_num(v) for v in s["score"]],
         "95% CI (mean)": [f"[{_num(a)}, {_num(b)}]" if not math.isnan(a) else "" for a, b in
@@ -88,21 +91,30 @@ def _display_frame(tables: Tables) -> pd.DataFrame:
     return frame
 
 
+def _bools(column) -> list:
+    return [None if pd.isna(v) else bool(v) for v in column]
+
+
 def render_scores(tables: Tables, fmt: str = "table", width: int | None = None) -> str:
     if fmt == "csv":
         return tables.scores.to_csv(index=False, float_format="%.6f").rstrip("\n")
     if fmt == "json":
         return json.dumps(json.loads(tables.scores.to_json(orient="records")), indent=2)
     frame = _display_frame(tables)
+    s = tables.scores
+    legend = "~ after a rank: not significantly above the next rank (p >= 0.05, Wilcoxon on matched matches)"
     if fmt == "markdown":
-        return tabulate(frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
+        text = tabulate(frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
+        return text + ("\n\n" + legend if any(v is False for v in _bools(s["sig_next"])) else "")
     width = width or shutil.get_terminal_size((100, 24)).columns
     # Drop the least important columns until the table fits the terminal.
     for drop in ([], ["faults"], ["faults", "agree"], ["faults", "agree", "95% CI (mean)"]):
         text = tabulate(frame.drop(columns=drop), headers="keys", tablefmt="simple", showindex=False,
                         disable_numparse=True)
         if max(len(line) for line in text.splitlines()) <= width:
-            return text
+            break
+    if any(v is False for v in _bools(s["sig_next"])):
+        text += "\n" + legend
     return text
 
 

@@ -159,6 +159,7 @@ class BilateralWorld(World):
             summary = {
                 "prices": {r: list(draws[r]) for r in self.roles},
                 "agreement": price,
+                "utility": {r: round(utilities[r][-1], 6) for r in self.roles},
                 "rounds": state.step,
                 "seconds": round(elapsed, 6),
             }
