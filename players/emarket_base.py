@@ -72,9 +72,10 @@ world keeps, for the buyer under test, one ``(t, thread_id, table1, action)``
 row per thread where it was the buyer's turn (action ``None`` = waited): the
 supervised-learning data of ANEGMA section 4.1.
 
-Learning players train by running episodes directly:
-``tourney.worlds.emarket.run_episode(buyer, seller_factory, setting, seed)``
-(no runner, no match log) -- see that module.
+Learning players train by running episodes directly, without the runner:
+``tourney.worlds.emarket.run_episodes(buyer, n, seed, seller="conceder",
+md="L", mr="H", zoa=60, t_end="Lg", record=True)`` returns the episode
+summaries (and Table-1 traces) -- see that module.
 """
 
 from __future__ import annotations

@@ -193,6 +193,34 @@ class EMarketWorld(World):
         )
         return config, setting
 
+    def play_episode(self, buyer, make_seller, make_competitor, rng, seed: int, record: bool = False,
+                     on_seller=None) -> dict:
+        """One simulation: draw the market from ``rng``, run it with ``seed``; the episode summary."""
+        config, setting = self.episode_config(rng)
+        market = Market(config, buyer, make_seller, make_competitor, make_rng(seed),
+                        record=record, on_seller=on_seller)
+        result = market.run()
+        summary = {
+            **setting,
+            "zoa": ZOA_NAMES.get(self.zoa, self.zoa),
+            "ip": config.buyer_ip,
+            "rp": config.buyer_rp,
+            "success": result.success,
+            "price": result.price,
+            "t": result.t,
+            "utility": result.utility,
+            "seller_utility": result.seller_utility,
+            "penalty": result.penalty,
+            "rounds": result.rounds,
+            "threads": result.threads,
+            "reservations": result.reservations,
+            "cancellations": result.cancellations,
+            "competitor_deals": result.competitor_deals,
+        }
+        if record:
+            summary["trace"] = result.trace
+        return summary
+
     def play(self, seats: Mapping[str, Seat], seed: int, ctx: MatchContext) -> MatchResult:
         rng = make_rng(seed)
         buyer = ctx.register(seats["buyer"].make(name=f"buyer:{seats['buyer'].player}",
@@ -203,35 +231,14 @@ class EMarketWorld(World):
         record = self.trace or ctx.trace
         episodes = []
         for episode in range(self.episodes):
-            config, setting = self.episode_config(rng)
-            market = Market(config, buyer, make_seller, make_competitor,
-                            make_rng(derive_seed(seed, "episode", episode)), record=record,
-                            on_seller=lambda neg: ctx.register(neg, "seller"))
             try:
-                result = market.run()
+                summary = self.play_episode(buyer, make_seller, make_competitor, rng,
+                                            derive_seed(seed, "episode", episode), record,
+                                            on_seller=lambda neg: ctx.register(neg, "seller"))
             except ProtocolBreach as exc:
-                if exc.buyer_id == market.test_buyer.id:
+                if exc.buyer_id == 1:  # the buyer under test is the market's first agent
                     raise PlayerFault("buyer", str(exc)) from None
                 raise RuntimeError(f"competitor '{self.competitor}' broke the protocol: {exc}") from None
-            summary = {
-                **setting,
-                "zoa": ZOA_NAMES.get(self.zoa, self.zoa),
-                "ip": config.buyer_ip,
-                "rp": config.buyer_rp,
-                "success": result.success,
-                "price": result.price,
-                "t": result.t,
-                "utility": result.utility,
-                "seller_utility": result.seller_utility,
-                "penalty": result.penalty,
-                "rounds": result.rounds,
-                "threads": result.threads,
-                "reservations": result.reservations,
-                "cancellations": result.cancellations,
-                "competitor_deals": result.competitor_deals,
-            }
-            if record:
-                summary["trace"] = result.trace
             episodes.append(summary)
         return MatchResult(roles=role_metrics(episodes), metrics=match_metrics(episodes),
                            details={"episodes": episodes})
@@ -303,3 +310,27 @@ def competitor_class(name: str) -> tuple[type, dict]:
         raise ValueError(f"competitor: '{name}' cannot play an e-market buyer")
     return resolved.cls, dict(resolved.defaults)
 
+
+
+def run_episodes(buyer, n: int, seed: int, seller: str = "conceder", seller_params: dict | None = None,
+                 record: bool = False, **world_params: Any) -> list[dict]:
+    """Run ``n`` e-market simulations for ``buyer`` (an ``EMarketBuyer``) without the runner.
+
+    For training learning players: ``seller`` is a player short name or dotted
+    path with the e-market seller role, ``world_params`` any ``EMarketWorld``
+    params (``md``, ``mr``, ``zoa``, ``t_end``, ``competitor``...). Returns the
+    episode summaries the world logs (with ``trace`` rows when ``record``);
+    ``buyer.end(outcome)`` is called after each one. Deterministic in ``seed``.
+    """
+    from tourney.registry import resolve_player
+
+    world = EMarketWorld(**world_params)
+    resolved = resolve_player(seller, "emarket")
+    if resolved is None or "seller" not in resolved.roles:
+        raise ValueError(f"seller: '{seller}' cannot play an e-market seller")
+    make_seller = factory(resolved.cls, {**resolved.defaults, **(seller_params or {})})
+    comp_cls, comp_params = competitor_class(world.competitor)
+    make_competitor = factory(comp_cls, {**comp_params, **(world.competitor_params or {})})
+    rng = make_rng(seed)
+    return [world.play_episode(buyer, make_seller, make_competitor, rng,
+                               derive_seed(seed, "episode", i), record) for i in range(n)]
