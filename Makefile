@@ -29,7 +29,7 @@ bench: install
 	$(PY) bench/bench_bilateral.py
 
 ## make reproduce: every paper reproduction (long)
-reproduce: install reproduce-insight
+reproduce: install reproduce-insight reproduce-ihelp
 
 ## make reproduce-insight: INSIGHT Figures 3-7 (learn the exploit-only table, run both leagues, compare)
 .PHONY: reproduce-insight
@@ -40,6 +40,12 @@ reproduce-insight: install
 	$(TOURNEY) run leagues/insight-two-seller.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce insight-one-seller results/insight-one-seller
 	$(TOURNEY) reproduce insight-two-seller results/insight-two-seller
+
+## make reproduce-ihelp: I-Help Tables 16.1-16.2 (approaches 1-3, sessions S1-S3, five preference combinations)
+.PHONY: reproduce-ihelp
+reproduce-ihelp: install
+	$(TOURNEY) run leagues/ihelp.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) reproduce ihelp results/ihelp
 
 clean:
 	rm -rf results/quickstart results/smoke build *.egg-info
