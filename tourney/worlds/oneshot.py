@@ -282,6 +282,7 @@ class OneShotWorld(World):
             "levels": {role: int(world.agent_profiles[aid].level) for aid, role in role_of.items()},
             "fillers": {aid: type(_unwrap(world.agents[aid])).__name__ for aid in factory_ids if aid not in role_of},
             "filler_scores": {aid: float(scores[aid]) for aid in factory_ids if aid not in role_of},
+            "factories": {role: factory for factory, role in seating.items()},
             "seconds": round(elapsed, 4),
         }
         if self.trace or ctx.trace:
