@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 from negmas import SAOMechanism, make_issue
+from negmas.gb import GBNegotiator
 from negmas.sao import ResponseType, SAONegotiator, SAOState
 
 from tourney.params import Check, Interval, OfType, Options
@@ -129,10 +130,12 @@ class Party(Protocol):
 class PriceSpeaker:
     """Lets a price-only negmas negotiator bargain in words (see module doc)."""
 
-    def __init__(self, negotiator: SAONegotiator) -> None:
+    def __init__(self, negotiator: SAONegotiator | GBNegotiator) -> None:
         self.negotiator = negotiator
         self.brief_: Brief | None = None
+        self.mechanism_: SAOMechanism | None = None
         self.n_steps_ = 0
+        self.high_ = 0
 
     def start(self, brief: Brief) -> None:
         self.brief_ = brief
@@ -144,9 +147,17 @@ class PriceSpeaker:
         high = int(math.ceil(max(brief.retail, brief.budget or 0) * 2))
         # +1: the buyer's opening is step 0 and each of max_turns exchanges one more.
         self.n_steps_ = brief.max_turns + 1
+        if self.mechanism_ is not None:
+            # Leave the last episode's negotiation: negmas refuses to join a
+            # second one while the first is still attached.
+            self.negotiator.on_negotiation_end(self.mechanism_.state)
+            self.negotiator.on_leave(self.mechanism_.state)
         mechanism = SAOMechanism(issues=[make_issue((0, high), "price")], n_steps=self.n_steps_)
         reset_sao_negotiator(self.negotiator)
         mechanism.add(self.negotiator, ufun=PriceUtility(ip, rp, outcome_space=mechanism.outcome_space))
+        if self.negotiator not in mechanism.negotiators:
+            raise RuntimeError(f"{type(self.negotiator).__name__} refused to join the price negotiation")
+        self.mechanism_ = mechanism
         self.high_ = high
         self.negotiator.on_negotiation_start(mechanism.state)
 
@@ -215,7 +226,8 @@ class ConsumerWorld(World):
 
     @classmethod
     def roles_for_class(cls, player_cls: type) -> tuple[str, ...]:
-        if issubclass(player_cls, SAONegotiator) or (
+        # negmas 0.16 builds most SAO negotiators on GBNegotiator
+        if issubclass(player_cls, (SAONegotiator, GBNegotiator)) or (
             callable(getattr(player_cls, "speak", None)) and callable(getattr(player_cls, "start", None))
         ):
             return cls.roles
@@ -237,7 +249,7 @@ class ConsumerWorld(World):
             player = seats[role].make(name=f"{role}:{seats[role].player}", seed=derive_seed(seed, role))
             ctx.register(player, role)
             players[role] = player
-            if isinstance(player, SAONegotiator) and not isinstance(player, Party):
+            if isinstance(player, (SAONegotiator, GBNegotiator)) and not isinstance(player, Party):
                 parties[role] = ctx.register(PriceSpeaker(player), role)
             else:
                 parties[role] = player
