@@ -29,7 +29,7 @@ bench: install
 	$(PY) bench/bench_bilateral.py
 
 ## make reproduce: every paper reproduction (long)
-reproduce: install reproduce-insight reproduce-ihelp
+reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather
 
 ## make reproduce-insight: INSIGHT Figures 3-7 (learn the exploit-only table, run both leagues, compare)
 .PHONY: reproduce-insight
@@ -47,5 +47,14 @@ reproduce-ihelp: install
 	$(TOURNEY) run leagues/ihelp.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce ihelp results/ihelp
 
+## make reproduce-godfather: Godfather (empirical, GBM) vs the scml OneShot baselines, table beside the paper's
+.PHONY: reproduce-godfather train-godfather
+reproduce-godfather: install
+	$(TOURNEY) run leagues/godfather.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) reproduce godfather results/godfather
+
+## make train-godfather: regenerate Godfather's shipped GBM models from self-play OneShot worlds
+train-godfather: install
+	$(TOURNEY) train godfather --worlds 24 --steps 10 --seed 2021 -j $(JOBS)
 clean:
 	rm -rf results/quickstart results/smoke build *.egg-info
