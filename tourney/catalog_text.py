@@ -21,6 +21,11 @@ def _params(cls: type, skip: set[str]) -> str:
     return ", ".join(parts)
 
 
+def _roles(roles) -> str:
+    roles = list(roles)
+    return "/".join(roles) if len(roles) <= 6 else f"{roles[0]}..{roles[-1]} ({len(roles)} seats)"
+
+
 def _load(target: str, extra: str):
     try:
         return import_object(target), ""
@@ -31,7 +36,7 @@ def _load(target: str, extra: str):
 def players_text() -> str:
     lines = []
     for spec in player_specs().values():
-        worlds = "; ".join(f"{w}: {'/'.join(r)}" for w, r in spec.roles.items())
+        worlds = "; ".join(f"{w}: {_roles(r)}" for w, r in spec.roles.items())
         lines.append(f"{spec.name:<18} {spec.doc}")
         lines.append(f"{'':<18} plays {worlds}")
         target = spec.target_for("bilateral") or next(iter(spec.targets.values()))
@@ -52,7 +57,7 @@ def worlds_text() -> str:
         lines.append(f"{spec.name:<10} {spec.doc}")
         cls, problem = _load(spec.target, spec.extra)
         if cls is not None:
-            lines.append(f"{'':<10} roles: {', '.join(cls.roles) or '(every competitor)'}; "
+            lines.append(f"{'':<10} roles: {_roles(cls.roles) or '(every competitor)'}; "
                          f"metrics: {', '.join(cls.metrics)}")
             lines.append(f"{'':<10} params: {_params(cls, set())}")
         else:

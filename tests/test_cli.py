@@ -1,0 +1,64 @@
+"""The CLI's small commands: version, listings, report formats, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tourney import __version__
+
+from conftest import run_cli, write_league
+
+
+def test_version():
+    proc = run_cli("--version", check=True)
+    assert __version__ in proc.stdout
+
+
+def test_players_lists_builtins_with_roles_and_params():
+    proc = run_cli("players", check=True)
+    assert "boulware" in proc.stdout and "beta" in proc.stdout
+    assert "plays bilateral: buyer/seller" in proc.stdout
+    assert "dotted path" in proc.stdout
+
+
+def test_worlds_lists_params():
+    proc = run_cli("worlds", check=True)
+    assert "bilateral" in proc.stdout and "n_steps=100" in proc.stdout and "zoa=100" in proc.stdout
+
+
+def test_report_formats(tmp_path):
+    league = write_league(tmp_path / "l.yaml", repetitions=2)
+    out = tmp_path / "run"
+    run_cli("run", str(league), "--out", str(out), "--quiet", check=True)
+    table = run_cli("report", str(out), check=True).stdout
+    assert "Boulware" in table and "95% CI" in table
+    md = run_cli("report", str(out), "--format", "markdown", check=True).stdout
+    assert md.splitlines()[1].startswith("|--")
+    rows = list(csv.DictReader(io.StringIO(run_cli("report", str(out), "--format", "csv", check=True).stdout)))
+    assert {r["player"] for r in rows} == {"Boulware", "Conceder"}
+    assert rows == list(csv.DictReader(io.StringIO((out / "scores.csv").read_text())))
+    data = json.loads(run_cli("report", str(out), "--format", "json", check=True).stdout)
+    assert [d["player"] for d in data] == [r["player"] for r in rows]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["status"] == "finished" and "negmas" in manifest["versions"]
+
+
+def test_report_on_a_non_run_directory_exits_1_cleanly(tmp_path):
+    proc = run_cli("report", str(tmp_path))
+    assert proc.returncode == 1 and "not a run directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_seed_override_changes_the_run_and_report_follows(tmp_path):
+    league = write_league(tmp_path / "l.yaml", players=[{"name": "R1", "type": "random"},
+                                                         {"name": "R2", "type": "random"}], repetitions=3)
+    a = run_cli("run", str(league), "--out", str(tmp_path / "a"), "--quiet", check=True).stdout
+    b = run_cli("run", str(league), "--out", str(tmp_path / "b"), "--quiet", "--seed", "99", check=True).stdout
+    assert a != b
+    assert run_cli("report", str(tmp_path / "b"), check=True).stdout.strip() == b.strip()
+
+
+def test_unknown_option_is_a_usage_error():
+    proc = run_cli("run", "--jobz", "2", "x.yaml")
+    assert proc.returncode == 2 and "No such option" in proc.stderr
