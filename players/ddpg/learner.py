@@ -2,10 +2,19 @@
 
 Update for a minibatch of K transitions (section 4.3; Lillicrap et al. 2016)::
 
-    y      = r + gamma (1 - done) Q'(s', softmax(f_c'(s')), f_r'(s'))
+    a'     = argmax f_c'(s')  (over the actions allowed in s')
+    y      = r + gamma (1 - done) Q'(s', onehot(a'), f_r'(s'))
     L_Q    = mean (Q(s, onehot(a), a_r) - y)^2
-    L_mu   = - mean Q(s, softmax(f_c(s)), f_r(s))
+    L_r    = - mean_{offer allowed} Q(s, onehot(offer), f_r(s))       (deterministic policy gradient)
+    L_c    = cross-entropy(f_c(s), argmax_k allowed Q(s, onehot(k), f_r(s)))
     theta' <- tau theta + (1 - tau) theta'       (both target networks)
+
+f_r follows DDPG's deterministic policy gradient. For the discrete head the
+paper gives no rule; feeding f_c's softmax into the critic (the "P-DDPG" way)
+made the actor follow the critic's arbitrary slope between one-hot inputs it
+never saw and collapse onto one action in our runs, so f_c is instead moved
+toward the critic's best allowed action (policy improvement by classification,
+as in parameterised-action Q-learning, Xiong et al. 2018).
 
 Exploration (the paper names none): epsilon-greedy over the allowed discrete
 actions and Gaussian noise of std ``noise`` on f_r's share, clipped to [0, 1]
@@ -30,8 +39,11 @@ from torch import nn
 
 from players.ddpg.networks import Actor, Critic
 from players.ddpg.replay import ReplayBuffer
-from players.ddpg.spaces import N_ACTIONS
+from players.ddpg.spaces import ACTION_INDEX, N_ACTIONS
 from players.ddpg.torchsetup import seeded, setup_torch
+
+
+OFFER = ACTION_INDEX["offer"]
 
 
 class DDPGLearner:
@@ -106,7 +118,8 @@ class DDPGLearner:
             b = {k: torch.as_tensor(v) for k, v in self.buffer.sample(self.batch_size, self.rng).items()}
             with torch.no_grad():
                 logits2, share2 = self.actor_target(b["next_state"], b["next_mask"])
-                q2 = self.critic_target(b["next_state"], torch.softmax(logits2, -1), share2)
+                a2 = nn.functional.one_hot(logits2.argmax(-1), N_ACTIONS).float()
+                q2 = self.critic_target(b["next_state"], a2, share2)
                 y = b["reward"] + self.gamma * (1.0 - b["done"]) * q2
             onehot = nn.functional.one_hot(b["action"], N_ACTIONS).float()
             q = self.critic(b["state"], onehot, b["share"])
@@ -119,8 +132,7 @@ class DDPGLearner:
             self.n_updates += 1
             losses = {"critic": critic_loss.item(), "actor": float("nan")}
             if self.n_updates > self.warmup:
-                logits, share = self.actor(b["state"], b["mask"])
-                actor_loss = -self.critic(b["state"], torch.softmax(logits, -1), share).mean()
+                actor_loss = self._actor_loss(b)
                 self.actor_opt.zero_grad()
                 actor_loss.backward()
                 nn.utils.clip_grad_norm_(self.actor.parameters(), 1.0)
@@ -129,6 +141,23 @@ class DDPGLearner:
                 losses["actor"] = actor_loss.item()
             _soft_update(self.critic_target, self.critic, self.tau)
         return losses
+
+    def _actor_loss(self, b: dict[str, torch.Tensor]) -> torch.Tensor:
+        logits, share = self.actor(b["state"], b["mask"])
+        n = share.shape[0]
+        eye = torch.eye(N_ACTIONS)
+        with torch.no_grad():
+            q_all = torch.stack(
+                [self.critic(b["state"], eye[k].expand(n, N_ACTIONS), share) for k in range(N_ACTIONS)], -1
+            ).masked_fill(~b["mask"], float("-inf"))
+            best = q_all.argmax(-1)
+        loss = nn.functional.cross_entropy(logits, best)
+        offer_ok = b["mask"][:, OFFER]
+        if offer_ok.any():
+            q_offer = self.critic(b["state"][offer_ok], eye[OFFER].expand(int(offer_ok.sum()), N_ACTIONS),
+                                  share[offer_ok])
+            loss = loss - q_offer.mean()
+        return loss
 
     # --- weights in and out ---
     def weights(self) -> dict[str, Any]:

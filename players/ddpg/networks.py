@@ -24,9 +24,9 @@ MASKED = -1e9  # logit of a forbidden action: exp() underflows to exactly 0
 def _mlp(n_in: int, hidden: tuple[int, ...], dropout: float) -> nn.Sequential:
     layers: list[nn.Module] = []
     for width in hidden:
-        layers += [nn.Linear(n_in, width), nn.ReLU()]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
+        # Dropout is always present (p = 0 is the identity) so weight names do not
+        # depend on it: an ANN trained with dropout loads into a DDPG actor without.
+        layers += [nn.Linear(n_in, width), nn.ReLU(), nn.Dropout(dropout)]
         n_in = width
     return nn.Sequential(*layers)
 
