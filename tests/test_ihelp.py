@@ -11,7 +11,7 @@ from negmas.sao import ResponseType
 
 from players.base import PriceNegotiator
 from players.ihelp import Approach1, Approach2, Approach3
-from players.ihelp.decision import UNIFORM, DecisionDiagram, UserUtility, utility_table
+from players.ihelp.decision import UNIFORM, DecisionDiagram, UserUtility, meeting_point, utility_table
 from players.ihelp.opponent import LIMIT_GRID, OpponentModel, answer_table, limit_prior
 from players.ihelp.steps import delta, next_offer, opening_offer
 from tourney.errors import PlayerFault
@@ -198,14 +198,26 @@ def test_influence_diagram_expected_utilities_by_hand():
 
 
 def test_utility_table_from_the_user_model():
-    user = UserUtility("buyer", ideal=10.0, limit=30.0, prefs=UserPreferences("urgent", "medium", "averse"))
+    user = UserUtility("buyer", ideal=10.0, limit=30.0, prefs=UserPreferences("urgent", "medium", "averse"),
+                       std_price=20.0)
     # w = 0.5, e = 0.5, cost = 0.005 + 0.015 * 0.5 = 0.0125
     assert user.deal(20.0) == pytest.approx(0.5 * math.sqrt(0.5) + 0.5)
     assert user.deal(31.0) == -1.0
-    assert user.no_deal() == pytest.approx(0.25)
-    table = utility_table(user, offer=25.0, counter=15.0, predicted_next=22.0, rounds_left=True)
+    assert user.no_deal() == pytest.approx(0.5 * user.deal(20.0))  # the next helper at the standard price
+    poor = UserUtility("buyer", ideal=10.0, limit=15.0, prefs=user.prefs, std_price=20.0)
+    assert poor.no_deal() == pytest.approx(0.5 * 0.5)  # standard price past its limit: no money part
+    # Offers 25 (seller) and 15 (our counter) close at 1 + 1 per round: they meet at 20 after 5 rounds.
+    meeting = meeting_point(offer=25.0, counter=15.0, my_rate=1.0, their_rate=1.0)
+    assert meeting == pytest.approx((20.0, 5.0))
+    table = utility_table(user, offer=25.0, counter=15.0, meeting=meeting, rounds_left=10)
     assert table["counter"]["accept"] == pytest.approx(user.deal(15.0) - 0.0125)
-    assert table["counter"]["counter"] == pytest.approx(user.deal(22.0) - 0.025)
+    assert table["counter"]["reject"] == pytest.approx(user.no_deal() - 0.0125)
+    assert table["counter"]["counter"] == pytest.approx(user.deal(20.0) - 6 * 0.0125)
+    assert table["accept"]["reject"] == pytest.approx(user.deal(25.0))
+    # Too few rounds left to meet, or a seller that does not move and we at our limit: no deal, one round later.
+    late = utility_table(user, offer=25.0, counter=15.0, meeting=meeting, rounds_left=4)
+    assert late["counter"]["counter"] == pytest.approx(user.no_deal() - 0.0125)
+    assert meeting_point(offer=25.0, counter=15.0, my_rate=0.0, their_rate=0.0) is None
     seeking = UserUtility("seller", ideal=30.0, limit=10.0, prefs=UserPreferences("urgent", "medium", "seeking"))
     assert seeking.deal(20.0) == pytest.approx(0.5 * 0.25 + 0.5)  # convex: g^2
 

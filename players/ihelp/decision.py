@@ -18,18 +18,30 @@ risk behaviour, money importance and urgency; the numbers are our choice):
   is infeasible);
 - risk shape: ``sqrt(g)`` for a risk-averse user (concave), ``g^2`` for a risk
   seeker (convex);
-- a deal at ``p`` is worth ``w * shape(g) + (1 - w)``, no deal
-  ``(1 - w) (1 - e)``, with ``w`` the weight of money (low 0.3, medium 0.5,
-  high 0.8) and ``e`` the urgency (not urgent 0.2, urgent 0.5, very urgent 0.9):
-  an urgent user loses most by not getting (or giving) help now;
+- a deal at ``p`` is worth ``w * shape(g) + (1 - w)``, with ``w`` the weight
+  of money (low 0.3, medium 0.5, high 0.8);
+- no deal is worth the user's outside option, discounted by its urgency ``e``
+  (not urgent 0.2, urgent 0.5, very urgent 0.9): ``(1 - e) deal(std_price)``.
+  In I-Help a helpee whose negotiation fails moves on to the next helper on
+  the matchmaker's list (section 2), and a helper waits for the next request,
+  both at about the standard price but later; an urgent user loses most by
+  waiting. When the standard price is past the user's limit the outside
+  option has no money part: ``(1 - e)(1 - w)``. This is what lets an agent
+  reject "deals that are not profitable" (section 4.2);
 - an infeasible deal is worth ``INFEASIBLE`` (-1), below anything else;
 - each further round costs ``0.005 + 0.015 e`` (small beside the money at
   stake, but enough that a concession worth less than two rounds is taken now);
 - U(accept, .) = deal(offer); U(reject, .) = no deal;
   U(counter, accept) = deal(counter) - cost; U(counter, reject) = no deal - cost;
-  U(counter, counter) = max(deal(predicted next offer), no deal) - 2 cost, or
-  no deal - cost when no round is left. The predicted next offer extends the
-  opponent's last concession.
+  U(counter, counter) = the value of going on: if both sides keep conceding
+  at their current rates (ours: our next Delta; the opponent's: its last
+  concession for Approach 2, the model's expected next concession for
+  Approach 3), the offers meet after ``k = gap / (our rate + its rate)``
+  rounds at ``offer`` moved ``k`` times the opponent's rate toward us; going
+  on is worth ``max(deal(meeting price), no deal) - (k + 1) cost``, or ``no
+  deal - cost`` when they would not meet before the deadline (or at all).
+  The paper's diagram has no such node; a one-step look-ahead made agents
+  walk away from opponents that concede slowly but surely.
 """
 
 from __future__ import annotations
@@ -55,6 +67,7 @@ class UserUtility:
     ideal: float
     limit: float
     prefs: UserPreferences
+    std_price: float | None = None
 
     @property
     def money_weight(self) -> float:
@@ -81,20 +94,34 @@ class UserUtility:
         return w * shaped + (1.0 - w)
 
     def no_deal(self) -> float:
-        return (1.0 - self.money_weight) * (1.0 - self.urgency)
+        outside = 1.0 - self.money_weight
+        if self.std_price is not None:
+            outside = max(outside, self.deal(self.std_price))
+        return (1.0 - self.urgency) * outside
 
     def round_cost(self) -> float:
         return 0.005 + 0.015 * self.urgency
 
 
+def meeting_point(offer: float, counter: float, my_rate: float, their_rate: float) -> tuple[float, float] | None:
+    """(price, rounds) where two linear concession paths from ``counter`` and ``offer`` meet; None if never."""
+    rate = max(my_rate, 0.0) + max(their_rate, 0.0)
+    if rate <= 1e-12:
+        return None
+    rounds = abs(offer - counter) / rate
+    direction = 1.0 if counter > offer else -1.0  # the opponent moves toward our counter
+    return offer + direction * rounds * max(their_rate, 0.0), rounds
+
+
 def utility_table(
-    user: UserUtility, offer: float, counter: float, predicted_next: float, rounds_left: bool
+    user: UserUtility, offer: float, counter: float, meeting: tuple[float, float] | None, rounds_left: float
 ) -> dict[str, dict[str, float]]:
-    """U[action][opponent action] for one decision."""
+    """U[action][opponent action] for one decision; ``meeting`` from ``meeting_point``."""
     cost = user.round_cost()
     none = user.no_deal()
-    if rounds_left:
-        later = max(user.deal(predicted_next), none) - 2 * cost
+    if meeting is not None and meeting[1] <= rounds_left:
+        price, rounds = meeting
+        later = max(user.deal(price), none) - (rounds + 1) * cost
     else:
         later = none - cost
     accept = user.deal(offer)

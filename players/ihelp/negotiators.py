@@ -9,11 +9,13 @@ when it too uses Approach 1, so two such agents meet half way, the paper's
 
 Approach 2: opens and moves by the paper's Delta rules (``steps``) and decides
 accept / reject / counter-offer with the influence diagram (``decision``), the
-opponent's answer having equal probabilities.
+opponent's answer having equal probabilities. It expects the opponent to keep
+conceding as it last did (as fast as itself before it has seen a concession).
 
 Approach 3: as Approach 2, with P(opponent's answer) from a Bayesian opponent
 model (``opponent``) created after the first round and updated by Bayes' rule
-when the opponent's move differs from the prediction.
+when the opponent's move differs from the prediction; the model also gives
+the opponent's expected next concession.
 
 All three accept an offer at least as good as the counter-offer they would
 make (Faratin's rule; countering with a worse price is never rational), never
@@ -35,7 +37,7 @@ from typing import Any
 from negmas.sao import ResponseType, SAOState
 
 from players.base import PriceNegotiator
-from players.ihelp.decision import UNIFORM, DecisionDiagram, UserUtility, utility_table
+from players.ihelp.decision import UNIFORM, DecisionDiagram, UserUtility, meeting_point, utility_table
 from players.ihelp.opponent import OpponentModel
 from players.ihelp.steps import better_for, delta, next_offer, opening_offer, within_limit
 from tourney.params import Interval, Options
@@ -88,7 +90,7 @@ class IHelpNegotiator(PriceNegotiator):
         )
         self.std_price_ = getattr(ufun, "std_price", None) or (ufun.ip + ufun.rp) / 2.0
         self.preferred_ = getattr(ufun, "preferred_price", None) or ufun.ip + 0.75 * (ufun.rp - ufun.ip)
-        self.user_ = UserUtility(self.role_, ufun.ip, ufun.rp, self.prefs_)
+        self.user_ = UserUtility(self.role_, ufun.ip, ufun.rp, self.prefs_, self.std_price_)
 
     @property
     def limit(self) -> float:
@@ -209,19 +211,21 @@ class Approach2(IHelpNegotiator):
     def opponent_answer(self, offer: float, counter: float) -> dict[str, float]:
         return dict(UNIFORM)
 
-    def predicted_next_offer(self) -> float:
-        """The opponent's next offer if it repeats its last concession."""
+    def opponent_rate(self, my_rate: float) -> float:
+        """The opponent's concession per round: its last one (ours, before it has made one)."""
         offers = self.opponent_offers_
         if len(offers) < 2:
-            return offers[-1]
-        return offers[-1] + (offers[-1] - offers[-2])
+            return my_rate  # uninformed: assume it concedes as we do
+        return abs(offers[-1] - offers[-2])
 
     def choose(self, state: SAOState, offer: float, counter: float) -> str:
         n_steps = self.nmi.n_steps
-        rounds_left = n_steps is None or state.step + 1 < n_steps
-        answered = rounds_left or self.role_ == "buyer"
+        rounds_left = float("inf") if n_steps is None else n_steps - 1 - state.step
+        answered = rounds_left > 0 or self.role_ == "buyer"
         answer = self.opponent_answer(offer, counter)
-        table = utility_table(self.user_, offer, counter, self.predicted_next_offer(), rounds_left)
+        my_rate = delta(self.role_, self.prefs_, counter, self.preferred_, self.limit)
+        meeting = meeting_point(offer, counter, my_rate, self.opponent_rate(my_rate))
+        table = utility_table(self.user_, offer, counter, meeting, rounds_left)
         if not answered:  # our counter would come after the deadline
             table["counter"]["accept"] = table["counter"]["reject"]
         action, eu = self.diagram_.decide(table, answer)
@@ -248,7 +252,7 @@ class Approach3(Approach2):
     def opponent_answer(self, offer: float, counter: float) -> dict[str, float]:
         return self.model_.predict(counter, offer)
 
-    def predicted_next_offer(self) -> float:
-        """The model's expected next offer (set by the prediction made just before)."""
+    def opponent_rate(self, my_rate: float) -> float:
+        """The model's expected next concession (set by the prediction made just before)."""
         expected = self.model_.expected_next_
-        return self.opponent_offers_[-1] if expected is None else expected
+        return 0.0 if expected is None else abs(expected - self.opponent_offers_[-1])
