@@ -306,3 +306,24 @@ def test_tables_from_a_synthetic_match_log():
     assert row["pairs_S1"] == 3 and row["better_S1"] == pytest.approx(100 / 3)
     assert row["pairs_S3"] == 0 and pd.isna(row["better_S3"])
     assert better.loc[("buyer", 1, 2, 1)]["pairs_S1"] == 0  # approach 2 played other preferences only
+
+
+# --- end to end: league -> match log -> reproduction ---
+def test_league_run_and_reproduction_end_to_end(tmp_path):
+    from conftest import run_cli, write_league
+
+    league = write_league(
+        tmp_path / "ihelp.yaml", name="ihelp-e2e",
+        worlds=[{"type": "ihelp", "params": {"runs": 2, "n_steps": 12},
+                 "settings": {"session": ["S1", "S3"], "preferences": [4]}}],
+        players=[{"name": "A1", "type": "ihelp-1"}, {"name": "A2", "type": "ihelp-2"},
+                 {"name": "A3", "type": "players.ihelp.Approach3"}],
+        format={"self_play": True, "both_roles": True, "timeout": 60},
+    )
+    out = tmp_path / "run"
+    run_cli("run", str(league), "--out", str(out), "-j", "1", "--quiet", check=True)
+    proc = run_cli("reproduce", "ihelp", str(out), check=True)
+    text = (out / "reproduction.md").read_text() if (out / "reproduction.md").exists() else proc.stdout
+    assert "Table 16.1" in text and "Table 16.2" in text
+    assert "| S:3, B:3 | 4 |" in text  # 2 sessions x 1 preference combination x 2 runs
+    assert (out / "plots" / "ihelp_rejections.png").exists()
