@@ -47,7 +47,11 @@ def cli() -> None:
 @click.option("--max-matches", type=click.IntRange(min=1), default=None, help="Play at most N matches.")
 @click.option("--trace", is_flag=True, help="Keep full negotiation traces in the match log.")
 @click.option("--plot", is_flag=True, help="Make the plots at the end (as tourney plot).")
-def run(league, jobs, out, fresh, seed, reps, quiet, backend, address, shard, max_matches, trace, plot):
+@click.option("--group-commit", "group_commit", type=click.FloatRange(min=0), default=0.0, metavar="MS",
+              help="fsync the match log at most every MS ms (records are still flushed at once; "
+                   "default 0: fsync every record).")
+def run(league, jobs, out, fresh, seed, reps, quiet, backend, address, shard, max_matches, trace, plot,
+        group_commit):
     """Play every match of LEAGUE not yet played and print the score table."""
     from tourney.league import load_league
     from tourney.report import compute_tables, render_scores, run_header, write_tables
@@ -56,7 +60,8 @@ def run(league, jobs, out, fresh, seed, reps, quiet, backend, address, shard, ma
     spec = load_league(league).with_overrides(seed, reps)
     run_dir = out or Path("results") / spec.name
     summary = run_league(spec, run_dir, jobs=jobs, backend=backend, address=address, fresh=fresh,
-                         progress=not quiet, trace=trace, shard=shard, max_matches=max_matches)
+                         progress=not quiet, trace=trace, shard=shard, max_matches=max_matches,
+                         group_commit_ms=group_commit)
     tables = compute_tables(run_dir, spec)
     write_tables(run_dir, tables)
     click.echo(run_header(tables))

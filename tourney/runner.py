@@ -9,6 +9,7 @@ match that kills workers twice is recorded as ``crashed``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import sys
@@ -17,16 +18,17 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 from joblib import Parallel, delayed, parallel_config
 
 from tourney.errors import TourneyError
 from tourney.league import League
-from tourney.schedule import Match, build_schedule
+from tourney.schedule import Match, iter_schedule
 from tourney.store import LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
 from tourney.worker import play_match
 
+WORKER_WAIT_S = 60  # how long a cluster may take to show its first worker
 CRASH_LIMIT = 2  # a match on board when a worker died this often is recorded as crashed
 OUTPUTS = ("scores.csv", "scores.md", "pairwise.csv", "breakdown.csv", "manifest.json", LOG_NAME, LEAGUE_COPY)
 
@@ -44,15 +46,18 @@ class RunSummary:
         return self.played / self.elapsed if self.elapsed > 0 else 0.0
 
 
-def select(schedule: list[Match], shard: tuple[int, int] | None = None,
-           max_matches: int | None = None) -> list[Match]:
-    """The part of a schedule this run plays: shard ``i`` of ``n`` (by match id), then at most ``max_matches``."""
+def select(schedule: Iterable[Match], shard: tuple[int, int] | None = None,
+           max_matches: int | None = None) -> Iterator[Match]:
+    """The part of a schedule this run plays: shard ``i`` of ``n`` (by match id), then at most ``max_matches``.
+
+    A generator, so a 100k-match league is never held in memory as a list.
+    """
     if shard is not None:
         index, count = shard
-        schedule = [m for m in schedule if int(m.id, 16) % count == index]
+        schedule = (m for m in schedule if int(m.id, 16) % count == index)
     if max_matches is not None:
-        schedule = schedule[:max_matches]
-    return schedule
+        schedule = itertools.islice(schedule, max_matches)
+    yield from schedule
 
 
 def prepare_run_dir(run_dir: Path, league: League, fresh: bool) -> None:
@@ -75,31 +80,45 @@ def run_league(
     trace: bool = False,
     shard: tuple[int, int] | None = None,
     max_matches: int | None = None,
+    group_commit_ms: float = 0.0,
 ) -> RunSummary:
-    """Play every match of ``league`` not yet in ``run_dir``'s log."""
+    """Play every match of ``league`` not yet in ``run_dir``'s log.
+
+    Memory stays flat in the number of matches: the schedule is generated
+    lazily, joblib pulls matches from it a few batches ahead of the workers,
+    and each record is appended to the log and dropped as it arrives. What
+    grows is one set of match ids (about 100 bytes a match).
+    """
     jobs = jobs if jobs is not None else league.run.jobs
     backend = backend or league.run.backend
     address = address if address is not None else league.run.address
     run_dir = Path(run_dir)
     prepare_run_dir(run_dir, league, fresh)
-    schedule = select(build_schedule(league), shard, max_matches)
-    log = MatchLog(run_dir / LOG_NAME).open()
+
+    def schedule() -> Iterator[Match]:
+        return select(iter_schedule(league), shard, max_matches)
+
+    log = MatchLog(run_dir / LOG_NAME, group_commit_ms=group_commit_ms).open()
     try:
         done = log.finished_ids()
-        pending = [m for m in schedule if m.id not in done]
-        summary = RunSummary(total=len(schedule), skipped=len(schedule) - len(pending))
+        total = skipped = 0
+        for match in schedule():
+            total += 1
+            skipped += match.id in done
+        summary = RunSummary(total=total, skipped=skipped)
         manifest = read_manifest(run_dir)
         manifest.update(
             league=league.name, league_file=league.path, league_hash=league.fingerprint,
-            seed=league.seed, repetitions=league.repetitions, matches=len(schedule),
+            seed=league.seed, repetitions=league.repetitions, matches=total,
             versions=versions(), started=now(), finished=None, status="running",
             backend=backend, jobs=jobs, shard=list(shard) if shard else None,
         )
         write_manifest(run_dir, manifest)
         started = time.perf_counter()
-        bar = _progress_bar(len(schedule), summary.skipped, progress)
+        bar = _progress_bar(total, skipped, progress)
         try:
-            for record in dispatch(pending, jobs, backend, address, league.format.timeout, trace, run_dir):
+            for record in dispatch(schedule, done, jobs, backend, address, league.format.timeout, trace,
+                                   run_dir):
                 log.append(record)
                 summary.played += 1
                 summary.statuses[record["status"]] += 1
@@ -112,6 +131,7 @@ def run_league(
             if bar is not None:
                 bar.close()
         summary.elapsed = time.perf_counter() - started
+        log.sync()
         manifest.update(finished=now(), status="finished", elapsed_s=round(summary.elapsed, 3),
                         played=summary.played)
         write_manifest(run_dir, manifest)
@@ -129,42 +149,56 @@ def _progress_bar(total: int, initial: int, enabled: bool):
                 smoothing=0.05)
 
 
-def dispatch(pending: list[Match], jobs: int, backend: str, address: str | None,
-             timeout: float | None, trace: bool, run_dir: Path) -> Iterator[dict]:
-    """Yield a record per pending match, in completion order, surviving worker deaths."""
-    if not pending:
-        return
+def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int, backend: str,
+             address: str | None, timeout: float | None, trace: bool, run_dir: Path) -> Iterator[dict]:
+    """Yield a record per match of ``schedule()`` not in ``done``, in completion order.
+
+    ``done`` is updated as records are yielded, so a match is yielded at most
+    once even when an engine runs it twice (dask reruns the tasks of a lost
+    worker; the first result to arrive wins). After a worker death the
+    schedule is walked again and only the unfinished matches are resubmitted.
+    """
     inflight = run_dir / ".inflight"
     shutil.rmtree(inflight, ignore_errors=True)
     inflight.mkdir()
-    remaining = {m.id: m for m in pending}
     crashes: Counter = Counter()
     blind_crashes = 0
     try:
-        while remaining:
+        while True:
+            pending = (m for m in schedule() if m.id not in done)
+            first = next(pending, None)
+            if first is None:
+                return
             try:
                 with backend_context(backend, address, jobs) as n_jobs:
-                    batch = list(remaining.values())
-                    stream = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size="auto")(
-                        delayed(play_match)(m, timeout, trace, str(inflight)) for m in batch
+                    # ray's joblib backend cannot stream out of order; its
+                    # results then arrive in submission order, still one by one.
+                    order = "generator" if backend == "ray" else "generator_unordered"
+                    stream = Parallel(n_jobs=n_jobs, return_as=order, batch_size="auto")(
+                        delayed(play_match)(m, timeout, trace, str(inflight))
+                        for m in itertools.chain([first], pending)
                     )
                     for record in stream:
-                        if remaining.pop(record["id"], None) is not None:
+                        if record["id"] not in done:
+                            done.add(record["id"])
                             yield record
+                return
             except Exception as exc:  # noqa: BLE001 - decide below whether it is a dead worker
                 if not _is_worker_death(exc):
                     raise
-                suspects = [p.name for p in inflight.iterdir() if p.name in remaining]
+                suspects = {p.name for p in inflight.iterdir() if p.name not in done}
                 for path in inflight.iterdir():
                     path.unlink(missing_ok=True)
                 if not suspects:
                     blind_crashes += 1
                     if blind_crashes > 3:
                         raise TourneyError(f"workers keep dying and no match can be blamed: {exc}") from exc
-                for match_id in suspects:
-                    crashes[match_id] += 1
-                    if crashes[match_id] >= CRASH_LIMIT:
-                        yield _crashed_record(remaining.pop(match_id), exc)
+                crashes.update(suspects)
+                doomed = {match_id for match_id in suspects if crashes[match_id] >= CRASH_LIMIT}
+                for match in schedule():
+                    if match.id in doomed and match.id not in done:
+                        done.add(match.id)
+                        yield _crashed_record(match, exc)
     finally:
         shutil.rmtree(inflight, ignore_errors=True)
 
@@ -209,7 +243,7 @@ def backend_context(backend: str, address: str | None, jobs: int) -> Iterator[in
                 yield -1
         return
     if backend == "ray":
-        with _ray_session(address):
+        with _ray_session(address, jobs):
             with parallel_config(backend="ray"):
                 yield -1
         return
@@ -224,13 +258,29 @@ def _dask_client(address: str | None, jobs: int):
         raise TourneyError("the dask backend needs dask.distributed: pip install -e '.[dask]'") from None
     cluster = None
     if address:
-        client = Client(address, timeout="30s")
+        try:
+            client = Client(address, timeout="30s")
+        except OSError as exc:
+            raise TourneyError(f"cannot reach the dask scheduler at {address}: {exc}") from None
     else:
         workers = os.cpu_count() if jobs in (-1, None) else jobs
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
     try:
+        try:
+            client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except TimeoutError:
+            raise TourneyError(f"no dask worker joined {address or 'the local cluster'} "
+                               f"within {WORKER_WAIT_S} s") from None
+        crowded = {addr: n for addr, n in client.nthreads().items() if n > 1}
+        if crowded:
+            # Matches seed the process-wide random generators and the
+            # timeout needs a thread per match: two matches in one process
+            # would draw from each other's generators.
+            raise TourneyError(f"dask workers {', '.join(sorted(crowded))} run {max(crowded.values())} threads; "
+                               "tourney needs one thread per worker process: start them with "
+                               "`dask worker ADDRESS --nthreads 1 --nworkers N`")
         yield client
     finally:
         client.close()
@@ -239,14 +289,15 @@ def _dask_client(address: str | None, jobs: int):
 
 
 @contextmanager
-def _ray_session(address: str | None):
+def _ray_session(address: str | None, jobs: int):
     try:
         import ray
         from ray.util.joblib import register_ray
     except ImportError:
         raise TourneyError("the ray backend needs ray: pip install -e '.[ray]'") from None
     register_ray()
-    ray.init(address=address or None, ignore_reinit_error=True, include_dashboard=False)
+    local = {} if address or jobs in (-1, None) else {"num_cpus": jobs}
+    ray.init(address=address or None, ignore_reinit_error=True, include_dashboard=False, **local)
     try:
         yield
     finally:

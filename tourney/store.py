@@ -4,6 +4,13 @@
 the parent process as each match finishes, flushed and fsynced, so a killed run
 loses nothing it had finished. A torn last line (the process died mid-write)
 is cut off when the log is reopened, before anything new is appended.
+
+Group commit (``group_commit_ms > 0``, ``tourney run --group-commit MS``):
+each record is still written and flushed to the OS at once, so killing the
+runner loses nothing, but ``fsync`` runs at most every MS milliseconds (and at
+the end of the run), so a power cut or kernel crash can lose the last MS ms of
+records; a rerun then plays them again. Per-record fsync costs a disk flush
+per match, which dominates for sub-millisecond matches (see bench/bench_scale.py).
 """
 
 from __future__ import annotations
@@ -38,10 +45,13 @@ def iter_records(run_dir: str | Path) -> Iterator[dict]:
 class MatchLog:
     """Append-only, crash-safe JSON-lines log of finished matches."""
 
-    def __init__(self, path: str | Path, fsync: bool = True) -> None:
+    def __init__(self, path: str | Path, fsync: bool = True, group_commit_ms: float = 0.0) -> None:
         self.path = Path(path)
         self.fsync = fsync
+        self.group_commit_ms = group_commit_ms
         self._fh = None
+        self._synced_at = 0.0
+        self._dirty = False
 
     def repair(self) -> int:
         """Cut a torn last line; return the number of complete records."""
@@ -76,11 +86,20 @@ class MatchLog:
         data = (json.dumps(record, sort_keys=True, default=_json_default, allow_nan=False) + "\n").encode()
         self._fh.write(data)
         self._fh.flush()
-        if self.fsync:
+        self._dirty = True
+        if self.fsync and time.monotonic() - self._synced_at >= self.group_commit_ms / 1000:
+            self.sync()
+
+    def sync(self) -> None:
+        """fsync what was appended since the last sync."""
+        if self._fh is not None and self._dirty and self.fsync:
             os.fsync(self._fh.fileno())
+            self._synced_at = time.monotonic()
+            self._dirty = False
 
     def close(self) -> None:
         if self._fh is not None:
+            self.sync()
             self._fh.close()
             self._fh = None
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from types import FrameType
+from typing import Any, Callable, Iterator, TypeVar
 
 from tourney.errors import MatchTimeout, PlayerFault
 from tourney.registry import resolve_player, world_class
@@ -26,45 +28,75 @@ from tourney.store import clean_json
 from tourney.worlds.base import MatchContext, Seat
 
 MAX_TRACEBACK = 8000
+T = TypeVar("T")
+
+
+GRACE_SECONDS = 2.0  # after the limit, how long a match thread may take to unwind before it is abandoned
+
+
+def call_with_time_limit(fn: Callable[[], T], seconds: float | None,
+                         blame: Callable[[FrameType | None], str | None] = lambda frame: None) -> T:
+    """Return ``fn()``, raising MatchTimeout once it has run ``seconds``.
+
+    On the main thread (loky and sequential workers) a SIGALRM timer
+    interrupts even a blocking ``sleep``. Elsewhere (dask runs tasks in a
+    worker's thread pool) ``fn`` runs in a thread of its own: at the limit an
+    asynchronous MatchTimeout is raised in it, which stops Python code at its
+    next bytecode; a thread still blocked inside a C call (``time.sleep``, a
+    socket read, a long numpy or torch kernel) after ``GRACE_SECONDS`` more is
+    abandoned: the match is recorded as a timeout at once, blamed on the player
+    whose code the thread is stuck in, and the thread ends when the C call
+    returns (the pending exception stops it there). Until then it keeps its
+    CPU and memory, which only a worker restart reclaims.
+    """
+    if not seconds or seconds == float("inf"):
+        return fn()
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        with _alarm(seconds):
+            return fn()
+    return _call_in_thread(fn, seconds, blame)
 
 
 @contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise MatchTimeout in this thread after ``seconds``.
+def _alarm(seconds: float) -> Iterator[None]:
+    def _raise(signum, frame):
+        raise MatchTimeout(f"match exceeded its {seconds:g} s limit")
 
-    On the main thread a SIGALRM timer interrupts even a blocking ``sleep``.
-    Elsewhere (dask and ray run tasks in threads) a watchdog raises the
-    exception asynchronously, which interrupts Python code but not a call
-    blocked inside C; the distributed engine's own task timeouts cover that.
-    """
-    if not seconds or seconds == float("inf"):
-        yield
-        return
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        def _alarm(signum, frame):
-            raise MatchTimeout(f"match exceeded its {seconds:g} s limit")
-
-        previous = signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-        return
-    target = threading.get_ident()
-    done = threading.Event()
-
-    def _watch() -> None:
-        if not done.wait(seconds):
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(MatchTimeout))
-
-    watchdog = threading.Thread(target=_watch, daemon=True)
-    watchdog.start()
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
-        done.set()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _call_in_thread(fn: Callable[[], T], seconds: float, blame: Callable[[FrameType | None], str | None]) -> T:
+    outcome: dict[str, Any] = {}
+
+    def _target() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=_target, name="tourney-match", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(MatchTimeout))
+        thread.join(GRACE_SECONDS)
+    if thread.is_alive():
+        exc = MatchTimeout(f"match exceeded its {seconds:g} s limit and its thread did not return from a "
+                           f"blocking call within {GRACE_SECONDS:g} s more; the thread was abandoned")
+        exc.role = blame(sys._current_frames().get(thread.ident))
+        raise exc
+    if "error" in outcome:
+        error = outcome["error"]
+        if type(error) is MatchTimeout and not error.args:  # the bare class raised asynchronously
+            error.args = (f"match exceeded its {seconds:g} s limit",)
+        raise error
+    return outcome["value"]
 
 
 def _blame(tb, ctx: MatchContext) -> str | None:
@@ -78,6 +110,18 @@ def _blame(tb, ctx: MatchContext) -> str | None:
                 role = found
         tb = tb.tb_next
     return role
+
+
+def _blame_frame(frame: FrameType | None, ctx: MatchContext) -> str | None:
+    """The role of the innermost registered object on a live thread's stack."""
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if owner is not None:
+            found = ctx.owner_of(owner)
+            if found is not None:
+                return found
+        frame = frame.f_back
+    return None
 
 
 def _seats(match: Match) -> dict[str, Seat]:
@@ -102,20 +146,26 @@ def play_match(match: Match, timeout: float | None, trace: bool = False,
         "status": "ok", "blamed": None, "error": None,
     }
     ctx = MatchContext(match.seed, deadline=(time.monotonic() + timeout) if timeout else None, trace=trace)
-    seats: dict[str, Seat] = {}
-    try:
+
+    def _play():
         seed_globals(match.seed)
-        with time_limit(timeout):
-            seats = _seats(match)
-            world = world_class(match.world_type)(**match.world_params)
-            result = world.play(seats, match.seed, ctx)
+        world = world_cls(**match.world_params)
+        return world, world.play(seats, match.seed, ctx)
+
+    try:
+        # Importing the player and world modules is worker set-up, paid once per
+        # process: it stays outside the clock so the first match of a worker
+        # on a loaded machine is not timed out for it.
+        seats = _seats(match)
+        world_cls = world_class(match.world_type)
+        world, result = call_with_time_limit(_play, timeout, lambda frame: _blame_frame(frame, ctx))
         record["metric"] = world.default_metric
         record["roles"] = clean_json(result.roles)
         record["metrics"] = clean_json(result.metrics)
         record["details"] = clean_json(result.details)
     except MatchTimeout as exc:
         record.update(status="timeout", error=_format(exc))
-        record["blamed_role"] = _blame(exc.__traceback__, ctx)
+        record["blamed_role"] = getattr(exc, "role", None) or _blame(exc.__traceback__, ctx)
     except PlayerFault as exc:
         record.update(status="error", error=_format(exc))
         record["blamed_role"] = exc.role
