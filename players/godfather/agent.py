@@ -74,8 +74,8 @@ class GodfatherAgent(OneShotAgent):
         price_points: int = 6,
         lam: float = LAMBDA,
         nash_weight: float = NASH_WEIGHT,
-        refresh_every: int = 4,
-        introspection_rounds: int = 2,
+        refresh_every: int = 5,
+        introspection_rounds: int = 1,
         model_hacks: bool = True,
         model_dir: str | None = None,
         record_dir: str | None = None,
@@ -106,6 +106,7 @@ class GodfatherAgent(OneShotAgent):
 
     def before_step(self) -> None:
         self.finals_: dict[str, Any] = {}
+        self.utility_cache_: dict[tuple, float] = {}
         self.offers_made_: dict[str, int] = defaultdict(int)
         self.last_opp_: dict[str, tuple[int, int]] = {}
         self.last_mine_: dict[str, tuple[int, int]] = {}
@@ -153,10 +154,14 @@ class GodfatherAgent(OneShotAgent):
                 continue
             offers.append((int(outcome[0]), day, int(outcome[1])))
             outputs.append(self.is_seller_to(partner))
-        if not offers:
-            # no agreements: what the exogenous contracts alone give
-            return float(self.ufun.from_offers((), ()))
-        return float(self.ufun.from_offers(tuple(offers), tuple(outputs)))
+        # The same sets of outcomes recur across negotiations, samples and
+        # refreshes of a day: evaluate each set once.
+        key = tuple(sorted(zip(outputs, offers)))
+        value = self.utility_cache_.get(key)
+        if value is None:
+            value = float(self.ufun.from_offers(tuple(o for _, o in key), tuple(out for out, _ in key)))
+            self.utility_cache_[key] = value
+        return value
 
     # --- predictions (with the model hacks) ---
     def prediction(self, partner: str) -> list:
