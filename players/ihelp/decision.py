@@ -36,8 +36,9 @@ risk behaviour, money importance and urgency; the numbers are our choice):
   U(counter, counter) = the value of going on: if both sides keep conceding
   at their current rates (ours: our next Delta; the opponent's: its last
   concession for Approach 2, the model's expected next concession for
-  Approach 3), the offers meet after ``k = gap / (our rate + its rate)``
-  rounds at ``offer`` moved ``k`` times the opponent's rate toward us; going
+  Approach 3), each stopping at its limit (ours; the opponent's only for
+  Approach 3, the model's expected limit), the offers meet after ``k``
+  rounds (``gap / (our rate + its rate)`` when neither stops first); going
   on is worth ``max(deal(meeting price), no deal) - (k + 1) cost``, or ``no
   deal - cost`` when they would not meet before the deadline (or at all).
   The paper's diagram has no such node; a one-step look-ahead made agents
@@ -103,14 +104,35 @@ class UserUtility:
         return 0.005 + 0.015 * self.urgency
 
 
-def meeting_point(offer: float, counter: float, my_rate: float, their_rate: float) -> tuple[float, float] | None:
-    """(price, rounds) where two linear concession paths from ``counter`` and ``offer`` meet; None if never."""
-    rate = max(my_rate, 0.0) + max(their_rate, 0.0)
-    if rate <= 1e-12:
+def meeting_point(
+    offer: float,
+    counter: float,
+    my_rate: float,
+    their_rate: float,
+    my_limit: float | None = None,
+    their_limit: float | None = None,
+) -> tuple[float, float] | None:
+    """(price, rounds) where two concession paths from ``counter`` (ours) and ``offer`` meet.
+
+    Each side moves toward the other at its rate per round and stops at its
+    limit (none given: no stop). None if they never meet.
+    """
+    gap = abs(offer - counter)
+    toward_us = 1.0 if counter > offer else -1.0  # the direction the opponent moves in
+    my_rate, their_rate = max(my_rate, 0.0), max(their_rate, 0.0)
+    my_room = math.inf if my_limit is None else max(abs(my_limit - counter), 0.0)
+    their_room = math.inf if their_limit is None else max((their_limit - offer) * toward_us, 0.0)
+    reach = (my_room if my_rate > 0 else 0.0) + (their_room if their_rate > 0 else 0.0)
+    if reach < gap - 1e-12:
         return None
-    rounds = abs(offer - counter) / rate
-    direction = 1.0 if counter > offer else -1.0  # the opponent moves toward our counter
-    return offer + direction * rounds * max(their_rate, 0.0), rounds
+    rate = my_rate + their_rate
+    rounds = gap / rate
+    if their_rate * rounds > their_room:  # it stops first; we cover the rest
+        rounds = (gap - their_room) / my_rate
+    elif my_rate * rounds > my_room:  # we stop first; it covers the rest
+        rounds = (gap - my_room) / their_rate
+    travelled = min(their_rate * rounds, their_room)
+    return offer + toward_us * travelled, rounds
 
 
 def utility_table(

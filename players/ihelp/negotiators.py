@@ -211,6 +211,10 @@ class Approach2(IHelpNegotiator):
     def opponent_answer(self, offer: float, counter: float) -> dict[str, float]:
         return dict(UNIFORM)
 
+    def opponent_limit(self) -> float | None:
+        """Where the opponent stops conceding: unknown without a model."""
+        return None
+
     def opponent_rate(self, my_rate: float) -> float:
         """The opponent's concession per round: its last one (ours, before it has made one)."""
         offers = self.opponent_offers_
@@ -224,7 +228,8 @@ class Approach2(IHelpNegotiator):
         answered = rounds_left > 0 or self.role_ == "buyer"
         answer = self.opponent_answer(offer, counter)
         my_rate = delta(self.role_, self.prefs_, counter, self.preferred_, self.limit)
-        meeting = meeting_point(offer, counter, my_rate, self.opponent_rate(my_rate))
+        meeting = meeting_point(offer, counter, my_rate, self.opponent_rate(my_rate), self.limit,
+                                self.opponent_limit())
         table = utility_table(self.user_, offer, counter, meeting, rounds_left)
         if not answered:  # our counter would come after the deadline
             table["counter"]["accept"] = table["counter"]["reject"]
@@ -251,6 +256,10 @@ class Approach3(Approach2):
 
     def opponent_answer(self, offer: float, counter: float) -> dict[str, float]:
         return self.model_.predict(counter, offer)
+
+    def opponent_limit(self) -> float | None:
+        """The model's expected limit of the opponent (set by the prediction made just before)."""
+        return self.model_.expected_limit_
 
     def opponent_rate(self, my_rate: float) -> float:
         """The model's expected next concession (set by the prediction made just before)."""

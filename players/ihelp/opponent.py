@@ -105,6 +105,7 @@ class OpponentModel:
         self.evidence_: list[tuple[np.ndarray, int]] = []
         self.pending_: tuple[np.ndarray, str] | None = None
         self.expected_next_: float | None = None
+        self.expected_limit_: float | None = None
 
     def _network(self, tables: list[np.ndarray]) -> gum.BayesNet:
         bn = gum.BayesNet("opponent")
@@ -141,6 +142,10 @@ class OpponentModel:
         predicted = max(ACTIONS, key=lambda a: probs[a])
         self.pending_ = (table, predicted)
         self.expected_next_ = self._expected(inference, planned_offers(self.opponent_role, self.std_price, last_offer))
+        limits = inference.posterior("limit")
+        self.expected_limit_ = self.std_price * sum(
+            k * float(limits[{"limit": f"{k:g}"}]) for k in LIMIT_GRID
+        )
         return probs
 
     @staticmethod
