@@ -219,3 +219,15 @@ def test_catalog_names_resolve_for_the_bidding_and_bilateral_worlds(name):
     assert resolve_player(name, "bidding").roles == ("seller",)
     assert resolve_player(name, "bidding2").roles == ("seller_a", "seller_b")
     assert resolve_player(name, "bilateral").roles == ("seller",)
+
+
+def test_fast_greedy_choice_agrees_with_the_plain_scan():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(2000):
+        table = QTable(initial=rng.choice([0.0, 1.0]))
+        low, high = rng.randint(0, 5), rng.randint(6, 12)
+        for a in rng.sample(range(low, high + 1), rng.randint(0, high - low + 1)):
+            table.set("s", a, rng.choice([0.0, 0.5, 1.0, 2.0, -1.0]))
+        assert sorted(table.greedy_actions("s", low, high)) == table.best_actions("s", range(low, high + 1))

@@ -125,7 +125,7 @@ class QLearningSeller(InsightSeller):
         if self.epsilon_ > 0 and self.rng_.random() < self.epsilon_:
             action = self.rng_.randint(self.low_, top)
         else:
-            best = self.table_.best_actions(state, range(self.low_, top + 1))
+            best = self.table_.greedy_actions(state, self.low_, top)
             action = best[0] if len(best) == 1 else best[self.rng_.randrange(len(best))]
         self.state_, self.action_ = state, action
         return action

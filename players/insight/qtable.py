@@ -45,6 +45,24 @@ class QTable:
         best = max(row.values())
         return max(best, self.initial) if len(row) < n_actions else best
 
+    def greedy_actions(self, state: Hashable, low: int, high: int) -> list[int]:
+        """The best actions among the integers ``low..high`` (the allowed actions
+        of ``state``; every visited action of a state must lie among them).
+
+        The fast path of ``best_actions`` for the seller's inner loop: it scans
+        the visited entries, and the whole range only when an unvisited action
+        can tie or win.
+        """
+        row = self.values.get(state)
+        if not row:
+            return list(range(low, high + 1))
+        best = max(row.values())
+        if len(row) < high - low + 1 and self.initial >= best:
+            if self.initial > best:
+                return [a for a in range(low, high + 1) if a not in row]
+            return [a for a in range(low, high + 1) if row.get(a, self.initial) == best]
+        return [a for a, v in row.items() if v == best]  # visiting order: deterministic
+
     def best_actions(self, state: Hashable, actions: Iterable[int]) -> list[int]:
         """The allowed actions of highest value (several when tied)."""
         row = self.values.get(state, {})
