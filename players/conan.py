@@ -37,6 +37,9 @@ written here):
   negative in dense markets.
 - "Near the deadline" is ``t >= T_e - alpha`` with ``alpha`` one round
   (``alpha_rounds``).
+- ``Penalty_b`` enters (a) and (b) only when they lead to a reservation:
+  buying (accept/confirm near the deadline) drops our other reservations at no
+  cost in this world, so there the offer need only beat them.
 - In S3 when (b) fails (we hold a better reservation) we exit the thread.
 - Several purchases possible at once (two sellers accepting, or a reserved and
   an offered price at ``T_e``): keep the cheapest.
@@ -193,7 +196,9 @@ class Conan(PriceNegotiator, EMarketBuyer):
             elif st == S2:
                 y = th.last_seller_offer
                 mine = ip + span * rates[th.id]
-                if y + penalty <= mine and y + penalty < best_reserved:  # condition (a)
+                if near and y <= mine and y < best_reserved:  # (a) near the deadline: buy
+                    buys.append((y, th.id, (ACCEPT,)))
+                elif y + penalty <= mine and y + penalty < best_reserved:  # condition (a)
                     if near:
                         buys.append((y, th.id, (ACCEPT,)))
                     else:
@@ -203,11 +208,10 @@ class Conan(PriceNegotiator, EMarketBuyer):
                     actions[th.id] = (OFFER, min(mine, y))
             elif st == S3:
                 x = th.accepted_price
-                if x + penalty <= best_reserved:  # condition (b)
-                    if near:
-                        buys.append((x, th.id, (CONFIRM,)))
-                    else:
-                        requests.append((x, th.id))
+                if near and x < best_reserved:  # (b) near the deadline: buy
+                    buys.append((x, th.id, (CONFIRM,)))
+                elif x + penalty <= best_reserved:  # condition (b)
+                    requests.append((x, th.id))
                 else:
                     actions[th.id] = (EXIT,)
             elif st == S5 and last:
