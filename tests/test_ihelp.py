@@ -218,6 +218,11 @@ def test_utility_table_from_the_user_model():
     late = utility_table(user, offer=25.0, counter=15.0, meeting=meeting, rounds_left=4)
     assert late["counter"]["counter"] == pytest.approx(user.no_deal() - 0.0125)
     assert meeting_point(offer=25.0, counter=15.0, my_rate=0.0, their_rate=0.0) is None
+    # A seller that stops at 22 leaves us to cover the rest: 22 after 7 rounds; if we stop at 17, never.
+    assert meeting_point(25.0, 15.0, 1.0, 1.0, my_limit=30.0, their_limit=22.0) == pytest.approx((22.0, 7.0))
+    assert meeting_point(25.0, 15.0, 1.0, 1.0, my_limit=17.0, their_limit=22.0) is None
+    # We stop at 18: the seller covers the rest, 18 after 7 rounds.
+    assert meeting_point(25.0, 15.0, 1.0, 1.0, my_limit=18.0) == pytest.approx((18.0, 7.0))
     seeking = UserUtility("seller", ideal=30.0, limit=10.0, prefs=UserPreferences("urgent", "medium", "seeking"))
     assert seeking.deal(20.0) == pytest.approx(0.5 * 0.25 + 0.5)  # convex: g^2
 

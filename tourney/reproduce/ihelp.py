@@ -106,8 +106,10 @@ def runs_frame(records: Iterable[dict[str, Any]], approaches: dict[str, int]) ->
                 "outcome": run["outcome"],
                 "rejected_by": run["rejected_by"],
                 "price": run["price"],
+                "rounds": run.get("rounds"),
             })
-    columns = ["buyer", "seller", "session", "preferences", "rep", "run", "outcome", "rejected_by", "price"]
+    columns = ["buyer", "seller", "session", "preferences", "rep", "run", "outcome", "rejected_by", "price",
+               "rounds"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -149,6 +151,7 @@ def better_deal_table(runs: pd.DataFrame) -> pd.DataFrame:
                 better = (p["price_new"] > p["price_old"] + 1e-9).sum()
             row[f"better_{session}"] = 100.0 * better / len(p) if len(p) else None
             row[f"pairs_{session}"] = len(p)
+            row[f"ties_{session}"] = int((abs(p["price_new"] - p["price_old"]) <= 1e-9).sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -222,16 +225,76 @@ def render_table_16_1(rejections: pd.DataFrame) -> str:
 
 
 def render_table_16_2(better: pd.DataFrame) -> str:
-    head = ("| Case | " + " | ".join(f"better in {s} % (ours / paper) [pairs]" for s in SESSIONS) + " |")
+    head = ("| Case | " + " | ".join(f"better in {s} % (ours / paper) [pairs, same price]" for s in SESSIONS) + " |")
     lines = [head, "|---|" + "---|" * len(SESSIONS)]
     for row in better.to_dict("records"):
         side, old, new, other = row["side"], row["from"], row["to"], row["other"]
         other_label = "S" if side == "buyer" else "B"
         label = f"{'B' if side == 'buyer' else 'S'}: {old}->{new}, {other_label}: {other}"
         paper = PAPER_16_2[(side, old, new, other)]
-        cells = [f"{_pct(row[f'better_{s}'])} / {_pct(p)} [{row[f'pairs_{s}']}]" for s, p in zip(SESSIONS, paper)]
+        cells = [f"{_pct(row[f'better_{s}'])} / {_pct(p)} [{row[f'pairs_{s}']}, {row[f'ties_{s}']} same]"
+                 for s, p in zip(SESSIONS, paper)]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def score_table(records: Iterable[dict[str, Any]], approaches: dict[str, int]) -> pd.DataFrame:
+    """Mean score (the world's utility) and agreement rate per role, approach and session."""
+    rows = []
+    for record in records:
+        if record.get("world_type", record.get("world")) != "ihelp" or record.get("status") != "ok":
+            continue
+        assignment = record["assignment"]
+        if not all(assignment.get(role) in approaches for role in ROLES):
+            continue
+        for role in ROLES:
+            rows.append({"role": role, "approach": approaches[assignment[role]],
+                         "session": record.get("setting", {}).get("session", "S1"),
+                         "utility": record["roles"][role]["utility"],
+                         "agreement": record["roles"][role]["agreement"]})
+    frame = pd.DataFrame(rows, columns=["role", "approach", "session", "utility", "agreement"])
+    return frame.groupby(["role", "approach", "session"], as_index=False)[["utility", "agreement"]].mean()
+
+
+def render_scores(scores: pd.DataFrame) -> str:
+    lines = ["| role | approach | " + " | ".join(f"utility {s} (agreement)" for s in SESSIONS) + " |",
+             "|---|---|" + "---|" * len(SESSIONS)]
+    for (role, approach), group in scores.groupby(["role", "approach"]):
+        by_session = {r.session: r for r in group.itertuples()}
+        cells = [f"{by_session[s].utility:.3f} ({by_session[s].agreement:.2f})" if s in by_session else "-"
+                 for s in SESSIONS]
+        lines.append(f"| {role} | {approach} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def count_differences(rejections: pd.DataFrame, better: pd.DataFrame, threshold: float = 25.0) -> dict[str, tuple[int, int]]:
+    """(cells differing from the paper by more than ``threshold`` points, cells compared) per table."""
+    off = compared = 0
+    for r in rejections.to_dict("records"):
+        paper = PAPER_16_1.get((r["seller"], r["buyer"]))
+        if paper is not None:
+            compared += 1
+            off += abs(r["total"] - paper[0]) > threshold
+    off2 = compared2 = 0
+    for r in better.to_dict("records"):
+        paper = PAPER_16_2[(r["side"], r["from"], r["to"], r["other"])]
+        for session, p in zip(SESSIONS, paper):
+            ours = r[f"better_{session}"]
+            if ours is not None and ours == ours:
+                compared2 += 1
+                off2 += abs(ours - p) > threshold
+    return {"16.1 totals": (off, compared), "16.2 cells": (off2, compared2)}
+
+
+def _shape_note(runs: pd.DataFrame) -> str:
+    """How long our negotiations ran and how often they failed, beside the paper's rejection rate."""
+    deals = runs[(runs["outcome"] == "agreement") & runs["session"].isin(["S1", "S2"])]
+    quick = 100.0 * (deals["rounds"] <= 2).sum() / len(deals) if len(deals) else float("nan")
+    ours = 100.0 * (runs["outcome"] == "rejected").sum() / len(runs)
+    paper = sum(v[0] for v in PAPER_16_1.values()) / len(PAPER_16_1)
+    return (f"{quick:.0f} % of our S1 and S2 deals were struck within two rounds (a seller accepting the "
+            f"buyer's opening near the standard price leaves the buyer's approach nothing to decide); "
+            f"{ours:.1f} % of our runs end in a rejection over all configurations, the paper {paper:.1f} %.")
 
 
 def _plots(run_dir: Path, rejections: pd.DataFrame, better: pd.DataFrame) -> list[str]:
@@ -287,6 +350,8 @@ def reproduce(run_dir: Path) -> str:
     better = better_deal_table(runs)
     claims = check_claims(rejections, better, runs)
     plots = _plots(run_dir, rejections, better)
+    scores = score_table(iter_records(run_dir), league_approaches(run_dir))
+    differences = count_differences(rejections, better)
     n_cells = runs.groupby(["session", "preferences"]).ngroups
     per_cell = len(runs) // max(1, runs.groupby(["seller", "buyer", "session", "preferences"]).ngroups)
     parts = [
@@ -304,6 +369,17 @@ def reproduce(run_dir: Path) -> str:
         "## Claims",
         "| claim | holds in ours | evidence |\n|---|---|---|\n"
         + "\n".join(f"| {c} | {'yes' if ok else 'no'} | {why} |" for c, ok, why in claims),
+        "## Where ours differ",
+        "; ".join(f"{name}: {off} of {n} cells more than 25 points from the paper's"
+                  for name, (off, n) in differences.items()) + ". "
+        + _shape_note(runs) + " "
+        "The paper does not give its preferred prices, standard price, five preference combinations, "
+        "utility numbers or the opponent network's tables; ours are documented in "
+        "`tourney/worlds/ihelp.py` and `players/ihelp/`.",
+        "## Scores (not in the paper)",
+        "Mean score (utility of the deal: 1 at the user's ideal price, 0 at its limit or with no deal) "
+        "and agreement rate per role and approach, over all opponents and preference combinations.",
+        render_scores(scores),
     ]
     if plots:
         parts.append("Plots: " + ", ".join(plots))
