@@ -15,4 +15,6 @@ REPRODUCTIONS: dict[str, str] = {
     "godfather": "tourney.reproduce.godfather:reproduce",
     "insight-one-seller": "tourney.reproduce.insight:one_seller",
     "insight-two-seller": "tourney.reproduce.insight:two_seller",
+    "anegma-a": "tourney.reproduce.anegma_a:hypothesis_a",
+    "anegma-table4": "tourney.reproduce.anegma_a:table4",
 }
