@@ -201,13 +201,16 @@ def test_classes_with_the_seller_protocol_can_take_the_roles():
     assert BiddingWorld.roles_for_class(dict) == ()
 
 
-def test_two_seller_league_gives_the_same_records_with_one_and_two_jobs(tmp_path):
+def test_league_gives_the_same_records_with_one_and_two_jobs_and_reproduces(tmp_path):
+    from tourney.reproduce.insight import one_seller, two_seller
+
     league = write_league(
         tmp_path / "l.yaml", name="bid", repetitions=2,
-        worlds=[{"type": "bidding2", "params": {"episodes": 600, "curve_points": 5,
+        worlds=[{"type": "bidding", "params": {"episodes": 600, "curve_points": 5}},
+                {"type": "bidding2", "params": {"episodes": 600, "curve_points": 5,
                                                 "price_range": [10, 30]}}],
         players=[{"name": "Q", "type": "qlearning"}, {"name": "Random", "type": "insight-random"},
-                 {"name": "Copycat", "type": "copycat"}],
+                 {"name": "Heuristic", "type": "descent-arithmetic", "params": {"initial": 18}}],
         format={"both_roles": False, "timeout": 60},
         scoring={"metric": "profit"},
     )
@@ -218,6 +221,43 @@ def test_two_seller_league_gives_the_same_records_with_one_and_two_jobs(tmp_path
         records = [json.loads(line) for line in (out / "matches.jsonl").read_text().splitlines()]
         assert {r["status"] for r in records} == {"ok"}
         runs[jobs] = {r["key"]: (r["roles"], r["metrics"], r["details"]) for r in records}
-    assert len(runs["1"]) == 3 * 2
+    assert len(runs["1"]) == (3 + 3) * 2
     assert runs["1"] == runs["2"]
     assert (tmp_path / "1" / "scores.csv").read_bytes() == (tmp_path / "2" / "scores.csv").read_bytes()
+
+    text = one_seller(tmp_path / "1")
+    assert "| Q | 2 |" in text and "| claim (paper) | holds here |" in text
+    assert (tmp_path / "1" / "plots" / "fig3_one_seller.png").stat().st_size > 1000
+    text = two_seller(tmp_path / "1")
+    assert "| Heuristic vs Q | 2 |" in text and "| Q vs Random | 2 |" in text
+    for stem in ("fig4_heuristic_vs_random", "fig5_q_vs_random", "fig6_q_vs_heuristic"):
+        assert (tmp_path / "1" / "plots" / f"{stem}.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_full_insight_reproduction_confirms_the_papers_claims(tmp_path):
+    """`make reproduce-insight` in a temporary directory: every claim checked must hold."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from conftest import ROOT
+    from tourney.reproduce.insight import one_seller, two_seller
+
+    table = tmp_path / "q-11-100.json"
+    subprocess.run([sys.executable, "-m", "players.insight.train", "--price-range", "11", "100",
+                    "--episodes", "100000", "--seed", "11", "--out", str(table)], check=True, cwd=ROOT)
+    texts = []
+    for name, reproduce in (("insight-one-seller", one_seller), ("insight-two-seller", two_seller)):
+        league = yaml.safe_load((ROOT / "leagues" / f"{name}.yaml").read_text())
+        for player in league["players"]:
+            if "load_path" in player.get("params", {}):
+                player["params"]["load_path"] = str(table)
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(league))
+        run_cli("run", str(path), "-j", "2", "--out", str(tmp_path / name), "--quiet", check=True, timeout=1800)
+        texts.append(reproduce(tmp_path / name))
+    for text in texts:
+        assert "**yes**" in text
+        assert "**no**" not in text, text

@@ -63,8 +63,19 @@ def _kinds(run_dir: Path) -> dict[str, str]:
 
 
 def _records(run_dir: Path, world_type: str) -> list[dict[str, Any]]:
-    return [r for r in iter_records(run_dir) if r.get("world_type", r.get("world")) == world_type
-            and r["status"] == "ok"]
+    """Finished matches of one world type, in its first setting (the leagues play one)."""
+    records = [r for r in iter_records(run_dir) if r.get("world_type", r.get("world")) == world_type
+               and r["status"] == "ok"]
+    first = records[0].get("setting") if records else None
+    return [r for r in records if r.get("setting") == first]
+
+
+def _world_params(league: dict, world_type: str) -> dict[str, Any]:
+    """The params of the league's first world entry of this type."""
+    for world in league["worlds"]:
+        if world["type"] == world_type:
+            return world.get("params") or {}
+    return {}
 
 
 def _mean(values: Iterable[float | None]) -> float:
@@ -139,7 +150,7 @@ def one_seller(run_dir: Path) -> str:
     m0 = records[0]["metrics"]
     optimum = m0["optimal_profit"]
     league = yaml.safe_load((run_dir / "league.yaml").read_text())
-    wparams = league["worlds"][0].get("params", {})
+    wparams = {**_world_params(league, "bidding"), **(records[0].get("setting") or {})}
     low, high = wparams.get("price_range", [11, 30])
     impatience = wparams.get("impatience", 0.1)
     step = wparams.get("impatience_step", 0.1)
@@ -280,7 +291,7 @@ def two_seller(run_dir: Path) -> str:
     if not records:
         return "# INSIGHT two-seller game\n\nNo finished `bidding2` matches in this run."
     league = yaml.safe_load((run_dir / "league.yaml").read_text())
-    wparams = league["worlds"][0].get("params", {})
+    wparams = {**_world_params(league, "bidding2"), **(records[0].get("setting") or {})}
     low, high = wparams.get("price_range", [11, 30])
     optimum = records[0]["metrics"]["optimal_profit"]
     stats = _pair_stats(records, kinds)
@@ -319,7 +330,8 @@ def two_seller(run_dir: Path) -> str:
                   if _lookup(stats, *pair)[2] is not None}
     claims = [
         ("Heuristic beats random head to head; random still earns around $2",
-         margin_h > 0, f"heuristic {_fmt(_mean(h_r[0]))} vs random {_fmt(_mean(h_r[1]))}"),
+         margin_h > 0 and 1.0 <= _mean(h_r[1]) <= 3.0,
+         f"heuristic {_fmt(_mean(h_r[0]))} vs random {_fmt(_mean(h_r[1]))}"),
         ("Q beats random by a bigger margin than the heuristic does", margin_q > margin_h,
          f"margins: Q {_fmt(margin_q)}, heuristic {_fmt(margin_h)}"),
         ("Against random, Q and the heuristic both settle around $3 per buyer",
