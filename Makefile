@@ -28,9 +28,18 @@ test: install
 bench: install
 	$(PY) bench/bench_bilateral.py
 	$(PY) bench/bench_bidding.py --jobs 2
+	$(PY) bench/bench_emarket.py
 
 ## make reproduce: every paper reproduction (long)
-reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather
+reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather reproduce-anegma-a
+
+## make reproduce-anegma-a: ANEGMA Hypothesis A (CONAN over the 81 e-market settings, Figures 2-3) and Table 4 (CONAN vs Williams)
+.PHONY: reproduce-anegma-a
+reproduce-anegma-a: install
+	$(TOURNEY) run leagues/anegma-hypothesis-a.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) reproduce anegma-a results/anegma-hypothesis-a
+	$(TOURNEY) run leagues/anegma-table4.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) reproduce anegma-table4 results/anegma-table4
 
 ## make reproduce-insight: INSIGHT Figures 3-7 (learn the exploit-only table, run both leagues, compare)
 .PHONY: reproduce-insight
