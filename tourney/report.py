@@ -12,6 +12,7 @@ import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 from tabulate import tabulate
@@ -20,7 +21,7 @@ from tourney.errors import TourneyError
 from tourney.league import League, load_league
 from tourney.ranking import adjacent_gaps
 from tourney.schedule import iter_schedule
-from tourney.scoring import breakdown_table, failure_summary, match_rows, pairwise_table, score_table
+from tourney.scoring import breakdown_table, match_rows, pairwise_table, score_table
 from tourney.store import LEAGUE_COPY, iter_records, read_manifest
 
 FORMATS = ("table", "markdown", "csv", "json")
@@ -48,16 +49,21 @@ def league_of_run(run_dir: Path) -> League:
 def compute_tables(run_dir: Path, league: League | None = None) -> Tables:
     league = league or league_of_run(run_dir)
     ids = {m.id for m in iter_schedule(league)}
-    records: dict[str, dict] = {}
-    for record in iter_records(run_dir):
-        if record["id"] in ids:
-            records.setdefault(record["id"], record)
-    values = list(records.values())
-    rows = match_rows(values, league.scoring.metric, league.scoring.error_score)
+    statuses: dict[str, int] = {}
+
+    def first_of_each() -> Iterator[dict]:
+        # The log is read as a stream: a record is parsed, turned into rows and dropped.
+        seen: set[str] = set()
+        for record in iter_records(run_dir):
+            if record["id"] in ids and record["id"] not in seen:
+                seen.add(record["id"])
+                statuses[record["status"]] = statuses.get(record["status"], 0) + 1
+                yield record
+
+    rows = match_rows(first_of_each(), league.scoring.metric, league.scoring.error_score)
     scores = score_table(rows, league.scoring.aggregate, league.scoring.trim, [p.name for p in league.players])
     scores = adjacent_gaps(scores, rows)
-    return Tables(league, scores, pairwise_table(rows), breakdown_table(rows), rows,
-                  failure_summary(values), len(ids))
+    return Tables(league, scores, pairwise_table(rows), breakdown_table(rows), rows, statuses, len(ids))
 
 
 def write_tables(run_dir: Path, tables: Tables) -> None:

@@ -29,6 +29,7 @@ from tourney.store import LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, v
 from tourney.worker import play_match
 
 WORKER_WAIT_S = 60  # how long a cluster may take to show its first worker
+RAY_CHUNK = 512  # matches per submission on ray, whose joblib backend cannot stream
 CRASH_LIMIT = 2  # a match on board when a worker died this often is recorded as crashed
 OUTPUTS = ("scores.csv", "scores.md", "pairwise.csv", "breakdown.csv", "manifest.json", LOG_NAME, LEAGUE_COPY)
 
@@ -171,14 +172,9 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
                 return
             try:
                 with backend_context(backend, address, jobs) as n_jobs:
-                    # ray's joblib backend cannot stream out of order; its
-                    # results then arrive in submission order, still one by one.
-                    order = "generator" if backend == "ray" else "generator_unordered"
-                    stream = Parallel(n_jobs=n_jobs, return_as=order, batch_size="auto")(
-                        delayed(play_match)(m, timeout, trace, str(inflight))
-                        for m in itertools.chain([first], pending)
-                    )
-                    for record in stream:
+                    tasks = (delayed(play_match)(m, timeout, trace, str(inflight))
+                             for m in itertools.chain([first], pending))
+                    for record in _stream(tasks, n_jobs, backend):
                         if record["id"] not in done:
                             done.add(record["id"])
                             yield record
@@ -201,6 +197,19 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
                         yield _crashed_record(match, exc)
     finally:
         shutil.rmtree(inflight, ignore_errors=True)
+
+
+def _stream(tasks: Iterator, n_jobs: int, backend: str) -> Iterator[dict]:
+    """Results of ``tasks`` as they finish, holding only a few batches at a time."""
+    if backend != "ray":
+        yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size="auto")(tasks)
+        return
+    # ray's joblib backend returns whole lists only (no return_as generator):
+    # submit chunk by chunk so memory stays bounded; results then arrive a
+    # chunk at a time and workers idle briefly at the end of each chunk.
+    with Parallel(n_jobs=n_jobs, batch_size="auto") as parallel:
+        while chunk := list(itertools.islice(tasks, RAY_CHUNK)):
+            yield from parallel(chunk)
 
 
 def _is_worker_death(exc: BaseException) -> bool:
