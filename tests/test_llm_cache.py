@@ -1,0 +1,58 @@
+"""The SQLite reply cache: keys, persistence, and several processes writing one file."""
+
+import multiprocessing as mp
+
+from players.llm.cache import ReplyCache, cache_key, default_cache_path
+
+BASE = {"backend": "local", "model": "m", "messages": [{"role": "user", "content": "hi"}],
+        "temperature": 0.7, "max_tokens": 8, "schema": None, "seed": 1}
+
+
+def test_key_changes_with_every_part_and_not_with_dict_order():
+    assert cache_key(BASE) == cache_key(dict(reversed(list(BASE.items()))))
+    for part, other in [("backend", "openai"), ("model", "n"), ("temperature", 0.0), ("seed", 2),
+                        ("max_tokens", 9), ("schema", {"type": "object"}),
+                        ("messages", [{"role": "user", "content": "ho"}])]:
+        assert cache_key({**BASE, part: other}) != cache_key(BASE), part
+
+
+def test_replies_persist_and_first_writer_wins(tmp_path):
+    path = tmp_path / "c.sqlite"
+    cache = ReplyCache(path)
+    assert cache.get("k") is None
+    cache.put("k", {"text": "a"})
+    cache.put("k", {"text": "b"})
+    cache.close()
+    again = ReplyCache(path)
+    assert again.get("k") == {"text": "a"} and len(again) == 1
+
+
+def _writer(path, worker, n):
+    cache = ReplyCache(path)
+    for i in range(n):
+        cache.put(f"shared-{i}", {"text": f"shared {i}"})
+        cache.put(f"w{worker}-{i}", {"text": f"{worker}:{i}"})
+        assert cache.get(f"w{worker}-{i}") == {"text": f"{worker}:{i}"}
+    cache.close()
+
+
+def test_concurrent_processes_write_one_file(tmp_path):
+    path = str(tmp_path / "c.sqlite")
+    workers = [mp.get_context("fork").Process(target=_writer, args=(path, w, 150)) for w in range(4)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+    assert [p.exitcode for p in workers] == [0, 0, 0, 0]
+    cache = ReplyCache(path)
+    assert len(cache) == 150 + 4 * 150
+    assert cache.get("w3-149") == {"text": "3:149"} and cache.get("shared-7") == {"text": "shared 7"}
+    assert cache._connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_default_path_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("TOURNEY_LLM_CACHE", str(tmp_path / "x.sqlite"))
+    assert default_cache_path() == tmp_path / "x.sqlite"
+    monkeypatch.delenv("TOURNEY_LLM_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_path() == tmp_path / "tourney" / "llm-replies.sqlite"

@@ -1,0 +1,113 @@
+"""The OpenAI-compatible backend against a real server on 127.0.0.1 (llama-cpp-python's own,
+serving the same GGUF), driven through `tourney run`; the API key never reaches an output."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed")
+
+KEY = "sk-tourney-test-5f1c9e0d7b"
+ENV = "TOURNEY_TEST_LLM_KEY"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "players.llm.serve", "--host", "127.0.0.1", "--port", str(port),
+             "--api_key", KEY, "--n_threads", "1", "--n_threads_batch", "1", "--n_ctx", "2048"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
+        )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                req = urllib.request.Request(base + "/models", headers={"Authorization": f"Bearer {KEY}"})
+                with urllib.request.urlopen(req, timeout=5):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the llama.cpp server did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _league(tmp_path: Path, base: str, key_env: str) -> Path:
+    league = tmp_path / "league.yaml"
+    llm = {"backend": "openai", "base_url": base, "model": "smollm2", "api_key_env": key_env,
+           "response_format": "llamacpp_schema", "max_tokens": 40, "max_retries": 1,
+           "cache": str(tmp_path / "cache.sqlite")}
+    league.write_text(
+        "name: openai-test\nseed: 3\nrepetitions: 1\n"
+        "worlds:\n  - type: consumer\n    params: {products: [7], budget: mid, max_turns: 1}\n"
+        f"players:\n  - {{name: Remote, type: llm, params: {json.dumps(llm)}}}\n"
+        "  - {name: Linear, type: linear}\n"
+        "format: {self_play: false, both_roles: false, timeout: 600}\n"
+        "scoring: {metric: utility, aggregate: mean}\n"
+    )
+    return league
+
+
+def _run(league: Path, out: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tourney.cli", "run", str(league), "-j", "1", "--out", str(out), "--fresh", "--quiet"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+def _records(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "matches.jsonl").read_text().splitlines() if line.strip()]
+
+
+def test_openai_backend_plays_and_never_writes_the_key(server, tmp_path):
+    env = {**os.environ, ENV: KEY}
+    done = _run(_league(tmp_path, server, ENV), tmp_path / "run", env)
+    assert done.returncode == 0, done.stderr
+    (record,) = _records(tmp_path / "run")
+    assert record["status"] == "ok"
+    remote = [role for role, player in record["assignment"].items() if player == "Remote"][0]
+    usage = record["details"]["usage"][remote]
+    assert usage["model_calls"] >= 1 and usage["backend_errors"] == 0 and usage["completion_tokens"] > 0
+    # the key is in no file the run wrote (match log, tables, manifest, league copy, cache) nor printed
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
+    assert KEY not in done.stdout + done.stderr
+
+
+def test_a_wrong_key_loses_turns_not_the_match(server, tmp_path):
+    env = {**os.environ, ENV: "sk-wrong"}
+    done = _run(_league(tmp_path, server, ENV), tmp_path / "run", env)
+    assert done.returncode == 0, done.stderr
+    (record,) = _records(tmp_path / "run")
+    assert record["status"] == "ok"
+    remote = [role for role, player in record["assignment"].items() if player == "Remote"][0]
+    usage = record["details"]["usage"][remote]
+    assert usage["model_calls"] == 0 and usage["backend_errors"] == usage["calls"] > 0
+    assert usage["failures"] >= 1 and record["roles"][remote]["malformed"] == 1.0
+    assert "sk-wrong" not in (tmp_path / "run" / "matches.jsonl").read_text()
