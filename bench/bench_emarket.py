@@ -2,7 +2,7 @@
 the cost of a Hypothesis-A sweep.
 
 Run: ``.venv/bin/python bench/bench_emarket.py [--sims N] [--seller conceder|relative-tft]``.
-Prints (1) microseconds per negotiation step of one buyer-seller thread under
+CPU time throughout (the machine may be shared). Prints (1) microseconds per negotiation step of one buyer-seller thread under
 ``SAOMechanism`` and under the e-market loop (same two Faratin negotiators),
 as a ratio; (2) simulations per second of CONAN over all 81 settings, and the
 projected wall time of 81 settings x 100 simulations on 2 workers.
@@ -33,9 +33,9 @@ def sao_step_cost(n: int = 30, n_steps: int = 200) -> float:
         mech = SAOMechanism(issues=[make_issue((0, 1000), "price")], n_steps=n_steps, **FAST_SAO_OPTIONS)
         mech.add(TimeDependent(beta=0.2), ufun=PriceUtility(300 + i, 500, outcome_space=mech.outcome_space))
         mech.add(TimeDependent(beta=0.2), ufun=PriceUtility(700, 480 + i, outcome_space=mech.outcome_space))
-        started = time.perf_counter()
+        started = time.process_time()
         state = mech.run()
-        seconds += time.perf_counter() - started
+        seconds += time.process_time() - started
         steps += state.step
     return 1e6 * seconds / steps
 
@@ -48,9 +48,9 @@ def loop_step_cost(n: int = 30) -> float:
                       {"tactic": "players.faratin:TimeDependent", "tactic_params": {"beta": 0.2}}),
         "seller": Seat("seller", "S", "boulware", TimeDependent, {"beta": 0.2}),
     }
-    started = time.perf_counter()
+    started = time.process_time()
     result = world.play(seats, 1, MatchContext(1))
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
     steps = sum(e["rounds"] for e in result.details["episodes"])
     return 1e6 * seconds / steps
 
