@@ -173,6 +173,31 @@ def reproduce(name, run_dir):
     click.echo(text)
 
 
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("run_dirs", nargs=-1, required=True,
+                type=click.Path(file_okay=False, exists=True, path_type=Path))
+def merge(out, run_dirs):
+    """Merge the match logs of RUN_DIRS (shards of one league) into OUT and print its table.
+
+    Records are deduplicated by match id; two different outcomes for one id
+    are listed in OUT/merge_conflicts.jsonl and make the command exit 1.
+    """
+    from tourney.report import compute_tables, render_scores, run_header, write_tables
+    from tourney.store import CONFLICTS_NAME, merge_runs
+
+    summary = merge_runs(out, list(run_dirs))
+    tables = compute_tables(out)
+    write_tables(out, tables)
+    click.echo(run_header(tables))
+    click.echo(render_scores(tables))
+    click.echo(f"merged {len(run_dirs)} runs into {out}: {summary.written} new records, "
+               f"{summary.duplicates} duplicates dropped, {len(summary.conflicts)} conflicts", err=True)
+    if summary.conflicts:
+        raise RegressionError(f"{len(summary.conflicts)} matches have different outcomes in different runs "
+                              f"(first kept); see {out / CONFLICTS_NAME}")
+
+
 class _LazyTrain(click.Group):
     """`tourney train NAME`: training commands live with their players."""
 

@@ -15,6 +15,7 @@ per match, which dominates for sub-millisecond matches (see bench/bench_scale.py
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -172,3 +173,95 @@ def read_manifest(run_dir: Path) -> dict:
 
 def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+# Fields that legitimately differ between two plays of the same match: timings,
+# the worker, and the traceback text (a timeout interrupts wherever it lands).
+VOLATILE_FIELDS = frozenset({"duration", "pid", "error"})
+CONFLICTS_NAME = "merge_conflicts.jsonl"
+
+
+class MergeSummary:
+    """What ``merge_runs`` did: records written, duplicates dropped, conflicts found."""
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.duplicates = 0
+        self.conflicts: list[dict] = []
+
+
+def _outcome_digest(record: dict) -> str:
+    kept = {k: v for k, v in record.items() if k not in VOLATILE_FIELDS}
+    text = json.dumps(kept, sort_keys=True, default=_json_default, allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def merge_runs(out: str | Path, run_dirs: list[str | Path]) -> MergeSummary:
+    """Merge the match logs of ``run_dirs`` (shards of one league) into ``out``.
+
+    Records are deduplicated by match id; the first seen wins (``out``'s own
+    log first, then ``run_dirs`` in order). Two records of one id whose
+    outcomes differ (anything but the fields in ``VOLATILE_FIELDS``) are a
+    conflict: both are listed in ``out/merge_conflicts.jsonl``. Only an id and
+    a digest per match are kept in memory. Every run must have played the same
+    league file with the same seed and repetitions.
+    """
+    out = Path(out)
+    sources = [Path(d) for d in run_dirs]
+    league_text, manifest = _common_league(out, sources)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / LEAGUE_COPY).write_text(league_text)
+    summary = MergeSummary()
+    seen: dict[str, tuple[str, str]] = {}  # id -> (digest, where it came from)
+    for record in _iter_file(out / LOG_NAME):
+        seen.setdefault(record["id"], (_outcome_digest(record), str(out)))
+    with MatchLog(out / LOG_NAME, group_commit_ms=1000) as log:
+        for source in sources:
+            if source.resolve() == out.resolve():
+                continue
+            for record in iter_records(source):
+                digest = _outcome_digest(record)
+                first = seen.get(record["id"])
+                if first is None:
+                    seen[record["id"]] = (digest, str(source))
+                    log.append(record)
+                    summary.written += 1
+                elif first[0] == digest:
+                    summary.duplicates += 1
+                else:
+                    summary.conflicts.append({"id": record["id"], "key": record.get("key"),
+                                              "kept_from": first[1], "dropped_from": str(source)})
+    conflicts_path = out / CONFLICTS_NAME
+    conflicts_path.unlink(missing_ok=True)
+    if summary.conflicts:
+        conflicts_path.write_text("".join(json.dumps(c, sort_keys=True) + "\n" for c in summary.conflicts))
+    manifest.update(status="merged", merged_from=[str(s) for s in sources], finished=now(),
+                    played=len(seen), shard=None)
+    write_manifest(out, manifest)
+    return summary
+
+
+def _common_league(out: Path, sources: list[Path]) -> tuple[str, dict]:
+    """The league text and manifest the runs share; a TourneyError if they differ."""
+    from tourney.errors import TourneyError
+
+    texts, manifests = {}, {}
+    for source in sources:
+        path = source / LEAGUE_COPY
+        if not path.exists():
+            raise TourneyError(f"{source}: not a run directory (no {LEAGUE_COPY})")
+        texts[source] = path.read_text()
+        manifests[source] = read_manifest(source)
+    if (out / LEAGUE_COPY).exists() and out not in texts:
+        texts[out] = (out / LEAGUE_COPY).read_text()
+        manifests[out] = read_manifest(out)
+    first = sources[0]
+    for source, text in texts.items():
+        if text != texts[first]:
+            raise TourneyError(f"{source} played a different league file than {first}; "
+                               "only shards of one league can be merged")
+        for key in ("seed", "repetitions"):
+            if manifests[source].get(key) != manifests[first].get(key):
+                raise TourneyError(f"{source} was run with {key}={manifests[source].get(key)} but "
+                                   f"{first} with {key}={manifests[first].get(key)}")
+    return texts[first], dict(manifests[first])
