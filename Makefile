@@ -31,7 +31,7 @@ bench: install
 	$(PY) bench/bench_emarket.py
 
 ## make reproduce: every paper reproduction (long)
-reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather reproduce-anegma-a
+reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather reproduce-anegma-a reproduce-anegma
 
 ## make reproduce-anegma-a: ANEGMA Hypothesis A (CONAN over the 81 e-market settings, Figures 2-3) and Table 4 (CONAN vs Williams)
 .PHONY: reproduce-anegma-a
@@ -66,5 +66,38 @@ reproduce-godfather: install
 ## make train-godfather: regenerate Godfather's shipped GBM models from self-play OneShot worlds
 train-godfather: install
 	$(TOURNEY) train godfather --worlds 24 --steps 10 --seed 2021 -j $(JOBS)
+
+## make train-ddpg: regenerate the shipped ANEGMA checkpoints (ANN-C/W by supervision, then DDPG;
+## one set trained against Conceder sellers, one against Relative TFT sellers)
+DDPG_DIR := players/ddpg/checkpoints
+DDPG_SL_EPISODES ?= 300
+DDPG_RL_EPISODES ?= 300
+DDPG_TRAIN = $(TOURNEY) train ddpg --quiet --seed 1
+DDPG_CHECKPOINTS := \
+	$(foreach n,ann-c ann-w ann-c+rl ann-w+rl rl,$(n) $(n)-rtft)
+.PHONY: train-ddpg ddpg-checkpoints reproduce-anegma
+train-ddpg: install
+	rm -f $(DDPG_DIR)/*.pt $(DDPG_DIR)/*.png
+	$(MAKE) -j2 ddpg-checkpoints
+ddpg-checkpoints: $(addprefix $(DDPG_DIR)/,$(addsuffix .pt,$(DDPG_CHECKPOINTS)))
+$(DDPG_DIR)/ann-c.pt $(DDPG_DIR)/ann-c-rtft.pt: TEACHER = conan
+$(DDPG_DIR)/ann-w.pt $(DDPG_DIR)/ann-w-rtft.pt: TEACHER = williams
+$(DDPG_DIR)/%-rtft.pt: LEAGUE = leagues/anegma-train-rtft.yaml
+$(DDPG_DIR)/%.pt: LEAGUE ?= leagues/anegma-train.yaml
+$(DDPG_DIR)/ann-c.pt $(DDPG_DIR)/ann-w.pt $(DDPG_DIR)/ann-c-rtft.pt $(DDPG_DIR)/ann-w-rtft.pt:
+	$(DDPG_TRAIN) --league $(LEAGUE) --teacher $(TEACHER) --episodes $(DDPG_SL_EPISODES) --out $@
+$(DDPG_DIR)/ann-c+rl.pt: $(DDPG_DIR)/ann-c.pt
+$(DDPG_DIR)/ann-w+rl.pt: $(DDPG_DIR)/ann-w.pt
+$(DDPG_DIR)/ann-c+rl-rtft.pt: $(DDPG_DIR)/ann-c-rtft.pt
+$(DDPG_DIR)/ann-w+rl-rtft.pt: $(DDPG_DIR)/ann-w-rtft.pt
+$(DDPG_DIR)/ann-c+rl.pt $(DDPG_DIR)/ann-w+rl.pt $(DDPG_DIR)/ann-c+rl-rtft.pt $(DDPG_DIR)/ann-w+rl-rtft.pt:
+	$(DDPG_TRAIN) --league $(LEAGUE) --init $< --episodes $(DDPG_RL_EPISODES) --out $@
+$(DDPG_DIR)/rl.pt $(DDPG_DIR)/rl-rtft.pt:
+	$(DDPG_TRAIN) --league $(LEAGUE) --init random --episodes $(DDPG_RL_EPISODES) --out $@
+
+## make reproduce-anegma: ANEGMA Tables 5-7 (ANN vs ANEGMA(SL+RL) vs ANEGMA(RL), transfer) from the shipped checkpoints
+reproduce-anegma: install
+	$(TOURNEY) run leagues/anegma-ddpg.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) reproduce anegma-ddpg results/anegma-ddpg
 clean:
 	rm -rf results/quickstart results/smoke build *.egg-info

@@ -17,4 +17,5 @@ REPRODUCTIONS: dict[str, str] = {
     "insight-two-seller": "tourney.reproduce.insight:two_seller",
     "anegma-a": "tourney.reproduce.anegma_a:hypothesis_a",
     "anegma-table4": "tourney.reproduce.anegma_a:table4",
+    "anegma-ddpg": "tourney.reproduce.anegma_ddpg:reproduce",
 }
