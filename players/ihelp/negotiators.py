@@ -71,6 +71,8 @@ class IHelpNegotiator(PriceNegotiator):
 
     def _reset_match_state(self) -> None:
         self.role_ = "buyer"
+        self.ideal_ = 0.0
+        self.limit_ = 0.0
         self.user_: UserUtility | None = None
         self.prefs_: UserPreferences | None = None
         self.std_price_ = 0.0
@@ -84,6 +86,8 @@ class IHelpNegotiator(PriceNegotiator):
         super().on_negotiation_start(state)
         self._reset_match_state()
         ufun = self.ufun
+        # negmas' ufun property is slow enough to matter per call; read it once.
+        self.ideal_, self.limit_ = ufun.ip, ufun.rp
         self.role_ = "buyer" if ufun.ip < ufun.rp else "seller"
         self.prefs_ = getattr(ufun, "preferences", None) or UserPreferences(
             self.urgency, self.money_importance, self.risk
@@ -94,7 +98,11 @@ class IHelpNegotiator(PriceNegotiator):
 
     @property
     def limit(self) -> float:
-        return self.ufun.rp
+        return self.limit_
+
+    def clamp(self, price: float) -> float:
+        low, high = sorted((self.ideal_, self.limit_))
+        return min(max(price, low), high)
 
     def to_outcome(self, price: float) -> tuple:
         price = self.clamp(price)

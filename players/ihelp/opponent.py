@@ -30,14 +30,12 @@ impossible under any type.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pyagrum as gum
 
 from players.ihelp.decision import ACTIONS
-from players.ihelp.steps import better_for, delta, next_offer, within_limit
-from tourney.worlds.ihelp import MONEY_IMPORTANCE, RISK, URGENCY, UserPreferences
+from players.ihelp.steps import MONEY_SCALE, URGENCY_SCALE, within_limit
+from tourney.worlds.ihelp import MONEY_IMPORTANCE, RISK, URGENCY
 
 LIMIT_GRID = tuple(round(0.3 + 0.1 * i, 2) for i in range(18))  # 0.3 .. 2.0 times the standard price
 REJECT_AT_LIMIT = {"not urgent": 0.8, "urgent": 0.5, "very urgent": 0.2}
@@ -48,43 +46,53 @@ HIDDEN = (("urgency", URGENCY), ("money", MONEY_IMPORTANCE), ("risk", RISK))
 TYPE_SHAPE = (len(URGENCY), len(MONEY_IMPORTANCE), len(RISK), len(LIMIT_GRID))
 
 
-def _types():
-    return itertools.product(
-        enumerate(URGENCY), enumerate(MONEY_IMPORTANCE), enumerate(RISK), enumerate(LIMIT_GRID)
-    )
+def _delta_grid(opponent_role: str, limits: np.ndarray, last_offer: float) -> np.ndarray:
+    """Every hidden type's Delta (``steps.delta`` with R = its limit), axes (u, m, r, limit)."""
+    scale = np.array([[URGENCY_SCALE[u] * MONEY_SCALE[m] for m in MONEY_IMPORTANCE] for u in URGENCY])
+    if opponent_role == "buyer":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(limits > 0, 1.0 - np.exp(-last_offer / limits), 0.0)
+        base = np.stack([share * np.maximum(limits - last_offer, 0.0)] * len(RISK))
+    else:
+        by_risk = {"seeking": np.sqrt(np.maximum(limits, 0.0)),
+                   "averse": np.log(np.maximum(limits, 1e-300))}
+        base = np.stack([by_risk[r] for r in RISK])
+    return scale[:, :, None, None] * np.maximum(base, 0.0)[None, None, :, :]
 
 
 def planned_offers(opponent_role: str, std_price: float, last_offer: float) -> np.ndarray:
-    """Each hidden type's next offer after ``last_offer``; axes (u, m, r, limit)."""
-    planned = np.empty(TYPE_SHAPE)
-    for (iu, u), (im, m), (ir, r), (il, k) in _types():
-        limit = k * std_price
-        if within_limit(opponent_role, last_offer, limit):
-            step = delta(opponent_role, UserPreferences(u, m, r), last_offer, limit, limit)
-            planned[iu, im, ir, il] = next_offer(opponent_role, last_offer, step, limit)
-        else:  # this type could not have made that offer; it would stay put
-            planned[iu, im, ir, il] = last_offer
-    return planned
+    """Each hidden type's next offer after ``last_offer`` (``steps.next_offer``); axes (u, m, r, limit)."""
+    limits = np.array(LIMIT_GRID) * std_price
+    step = _delta_grid(opponent_role, limits, last_offer)
+    if opponent_role == "buyer":
+        feasible = last_offer <= limits + 1e-9
+        moved = np.maximum(np.minimum(last_offer + step, limits), last_offer)
+    else:
+        feasible = last_offer >= limits - 1e-9
+        moved = np.minimum(np.maximum(last_offer - step, limits), last_offer)
+    # A type whose limit the offer already passes could not have made it; it would stay put.
+    return np.where(feasible, moved, last_offer)
 
 
 def answer_table(opponent_role: str, std_price: float, counter: float, last_offer: float) -> np.ndarray:
     """P(answer | urgency, money, risk, limit) for our counter; axes (u, m, r, limit, answer)."""
-    table = np.empty(TYPE_SHAPE + (len(ACTIONS),))
-    planned_all = planned_offers(opponent_role, std_price, last_offer)
-    for (iu, u), (im, m), (ir, r), (il, k) in _types():
-        limit = k * std_price
-        planned = planned_all[iu, im, ir, il]
-        at_limit = abs(planned - limit) < 1e-9
-        if within_limit(opponent_role, counter, limit) and better_for(opponent_role, counter, planned):
-            p = {"accept": 1.0, "reject": 0.0, "counter": 0.0}
-        elif not within_limit(opponent_role, counter, limit) and at_limit:
-            q = REJECT_AT_LIMIT[u]
-            p = {"accept": 0.0, "reject": q, "counter": 1.0 - q}
-        else:
-            p = {"accept": 0.0, "reject": 0.0, "counter": 1.0}
-        row = np.array([p[a] for a in ACTIONS])
-        table[iu, im, ir, il] = (1.0 - len(ACTIONS) * NOISE) * row + NOISE
-    return table
+    limits = np.array(LIMIT_GRID) * std_price
+    planned = planned_offers(opponent_role, std_price, last_offer)
+    if opponent_role == "buyer":
+        acceptable = (counter <= limits + 1e-9) & (counter <= planned + 1e-9)
+        feasible = counter <= limits + 1e-9
+    else:
+        acceptable = (counter >= limits - 1e-9) & (counter >= planned - 1e-9)
+        feasible = counter >= limits - 1e-9
+    at_limit = np.abs(planned - limits) < 1e-9
+    quits = np.array([REJECT_AT_LIMIT[u] for u in URGENCY])[:, None, None, None]
+    stuck = ~acceptable & ~feasible & at_limit
+    accept = acceptable.astype(float)
+    reject = np.where(stuck, quits, 0.0)
+    counter_p = 1.0 - accept - reject
+    order = [("accept", "reject", "counter").index(a) for a in ACTIONS]
+    table = np.stack([accept, reject, counter_p], axis=-1)[..., order]
+    return (1.0 - len(ACTIONS) * NOISE) * table + NOISE
 
 
 def limit_prior(opponent_role: str, std_price: float, first_offer: float) -> np.ndarray:
@@ -137,15 +145,13 @@ class OpponentModel:
         """P(opponent's answer to ``counter``), remembered until ``observe``."""
         table = answer_table(self.opponent_role, self.std_price, counter, last_offer)
         _, inference = self._inference([table])
-        posterior = inference.posterior(f"answer{len(self.evidence_)}")
-        probs = {a: float(posterior[{f"answer{len(self.evidence_)}": a}]) for a in ACTIONS}
+        posterior = np.asarray(inference.posterior(f"answer{len(self.evidence_)}").toarray())
+        probs = {a: float(p) for a, p in zip(ACTIONS, posterior)}
         predicted = max(ACTIONS, key=lambda a: probs[a])
         self.pending_ = (table, predicted)
         self.expected_next_ = self._expected(inference, planned_offers(self.opponent_role, self.std_price, last_offer))
-        limits = inference.posterior("limit")
-        self.expected_limit_ = self.std_price * sum(
-            k * float(limits[{"limit": f"{k:g}"}]) for k in LIMIT_GRID
-        )
+        limits = np.asarray(inference.posterior("limit").toarray())
+        self.expected_limit_ = self.std_price * float(np.dot(limits, LIMIT_GRID))
         return probs
 
     @staticmethod
@@ -172,6 +178,6 @@ class OpponentModel:
     def posterior(self, node: str) -> dict[str, float]:
         """The current belief about one hidden node."""
         _, inference = self._inference([])
-        p = inference.posterior(node)
+        p = np.asarray(inference.posterior(node).toarray())
         states = dict(HIDDEN).get(node) or [f"{k:g}" for k in LIMIT_GRID]
-        return {s: float(p[{node: s}]) for s in states}
+        return {s: float(v) for s, v in zip(states, p)}

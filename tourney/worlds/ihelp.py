@@ -53,14 +53,14 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-from negmas import SAOMechanism, make_issue
+from negmas import make_issue
 from negmas.sao import SAONegotiator
 
 from tourney.errors import PlayerFault
 from tourney.params import Interval, OfType, Options
 from tourney.seeding import derive_seed, make_rng
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
-from tourney.worlds.bilateral import FAST_SAO_OPTIONS, reset_sao_negotiator
+from tourney.worlds.bilateral import FAST_SAO_OPTIONS, SAO_MECHANISM, reset_sao_negotiator
 from tourney.worlds.pricing import PriceUtility
 
 URGENCY = ("not urgent", "urgent", "very urgent")
@@ -233,7 +233,7 @@ class IHelpWorld(World):
         for run in range(self.runs):
             sc = self.scenario(run)
             high = 3.0 * max(sc.std_price, sc.ideal["seller"])
-            mechanism = SAOMechanism(
+            mechanism = SAO_MECHANISM(
                 issues=[make_issue((0.0, high), "price")], n_steps=self.n_steps, **FAST_SAO_OPTIONS
             )
             ufuns = {}
