@@ -175,3 +175,15 @@ def test_godfather_plays_the_bilateral_world():
     # conceding toward the Nash point keeps the buyer above its reservation price, short of its ideal
     assert 0.0 < first.roles["buyer"]["utility"] < 1.0
     assert first.roles == world.play(seats, 5, MatchContext(5)).roles
+
+
+@pytest.mark.slow
+def test_train_command_end_to_end(tmp_path):
+    from conftest import run_cli
+
+    out = tmp_path / "models"
+    proc = run_cli("train", "godfather", "--worlds", "2", "--steps", "3", "--out", str(out), timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["worlds"] == 2 and meta["rows"] > 0
+    assert GBMPredictor(out).meta_["rows"] == meta["rows"]
