@@ -165,3 +165,28 @@ def test_conan_and_williams_beat_a_random_buyer(tmp_path):
     assert set(mean) == {"CONAN", "Williams", "Random"}
     assert mean["CONAN"] > mean["Random"] + 0.1
     assert mean["Williams"] > mean["Random"] + 0.1
+
+
+# --- the reproductions run end to end (long: `make reproduce`, not `make test`) ------
+@pytest.mark.slow
+@pytest.mark.parametrize("league,name", [("anegma-table4", "anegma-table4"),
+                                         ("anegma-hypothesis-a", "anegma-a")])
+def test_anegma_reproduction_runs(tmp_path, league, name):
+    import yaml
+
+    from conftest import ROOT
+
+    spec = yaml.safe_load((ROOT / "leagues" / f"{league}.yaml").read_text())
+    spec["repetitions"] = 1
+    spec["worlds"][0]["params"]["episodes"] = 1  # one simulation per cell: the plumbing, not the numbers
+    path = tmp_path / f"{league}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    out = tmp_path / league
+    run_cli("run", str(path), "-j", "2", "--out", str(out), "--quiet", check=True, timeout=3600)
+    run_cli("reproduce", name, str(out), check=True, timeout=600)
+    text = (out / "reproduction.md").read_text()
+    assert "## Claims" in text
+    assert text.count("| yes |") + text.count("| **no** |") >= 6
+    if name == "anegma-a":
+        assert (out / "plots" / "anegma-fig2-md-zoa.png").stat().st_size > 10_000
+        assert (out / "plots" / "anegma-fig3-md-mr.png").stat().st_size > 10_000

@@ -269,6 +269,18 @@ def test_seller_prices_follow_the_zone_of_agreement(zoa):
     assert 300 <= cfg.buyer_ip <= 350 and 500 <= cfg.buyer_rp <= 550
 
 
+def test_seller_deadlines_same_as_the_buyers_or_drawn():
+    same = EMarketWorld(t_end="A", density=12, ratio=(1, 5))
+    cfg, _ = same.episode_config(make_rng(1))
+    market = Market(cfg, ScriptedBuyer(lambda v, log: {}), lambda seed: FixedSeller(), no_competitor, make_rng(1))
+    assert {market._seller_rounds() for _ in range(20)} == {market.last_round}
+    drawn = EMarketWorld(t_end="A", density=12, ratio=(1, 5), seller_deadline="drawn")
+    cfg, _ = drawn.episode_config(make_rng(1))
+    market = Market(cfg, ScriptedBuyer(lambda v, log: {}), lambda seed: FixedSeller(), no_competitor, make_rng(1))
+    rounds = {market._seller_rounds() for _ in range(200)}
+    assert min(rounds) >= 91 and max(rounds) <= 150 and len(rounds) > 30
+
+
 def test_metrics_on_hand_built_episodes():
     episodes = [
         {"success": True, "utility": 0.4, "t": 100.0, "penalty": 0.0, "seller_utility": 0.2},

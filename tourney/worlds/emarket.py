@@ -27,7 +27,9 @@ from the match seed:
   (integer seconds, uniform, simulated time).
 
 ``density``, ``ratio`` and ``deadline`` pin the quantitative values (tests,
-training).
+training). ``seller_deadline``: ``buyer`` (each seller's t_s equals the buyer
+under test's t_b) or ``drawn`` (each seller draws its own from the same range);
+see ``emarket_market``.
 
 Metrics (Table 2) of the buyer under test over the match's episodes:
 ``u_avg`` utility (eq. 5) averaged over successful negotiations, ``t_avg``
@@ -100,6 +102,7 @@ class EMarketWorld(World):
         "penalty_rate": [Interval(float, 0, 1)],
         "max_reservations": [Interval(int, 1, None)],
         "seller_max_reservations": [Interval(int, 1, None)],
+        "seller_deadline": [Options(["buyer", "drawn"])],
         "churn": [Interval(float, 0, 1, closed="left")],
         "d_t": [Interval(float, 0, None)],
         "density": [NONE, Interval(int, 2, None)],
@@ -123,6 +126,7 @@ class EMarketWorld(World):
         penalty_rate: float = 0.1,
         max_reservations: int = 1,
         seller_max_reservations: int = 1,
+        seller_deadline: str = "buyer",
         churn: float = 0.0,
         d_t: float = 0.0,
         density: int | None = None,
@@ -143,6 +147,7 @@ class EMarketWorld(World):
         self.penalty_rate = penalty_rate
         self.max_reservations = max_reservations
         self.seller_max_reservations = seller_max_reservations
+        self.seller_deadline = seller_deadline
         self.churn = churn
         self.d_t = d_t
         self.density = density
@@ -188,6 +193,7 @@ class EMarketWorld(World):
             penalty_rate=self.penalty_rate,
             max_reservations=self.max_reservations,
             seller_max_reservations=self.seller_max_reservations,
+            seller_deadline=self.seller_deadline,
             churn=self.churn,
             d_t=self.d_t,
         )

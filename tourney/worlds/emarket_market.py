@@ -23,9 +23,12 @@ Choices where the papers are silent (each a parameter of ``MarketConfig``):
 - A seller's thread-time: Faratin's ``t / t_max`` runs from the round the
   thread opened (``step = 0``) to the seller's deadline (``n_steps`` = rounds
   left to it), so every seller reaches its reservation price by its deadline.
-  Sellers present at the start share the buyer under test's ``t_b`` (ANEGMA
-  5.1.1: "Each seller's deadline is assumed to be same as that of buyer");
-  later sellers get ``t_b`` from their entry. Competitor buyers draw their own
+  With ``seller_deadline = "buyer"`` (default) every seller's ``t_s`` equals the
+  buyer under test's ``t_b`` (ANEGMA 5.1.1: "Each seller's deadline is assumed
+  to be same as that of buyer but private to the seller"), counted from the
+  seller's entry; with ``"drawn"`` each seller draws its own ``t_s`` from the
+  same Table 3 range as the buyer (the other reading of "same ... but
+  private": a value the buyer cannot know). Competitor buyers draw their own
   ``t_b`` from the same Table 3 range.
 - Reservation (S4): a seller reserves if it holds fewer than
   ``seller_max_reservations`` (1) reservations, else exits the thread (no
@@ -91,6 +94,7 @@ class MarketConfig:
     penalty_rate: float = 0.1
     max_reservations: int = 1  # MRO, told to buyers
     seller_max_reservations: int = 1
+    seller_deadline: str = "buyer"  # "buyer": the buyer under test's t_b; "drawn": from the t_end range
     churn: float = 0.0
     d_t: float = 0.0
     price_bounds: tuple[int, int] = (0, 1000)
@@ -197,6 +201,13 @@ class Market:
         self.test_buyer = self._add_buyer(buyer, 0, self.last_round, config.buyer_ip, config.buyer_rp)
 
     # --- entering and leaving ---
+    def _seller_rounds(self) -> int:
+        """Rounds from a seller's entry to its deadline."""
+        if self.config.seller_deadline == "buyer":
+            return self.last_round
+        low, high = self.config.competitor_t_end
+        return int(math.floor(float(self.rng.integers(low, high + 1)) / self.rs + 1e-9))
+
     def _new_id(self) -> int:
         self.next_id += 1
         return self.next_id
@@ -382,7 +393,7 @@ class Market:
         c = self.config
         test = self.test_buyer
         for _ in range(c.n_sellers):
-            self._add_seller(0, self.last_round)
+            self._add_seller(0, self._seller_rounds())
         for _ in range(c.n_buyers - 1):
             self._add_competitor(0)
         r = 0
@@ -413,7 +424,7 @@ class Market:
             n_s = sum(1 for s in self.sellers if not s.gone)
             n_b = sum(1 for b in self.buyers if not b.done)
             for _ in range(c.n_sellers - n_s):
-                self._add_seller(r + 1, r + 1 + self.last_round)
+                self._add_seller(r + 1, r + 1 + self._seller_rounds())
             for _ in range(c.n_buyers - n_b):
                 self._add_competitor(r + 1)
             self.sellers = [s for s in self.sellers if not s.gone]
