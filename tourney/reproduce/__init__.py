@@ -13,6 +13,7 @@ from __future__ import annotations
 REPRODUCTIONS: dict[str, str] = {
     "ihelp": "tourney.reproduce.ihelp:reproduce",
     "godfather": "tourney.reproduce.godfather:reproduce",
+    "consumer": "tourney.reproduce.consumer:reproduce",
     "insight-one-seller": "tourney.reproduce.insight:one_seller",
     "insight-two-seller": "tourney.reproduce.insight:two_seller",
     "anegma-a": "tourney.reproduce.anegma_a:hypothesis_a",
