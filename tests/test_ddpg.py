@@ -243,7 +243,7 @@ def test_supervised_pretraining_on_teacher_traces(tmp_path: Path):
         "worlds": [{"type": "emarket", "params": {"md": "L", "mr": "L", "t_end": "Sh", "deadline": 30,
                                                   "density": 8, "competitor": "threads-buyer"},
                     "settings": {"zoa": [60]}}],
-        "players": [{"name": "Conceder", "type": "conceder"}],
+        "players": [{"name": "Conceder", "type": "conceder"}, {"name": "DDPG", "type": "ddpg"}],
     }
     path = tmp_path / "sl.yaml"
     path.write_text(yaml.safe_dump(league))
