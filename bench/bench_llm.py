@@ -1,0 +1,152 @@
+"""LLM benchmarks (run by `make bench`, never by the tests).
+
+1. Throughput: generated tokens per second of wall time inside a tourney
+   consumer match (world, prompts, parsing, cache lookups all included) versus
+   llama-cpp-python generating the very same requests directly (same prompts,
+   seeds, grammar, one thread). Target: >= 90 %.
+2. The consumer league cold (every reply from the model) versus cached (a
+   rerun: every reply from the SQLite cache), wall time and identical tables.
+
+Usage: python bench/bench_llm.py [--turns 3] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from players.faratin import TimeDependent
+from players.llm.backends import _response_format, default_model_path, load_local_model
+from players.llm.consumer import LLMConsumerPlayer
+from tourney.worlds.base import MatchContext, Seat
+from tourney.worlds.consumer import ConsumerWorld
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class RecordingLLM(LLMConsumerPlayer):
+    """The consumer player, with its backend's requests recorded for the raw replay."""
+
+    requests: list = []
+
+    def make_client(self):
+        client = super().make_client()
+        complete = client.backend.complete
+
+        def recorded(messages, **kw):
+            reply = complete(messages, **kw)
+            RecordingLLM.requests.append((messages, kw, reply))
+            return reply
+
+        client.backend.complete = recorded
+        return client
+
+
+def throughput(turns: int) -> dict:
+    RecordingLLM.requests = []
+    seats = {
+        "buyer": Seat("buyer", "Linear", "linear", TimeDependent, {"beta": 1.0}),
+        "seller": Seat("seller", "LLM", "llm", RecordingLLM, {"cache": "off", "max_tokens": 64}),
+    }
+    world = ConsumerWorld(products=[3, 40], budget="mid", max_turns=turns)
+    # Load the model before the clock starts: both sides then share one loaded copy.
+    model = load_local_model(str(default_model_path()), 2048, 1)
+    started = time.perf_counter()
+    world.play(seats, 1, MatchContext(1))
+    match_seconds = time.perf_counter() - started
+    tokens = sum(reply["completion_tokens"] for _, _, reply in RecordingLLM.requests)
+
+    raw_seconds, same = 0.0, 0
+    for messages, kw, reply in RecordingLLM.requests:
+        model.reset()
+        t0 = time.perf_counter()
+        out = model.create_chat_completion(
+            messages=messages, temperature=kw["temperature"], seed=kw["seed"] % 2**32,
+            max_tokens=kw["max_tokens"], response_format=_response_format("llamacpp_schema", kw["schema"]),
+        )
+        raw_seconds += time.perf_counter() - t0
+        same += out["choices"][0]["message"]["content"] == reply["text"]
+    in_match = tokens / match_seconds
+    raw = tokens / raw_seconds
+    return {
+        "requests": len(RecordingLLM.requests),
+        "completion_tokens": tokens,
+        "match_seconds": round(match_seconds, 2),
+        "raw_seconds": round(raw_seconds, 2),
+        "in_match_tokens_per_s": round(in_match, 2),
+        "raw_tokens_per_s": round(raw, 2),
+        "ratio": round(in_match / raw, 3),
+        "identical_replies": f"{same}/{len(RecordingLLM.requests)}",
+    }
+
+
+LEAGUE = """name: bench-consumer
+seed: 5
+repetitions: 1
+worlds:
+  - type: consumer
+    params: {{products: [3, 40], max_turns: {turns}}}
+    settings: {{budget: [mid, low]}}
+players:
+  - {{name: SmolLM2, type: llm, params: {{max_tokens: 64, cache: {cache}}}}}
+  - {{name: Linear, type: linear}}
+format: {{self_play: false, both_roles: true, timeout: 1800}}
+scoring: {{metric: utility, aggregate: mean}}
+"""
+
+
+def cold_vs_cached(turns: int, jobs: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        league = tmp / "league.yaml"
+        league.write_text(LEAGUE.format(turns=turns, cache=tmp / "cache.sqlite"))
+        times, tables, calls = [], [], []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "tourney.cli", "run", str(league), "-j", str(jobs), "--out",
+                            str(tmp / "run"), "--fresh", "--quiet"], cwd=REPO, check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+            tables.append((tmp / "run" / "scores.csv").read_text())
+            records = [json.loads(x) for x in (tmp / "run" / "matches.jsonl").read_text().splitlines() if x]
+            calls.append(sum(u.get("model_calls", 0) for r in records for u in r["details"]["usage"].values()))
+        return {
+            "matches": len(records),
+            "cold_seconds": round(times[0], 2),
+            "cached_seconds": round(times[1], 2),
+            "speedup": round(times[0] / times[1], 1),
+            "model_calls_cold": calls[0],
+            "model_calls_cached": calls[1],
+            "identical_table": tables[0] == tables[1],
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    result = {"load_average_1min": round(load, 2), "throughput": throughput(args.turns),
+              "league": cold_vs_cached(args.turns, args.jobs)}
+    t = result["throughput"]
+    print(f"load average {load:.1f} on {os.cpu_count()} cores")
+    print(f"throughput: in match {t['in_match_tokens_per_s']} tok/s, raw llama.cpp {t['raw_tokens_per_s']} tok/s, "
+          f"ratio {t['ratio']:.0%} (target >= 90 %); {t['completion_tokens']} tokens over {t['requests']} requests, "
+          f"identical replies {t['identical_replies']}")
+    c = result["league"]
+    print(f"consumer league ({c['matches']} matches): cold {c['cold_seconds']} s ({c['model_calls_cold']} model calls), "
+          f"cached {c['cached_seconds']} s ({c['model_calls_cached']} model calls), x{c['speedup']}, "
+          f"identical table: {c['identical_table']}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
