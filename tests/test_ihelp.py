@@ -12,7 +12,7 @@ from negmas.sao import ResponseType
 from players.base import PriceNegotiator
 from players.ihelp import Approach1, Approach2, Approach3
 from players.ihelp.decision import UNIFORM, DecisionDiagram, UserUtility, meeting_point, utility_table
-from players.ihelp.opponent import LIMIT_GRID, OpponentModel, answer_table, limit_prior
+from players.ihelp.opponent import LIMIT_GRID, OpponentModel, answer_table, limit_prior, opening_likelihood
 from players.ihelp.steps import delta, next_offer, opening_offer
 from tourney.errors import PlayerFault
 from tourney.reproduce.ihelp import better_deal_table, rejection_table, runs_frame
@@ -228,8 +228,8 @@ def test_utility_table_from_the_user_model():
 
 
 # --- the Bayesian opponent model ---
-def _posterior_by_hand(prior_limit, tables_and_answers):
-    joint = np.ones((3, 3, 2, len(LIMIT_GRID))) / 18.0 * prior_limit
+def _posterior_by_hand(prior_limit, tables_and_answers, opening=1.0):
+    joint = np.ones((3, 3, 2, len(LIMIT_GRID))) / 18.0 * prior_limit * opening
     for table, answer in tables_and_answers:
         joint = joint * table[..., answer]
     return joint / joint.sum()
@@ -239,35 +239,46 @@ def test_opponent_model_prior_comes_from_the_first_offer():
     prior = limit_prior("seller", 20.0, 21.0)  # a seller's limit lies at or below its first ask
     allowed = [k * 20.0 <= 21.0 for k in LIMIT_GRID]
     assert np.allclose(prior, np.array(allowed) / sum(allowed))
+    # A very urgent, money-careless, risk-seeking seller with limit 16 opens at 20 + sqrt(16) = 24:
+    # that opening makes such a type far likelier than a not-urgent, money-minded one.
+    likelihood = opening_likelihood("seller", 20.0, 24.0)
+    il = LIMIT_GRID.index(0.8)
+    assert likelihood[2, 0, 1, il] == pytest.approx(1.0)
+    assert likelihood[0, 2, 1, il] < 1e-3
+    model = OpponentModel("seller", 20.0, 24.0)
+    assert model.posterior("urgency")["very urgent"] > 0.5
 
 
 def test_bayes_update_only_on_mispredicted_moves():
-    model = OpponentModel("seller", 20.0, 26.0)
-    first = model.predict(counter=18.0, last_offer=26.0)
+    model = OpponentModel("seller", 20.0, 25.0)
+    first = model.predict(counter=18.0, last_offer=25.0)
     assert max(first, key=first.get) == "counter"
     assert model.observe("counter") is False  # as predicted: no update
     assert model.evidence_ == []
-    # A counter it would accept unless its limit is high: predicted accept, but it counters.
-    probs = model.predict(counter=23.5, last_offer=24.0)
+    # A counter most types would accept: predicted accept, but it counters.
+    probs = model.predict(counter=24.5, last_offer=25.0)
     assert max(probs, key=probs.get) == "accept"
-    table_1 = answer_table("seller", 20.0, 23.5, 24.0)
+    table_1 = answer_table("seller", 20.0, 24.5, 25.0)
     assert model.observe("counter") is True
-    probs = model.predict(counter=22.0, last_offer=23.5)
-    table_2 = answer_table("seller", 20.0, 22.0, 23.5)
+    probs = model.predict(counter=22.0, last_offer=24.8)
+    table_2 = answer_table("seller", 20.0, 22.0, 24.8)
     predicted = max(probs, key=probs.get)
     assert model.observe("reject") is (predicted != "reject")
-    expected = _posterior_by_hand(limit_prior("seller", 20.0, 26.0), [(table_1, 2), (table_2, 1)])
+    opening = opening_likelihood("seller", 20.0, 25.0)
+    expected = _posterior_by_hand(limit_prior("seller", 20.0, 25.0), [(table_1, 2), (table_2, 1)], opening)
     limits = model.posterior("limit")
     assert list(limits.values()) == pytest.approx(list(expected.sum(axis=(0, 1, 2))), abs=1e-9)
-    # Countering 23.5 moves belief toward limits above 23.5 (1.2 x 20 = 24).
-    assert limits["1.2"] > limit_prior("seller", 20.0, 26.0)[LIMIT_GRID.index(1.2)]
+    # Its countering 24.5 (which a low-limit type would take) moves belief toward higher limits.
+    before = _posterior_by_hand(limit_prior("seller", 20.0, 25.0), [], opening).sum(axis=(0, 1, 2))
+    after_first = _posterior_by_hand(limit_prior("seller", 20.0, 25.0), [(table_1, 2)], opening).sum(axis=(0, 1, 2))
+    assert np.dot(after_first, LIMIT_GRID) > np.dot(before, LIMIT_GRID)
 
 
 def test_bayes_prediction_marginalises_the_hidden_nodes():
     model = OpponentModel("buyer", 20.0, 12.0)
     probs = model.predict(counter=15.0, last_offer=12.0)
     table = answer_table("buyer", 20.0, 15.0, 12.0)
-    joint = _posterior_by_hand(limit_prior("buyer", 20.0, 12.0), [])
+    joint = _posterior_by_hand(limit_prior("buyer", 20.0, 12.0), [], opening_likelihood("buyer", 20.0, 12.0))
     by_hand = (joint[..., None] * table).sum(axis=(0, 1, 2, 3))
     assert list(probs.values()) == pytest.approx(list(by_hand), abs=1e-9)
 

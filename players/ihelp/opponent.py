@@ -9,9 +9,14 @@ reject / counter) as their child. Summing the hidden nodes out (pyAgrum's
 node removal, which gives the same marginal) yields P(opponent's action), the
 chance node of the decision diagram.
 
-Created after the first round: the prior of ``limit`` is assessed from the
-opponent's first offer (its limit lies at or beyond that offer, since nobody
-offers past its limit), the other nodes start uniform. After each counter we
+Created after the first round and "assessed on the basis of the first offer":
+the prior of ``limit`` is uniform over the limits at or beyond that offer
+(nobody offers past its limit), the other hidden nodes start uniform, and a
+``first_offer`` evidence node weighs every hidden type by how well the
+paper's opening rule (``steps.opening_offer``, the type's limit standing in
+for its unknown preferred price) explains the offer seen: a Gaussian
+likelihood with a spread of ``OPENING_SPREAD`` times the standard price (our
+choice), floored so that no type is ruled out. After each counter we
 predict the opponent's answer (the most probable action); when its actual
 move differs from the prediction, Bayes' rule updates the model: the round's
 conditional table and the observed action become an evidence node of the
@@ -40,6 +45,7 @@ from tourney.worlds.ihelp import MONEY_IMPORTANCE, RISK, URGENCY
 LIMIT_GRID = tuple(round(0.3 + 0.1 * i, 2) for i in range(18))  # 0.3 .. 2.0 times the standard price
 REJECT_AT_LIMIT = {"not urgent": 0.8, "urgent": 0.5, "very urgent": 0.2}
 NOISE = 0.05
+OPENING_SPREAD = 0.03
 HIDDEN = (("urgency", URGENCY), ("money", MONEY_IMPORTANCE), ("risk", RISK))
 
 
@@ -95,6 +101,27 @@ def answer_table(opponent_role: str, std_price: float, counter: float, last_offe
     return (1.0 - len(ACTIONS) * NOISE) * table + NOISE
 
 
+def opening_offers(opponent_role: str, std_price: float) -> np.ndarray:
+    """Each hidden type's opening offer by the paper's rule; axes (u, m, r, limit)."""
+    limits = np.array(LIMIT_GRID) * std_price
+    if opponent_role == "buyer":
+        base = np.where(limits > std_price, std_price, limits)
+    else:
+        base = np.where(limits > std_price, limits, std_price)
+    out = np.empty(TYPE_SHAPE)
+    for il, (limit, b) in enumerate(zip(limits, base)):
+        step = _delta_grid(opponent_role, np.array([limit]), float(b))[..., 0]
+        out[..., il] = np.minimum(b - step, limit) if opponent_role == "buyer" else np.maximum(b + step, limit)
+    return out
+
+
+def opening_likelihood(opponent_role: str, std_price: float, first_offer: float) -> np.ndarray:
+    """P(first offer seen | type), up to a constant; axes (u, m, r, limit)."""
+    spread = OPENING_SPREAD * std_price
+    z = (opening_offers(opponent_role, std_price) - first_offer) / spread
+    return np.maximum(np.exp(-0.5 * z * z), 1e-6)
+
+
 def limit_prior(opponent_role: str, std_price: float, first_offer: float) -> np.ndarray:
     """Uniform over the limits the opponent's first offer allows."""
     allowed = np.array([within_limit(opponent_role, first_offer, k * std_price) for k in LIMIT_GRID], float)
@@ -123,6 +150,14 @@ class OpponentModel:
         bn.add(gum.LabelizedVariable("limit", "limit / std price", [f"{k:g}" for k in LIMIT_GRID]))
         bn.cpt("limit").fillWith(limit_prior(self.opponent_role, self.std_price, self.first_offer).tolist())
         axes = ["urgency", "money", "risk", "limit"]
+        likelihood = opening_likelihood(self.opponent_role, self.std_price, self.first_offer)
+        bn.add(gum.LabelizedVariable("first_offer", "the opening seen", ["seen", "other"]))
+        for parent in axes:
+            bn.addArc(parent, "first_offer")
+        names = bn.cpt("first_offer").names
+        table = np.stack([likelihood, 1.0 - likelihood], axis=-1)
+        order = [(axes + ["first_offer"]).index(n) for n in reversed(names)]
+        bn.cpt("first_offer").fillWith(np.transpose(table, order).ravel().tolist())
         for i, table in enumerate(tables):
             node = f"answer{i}"
             bn.add(gum.LabelizedVariable(node, "opponent's answer", list(ACTIONS)))
@@ -137,7 +172,9 @@ class OpponentModel:
         tables = [t for t, _ in self.evidence_] + extra
         bn = self._network(tables)
         inference = gum.LazyPropagation(bn)
-        inference.setEvidence({f"answer{i}": obs for i, (_, obs) in enumerate(self.evidence_)})
+        evidence = {f"answer{i}": obs for i, (_, obs) in enumerate(self.evidence_)}
+        evidence["first_offer"] = "seen"
+        inference.setEvidence(evidence)
         inference.makeInference()
         return bn, inference
 
