@@ -29,9 +29,10 @@ bench: install
 	$(PY) bench/bench_bilateral.py
 	$(PY) bench/bench_bidding.py --jobs 2
 	$(PY) bench/bench_emarket.py
+	$(PY) bench/bench_llm.py
 
 ## make reproduce: every paper reproduction (long)
-reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather reproduce-anegma-a reproduce-anegma
+reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather reproduce-anegma-a reproduce-anegma reproduce-consumer
 
 ## make reproduce-anegma-a: ANEGMA Hypothesis A (CONAN over the 81 e-market settings, Figures 2-3) and Table 4 (CONAN vs Williams)
 .PHONY: reproduce-anegma-a
@@ -62,6 +63,12 @@ reproduce-ihelp: install
 reproduce-godfather: install
 	$(TOURNEY) run leagues/godfather.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce godfather results/godfather
+
+## make reproduce-consumer: the consumer-market study on the embedded SmolLM2 (replies cached in results/consumer/llm-cache.sqlite, so a rerun makes no model call)
+.PHONY: reproduce-consumer
+reproduce-consumer: install
+	$(TOURNEY) run leagues/consumer.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) reproduce consumer results/consumer
 
 ## make train-godfather: regenerate Godfather's shipped GBM models from self-play OneShot worlds
 train-godfather: install
