@@ -61,8 +61,9 @@ PLAYERS = [
                         "emarket": "players.ddpg.emarket:DDPGEMarketBuyer"},
                {"bilateral": ("buyer",), "emarket": ("buyer",)},
                "ANEGMA buyer: DDPG actor-critic pre-trained on CONAN/Williams traces; "
-               "params checkpoint (ann-c, ann-c+rl, ... or a path), learn (online DDPG)",
-               extra="ddpg"),
+               "params checkpoint (ann-c+rl by default; ann-c, rl, ... or a path; null: random), "
+               "learn (online DDPG)",
+               {"checkpoint": "ann-c+rl"}, extra="ddpg"),
     # --- INSIGHT sellers and Q-learning (issue 5) ---
     PlayerSpec("insight-random", {"*": "players.insight.heuristics:RandomSeller"}, _INSIGHT_WORLDS,
                "INSIGHT random seller: bids at random between its previous bid and the floor"),

@@ -129,7 +129,8 @@ TRAIN_LEAGUE = {
     "name": "ddpg-test", "seed": 1, "repetitions": 1,
     "worlds": [{"type": "bilateral", "params": {"n_steps": 20}, "settings": {"zoa": [60, 100]}}],
     "players": [{"name": "Conceder", "type": "conceder"},
-                {"name": "DDPG", "type": "ddpg", "params": {"epsilon": 0.05, "updates_per_episode": 10}}],
+                {"name": "DDPG", "type": "ddpg",
+                 "params": {"checkpoint": None, "epsilon": 0.05, "updates_per_episode": 10}}],
 }
 
 
@@ -243,7 +244,7 @@ def test_supervised_pretraining_on_teacher_traces(tmp_path: Path):
         "worlds": [{"type": "emarket", "params": {"md": "L", "mr": "L", "t_end": "Sh", "deadline": 30,
                                                   "density": 8, "competitor": "threads-buyer"},
                     "settings": {"zoa": [60]}}],
-        "players": [{"name": "Conceder", "type": "conceder"}, {"name": "DDPG", "type": "ddpg"}],
+        "players": [{"name": "Conceder", "type": "conceder"}, {"name": "DDPG", "type": "ddpg", "params": {"checkpoint": None}}],
     }
     path = tmp_path / "sl.yaml"
     path.write_text(yaml.safe_dump(league))
