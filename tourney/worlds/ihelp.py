@@ -1,8 +1,9 @@
 """I-Help: bargaining over the price of peer help (Vassileva & Mudgal, ch. 16).
 
 A helpee (``buyer``) and a helper (``seller``) bargain over one price, the
-payment rate per unit of help time in ICU, on negmas ``SAOMechanism``; the
-helpee opens (section 4.1). A matchmaker supplies the standard market price.
+payment rate per unit of help time in ICU, on negmas' SAO protocol (the
+bilateral world's ``SAO_MECHANISM`` and ``FAST_SAO_OPTIONS``); the helpee
+opens (section 4.1). A matchmaker supplies the standard market price.
 Each side acts for a user whose preference model holds a preferred price, a
 hard price limit (maximum for the buyer, minimum for the seller), the urgency
 of the task, the importance of money and the risk behaviour (section 3.1).
@@ -31,18 +32,23 @@ Choices where the paper is silent (all configurable or stated here):
   it does not.
 - The ideal prices (utility 1, and the initial price a generic negotiator
   reads as ``ufun.ip``) are half the lower of ``s`` and ``m`` for the buyer
-  and 1.5 times the higher for the seller; a seat's score is ``(limit - p) / (limit - ideal)`` at a deal
-  (``PriceUtility``), ``no_agreement`` otherwise.
+  and 1.5 times the higher for the seller; a seat's score is
+  ``(limit - p) / (limit - ideal)`` at a deal (``PriceUtility``),
+  ``no_agreement`` otherwise, averaged over the match's runs.
 - The paper's five preference combinations are not listed; ours are
   ``PREFERENCE_COMBINATIONS`` below (they cover opposite, equal and mixed
   urgency, money importance and risk behaviour).
 - The paper's 15 experiments per configuration are its 5 preference
   combinations x 3 sessions, one run each, with deterministic agents. We play
   ``runs`` negotiations per match (15 by default), each with its own draw of
-  the prices above. The
-  draws derive from ``scenario_seed`` and the setting only, never from the
-  match seed, so two matches differing only in one side's approach face the
-  same runs (Table 16.2 compares such pairs run by run).
+  the prices above. The draws derive from ``scenario_seed`` and the setting
+  only, never from the match seed, so two matches differing only in one
+  side's approach face the same runs (Table 16.2 compares such pairs run by
+  run); the match seed only seeds the players.
+- Who rejected: the side whose turn it was when the negotiation was ended
+  (the other side made the last offer). Per run the details keep the prices,
+  the outcome, who rejected, the deal price and the rounds (and the offers
+  with ``trace``).
 - A negotiation that reaches ``n_steps`` rounds without a deal ends at the
   deadline; it is counted apart from rejections.
 """
