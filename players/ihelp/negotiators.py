@@ -15,7 +15,7 @@ conceding as it last did (as fast as itself before it has seen a concession).
 Approach 3: as Approach 2, with P(opponent's answer) from a Bayesian opponent
 model (``opponent``) created after the first round and updated by Bayes' rule
 when the opponent's move differs from the prediction; the model also gives
-the opponent's expected next concession.
+the opponent's expected next concession and its expected limit.
 
 All three accept an offer at least as good as the counter-offer they would
 make (Faratin's rule; countering with a worse price is never rational), never
