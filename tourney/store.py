@@ -175,9 +175,10 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-# Fields that legitimately differ between two plays of the same match: timings,
-# the worker, and the traceback text (a timeout interrupts wherever it lands).
-VOLATILE_FIELDS = frozenset({"duration", "pid", "error"})
+# What two plays of one match must agree on. Left out: timings (``duration``
+# and the wall seconds worlds keep in ``details``), the worker's pid, and the
+# traceback text (a timeout interrupts wherever it lands).
+OUTCOME_FIELDS = ("key", "seed", "assignment", "status", "blamed", "blamed_role", "metric", "roles", "metrics")
 CONFLICTS_NAME = "merge_conflicts.jsonl"
 
 
@@ -191,7 +192,7 @@ class MergeSummary:
 
 
 def _outcome_digest(record: dict) -> str:
-    kept = {k: v for k, v in record.items() if k not in VOLATILE_FIELDS}
+    kept = {k: record.get(k) for k in OUTCOME_FIELDS}
     text = json.dumps(kept, sort_keys=True, default=_json_default, allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -201,7 +202,7 @@ def merge_runs(out: str | Path, run_dirs: list[str | Path]) -> MergeSummary:
 
     Records are deduplicated by match id; the first seen wins (``out``'s own
     log first, then ``run_dirs`` in order). Two records of one id whose
-    outcomes differ (anything but the fields in ``VOLATILE_FIELDS``) are a
+    outcomes differ (any of ``OUTCOME_FIELDS``) are a
     conflict: both are listed in ``out/merge_conflicts.jsonl``. Only an id and
     a digest per match are kept in memory. Every run must have played the same
     league file with the same seed and repetitions.
