@@ -211,7 +211,7 @@ class BiddingWorld(World):
             )
             for role in roles
         }
-        for role, seller in sellers.items():
+        for seller in sellers.values():
             seller.begin_match(
                 low=self.low, high=self.high, unit_cost=self.cost,
                 rivals=len(roles) - 1, episodes=self.episodes,
@@ -226,7 +226,7 @@ class BiddingWorld(World):
             maximum = buyers.randint(self.low, self.high)
             for seller in sellers.values():
                 seller.begin_episode()
-            offers_log: list[dict[str, int]] = []
+            offers_log: list[dict[str, int]] | None = [] if keep_trace else None
             outcome = self._episode(sellers, maximum, buyers, walks, offers_log)
             tally.add(episode, outcome)
             if keep_trace and episode >= self.episodes - TRACE_EPISODES:
@@ -253,7 +253,8 @@ class BiddingWorld(World):
                 other = rival[role]
                 price = sellers[role].make_offer(None if other is None else last[other])
                 prices[role] = _check_price(role, price, low, high)
-            offers_log.append(prices)
+            if offers_log is not None:
+                offers_log.append(prices)
             acceptable = [r for r in roles if prices[r] <= maximum]
             if acceptable:
                 best = min(prices[r] for r in acceptable)
