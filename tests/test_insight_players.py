@@ -164,6 +164,8 @@ def test_q_table_saves_loads_and_exploit_only_never_updates(tmp_path):
         start(QLearningSeller(exploit_only=True))
     with pytest.raises(ValueError, match="^load_path"):
         start(QLearningSeller(load_path=str(path)), 10, 30)
+    with pytest.raises(ValueError, match="^load_path: no Q-table"):
+        start(QLearningSeller(load_path=str(tmp_path / "missing.json")))
 
 
 def test_q_learning_beats_random_in_a_short_one_seller_match():

@@ -88,7 +88,11 @@ class QLearningSeller(InsightSeller):
     def on_begin_match(self, episodes: int) -> None:
         meta = {"low": self.low_, "high": self.high_, "rivals": self.rivals_}
         if self.load_path is not None:
-            table = QTable.load(self.load_path)
+            try:
+                table = QTable.load(self.load_path)
+            except FileNotFoundError:
+                raise ValueError(f"load_path: no Q-table at {self.load_path} (learn one with "
+                                 "`python -m players.insight.train --out PATH`)") from None
             if {k: table.meta.get(k) for k in meta} != meta:
                 raise ValueError(
                     f"load_path: the Q-table in {self.load_path} was learnt for {table.meta}, "
