@@ -162,3 +162,30 @@ def test_registry_resolves_llm_and_heuristics_for_both_roles():
     assert resolve_player("llm", "consumer").roles == ("buyer", "seller")
     assert resolve_player("boulware", "consumer").roles == ("buyer", "seller")
     assert resolve_player("negmas.sao.AspirationNegotiator", "consumer").roles == ("buyer", "seller")
+
+
+def test_reproduction_tables_from_a_real_run(tmp_path):
+    from click.testing import CliRunner
+
+    from tourney.cli import cli
+    from tourney.reproduce.consumer import negotiations, reproduce
+
+    league = tmp_path / "league.yaml"
+    league.write_text(
+        "name: consumer-heuristics\nseed: 1\nrepetitions: 1\n"
+        "worlds:\n  - type: consumer\n    params: {products: [2, 50], max_turns: 6}\n"
+        "    settings: {budget: [high, low]}\n"
+        "players:\n  - {name: Linear, type: linear}\n  - {name: Boulware, type: boulware}\n"
+        "format: {self_play: false, both_roles: true, timeout: 60}\n"
+    )
+    result = CliRunner().invoke(cli, ["run", str(league), "-j", "1", "--out", str(tmp_path / "run"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    rows, counts = negotiations(tmp_path / "run")
+    assert counts["matches"] == 4 and len(rows) == 8 and counts["model_calls"] == 0
+    low = [r for r in rows if r["budget_scenario"] == "low"]
+    # a low budget (0.8 wholesale) leaves no zone of agreement: price-only players deadlock
+    assert all(r["outcome"] == "deadlock" for r in low)
+    text = reproduce(tmp_path / "run")
+    assert "| Boulware | Linear | 4 |" in text  # seller Boulware, buyer Linear: 2 budgets x 2 products
+    assert "never breaks its own budget or floor | yes |" in text
+    assert (tmp_path / "run" / "plots" / "consumer_anomalies.png").stat().st_size > 1000
