@@ -343,3 +343,21 @@ def test_league_run_and_reproduction_end_to_end(tmp_path):
     assert "Table 16.1" in text and "Table 16.2" in text
     assert "| S:3, B:3 | 4 |" in text  # 2 sessions x 1 preference combination x 2 runs
     assert (out / "plots" / "ihelp_rejections.png").exists()
+
+
+@pytest.mark.slow
+def test_full_reproduction_league(tmp_path):
+    """`make reproduce-ihelp` in miniature: the real league, every cell, 15 runs each."""
+    from conftest import ROOT, run_cli
+
+    out = tmp_path / "ihelp"
+    run_cli("run", str(ROOT / "leagues" / "ihelp.yaml"), "--out", str(out), "-j", "2", "--quiet", check=True,
+            timeout=1200)
+    run_cli("reproduce", "ihelp", str(out), check=True)
+    text = (out / "reproduction.md").read_text()
+    for config in PAPER_CONFIGS:
+        assert f"| {config} | 225 |" in text
+    assert text.count("| yes |") + text.count("| no |") == 4
+
+
+PAPER_CONFIGS = [f"S:{s}, B:{b}" for s in (1, 2, 3) for b in (1, 2, 3)]
