@@ -10,6 +10,11 @@ with a probability ("impatience") that grows every turn. A match is
 ``episodes`` buyers in a row met by the same seller objects, so learning
 sellers learn inside the match.
 
+The one- and two-seller games are two worlds, ``bidding`` (role ``seller``)
+and ``bidding2`` (roles ``seller_a``, ``seller_b``), sharing every parameter:
+roles belong to the world class (the schedule pairs players before it reads a
+setting), so the number of sellers cannot be a setting.
+
 Choices where the paper is silent, made here:
 
 - Profit of a sale is ``price - unit_cost``; ``unit_cost`` defaults to
