@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("llama_cpp", reason="the llm extra is not installed")
 
 from players.faratin import TimeDependent  # noqa: E402
-from players.llm.backends import LocalBackend, default_model_path  # noqa: E402
+from players.llm.backends import LocalBackend, default_model_path, load_local_model  # noqa: E402
 from players.llm.client import LLMClient  # noqa: E402
 from players.llm.consumer import LLMConsumerPlayer  # noqa: E402
 from players.llm.negotiator import LLMNegotiator  # noqa: E402
@@ -33,9 +33,10 @@ def consumer_match(buyer, seller, seed=11, **world):
     return ConsumerWorld(**params).play(seats, seed, MatchContext(seed))
 
 
-def test_the_default_model_is_the_shipped_smollm2_gguf():
+def test_the_default_model_is_the_shipped_smollm2_gguf_loaded_once_per_process():
     path = default_model_path()
     assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.stat().st_size > 50_000_000
+    assert load_local_model(str(path), 2048, 1) is load_local_model(str(path), 2048, 1)
 
 
 def test_real_negotiation_then_replay_from_cache_with_zero_model_calls(cache):
