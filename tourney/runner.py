@@ -29,6 +29,7 @@ from tourney.store import LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, v
 from tourney.worker import play_match
 
 WORKER_WAIT_S = 60  # how long a cluster may take to show its first worker
+RAY_START_ATTEMPTS = 2  # a local ray start that times out is tried again once
 RAY_CHUNK = 512  # matches per submission on ray, whose joblib backend cannot stream
 CRASH_LIMIT = 2  # a match on board when a worker died this often is recorded as crashed
 OUTPUTS = ("scores.csv", "scores.md", "pairwise.csv", "breakdown.csv", "manifest.json", LOG_NAME, LEAGUE_COPY)
@@ -306,7 +307,16 @@ def _ray_session(address: str | None, jobs: int):
         raise TourneyError("the ray backend needs ray: pip install -e '.[ray]'") from None
     register_ray()
     local = {} if address or jobs in (-1, None) else {"num_cpus": jobs}
-    ray.init(address=address or None, ignore_reinit_error=True, include_dashboard=False, **local)
+    for attempt in range(RAY_START_ATTEMPTS):
+        try:
+            ray.init(address=address or None, ignore_reinit_error=True, include_dashboard=False, **local)
+            break
+        except Exception as exc:  # noqa: BLE001 - ray raises a bare Exception for this
+            # ray waits a fixed 30 s for its raylet; on a busy machine a local
+            # start can miss that, and a second try usually makes it.
+            ray.shutdown()
+            if address or "timed out during startup" not in str(exc) or attempt == RAY_START_ATTEMPTS - 1:
+                raise TourneyError(f"ray did not start: {exc}") from exc
     try:
         yield
     finally:
