@@ -32,49 +32,43 @@ from typing import Any, Callable
 import attrs
 from negmas import SAOMechanism
 
-_COPIERS: dict[type, Callable[[Any], Any]] = {}
-_NAMES: dict[type, tuple[str, ...]] = {}
-_CONTAINERS = (list, dict, set)
+_COPIERS: dict[tuple[type, bool], Callable[[Any], Any]] = {}
 
 
 def fast_copy(state: Any) -> Any:
     """A shallow copy of an attrs state object, field by field."""
-    cls = type(state)
-    copier = _COPIERS.get(cls)
+    copier = _COPIERS.get((type(state), False))
     if copier is None:
-        copier = _COPIERS[cls] = _make_copier(cls)
+        copier = _COPIERS[(type(state), False)] = _make_copier(type(state), containers=False)
     return copier(state)
 
 
-def _make_copier(cls: type) -> Callable[[Any], Any]:
-    if not attrs.has(cls) or "__slots__" not in vars(cls):
-        return copy.copy
-    names = [a.name for a in attrs.fields(cls)]
-    # Unrolled assignments are twice as fast as a loop over getattr/setattr.
-    body = "".join(f"    _set(new, {name!r}, state.{name})\n" for name in names)
-    source = f"def copier(state):\n    new = _new(cls)\n{body}    return new\n"
-    namespace = {"_new": object.__new__, "_set": object.__setattr__, "cls": cls}
-    exec(source, namespace)  # noqa: S102 - the source is built from attrs field names only
-    return namespace["copier"]
-
-
 def history_copy(state: Any) -> Any:
-    """A snapshot for the history: shallow copy, containers copied one level deep."""
-    if not attrs.has(type(state)):
-        return copy.deepcopy(state)
-    snapshot = fast_copy(state)
-    for name in _field_names(type(snapshot)):
-        value = getattr(snapshot, name)
-        if type(value) in _CONTAINERS:
-            object.__setattr__(snapshot, name, type(value)(value))
-    return snapshot
+    """A snapshot for the history: shallow copy, lists, dicts and sets copied one level deep."""
+    copier = _COPIERS.get((type(state), True))
+    if copier is None:
+        copier = _COPIERS[(type(state), True)] = _make_copier(type(state), containers=True)
+    return copier(state)
 
 
-def _field_names(cls: type) -> tuple[str, ...]:
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(a.name for a in attrs.fields(cls))
-    return names
+def _make_copier(cls: type, containers: bool) -> Callable[[Any], Any]:
+    if not attrs.has(cls) or "__slots__" not in vars(cls):
+        return copy.deepcopy if containers else copy.copy
+    # Generated, unrolled code: about twice as fast as a loop over getattr/setattr.
+    lines = ["def copier(state):", "    new = _new(cls)"]
+    for name in (a.name for a in attrs.fields(cls)):
+        if containers:
+            lines += [f"    v = state.{name}",
+                      "    if type(v) in _containers:",
+                      "        v = type(v)(v)",
+                      f"    _set(new, {name!r}, v)"]
+        else:
+            lines.append(f"    _set(new, {name!r}, state.{name})")
+    lines.append("    return new")
+    namespace = {"_new": object.__new__, "_set": object.__setattr__, "cls": cls,
+                 "_containers": (list, dict, set)}
+    exec("\n".join(lines) + "\n", namespace)  # noqa: S102 - built from attrs field names only
+    return namespace["copier"]
 
 
 class LeanSAOMechanism(SAOMechanism):
