@@ -129,7 +129,8 @@ class GodfatherAgent(OneShotAgent):
         return [
             p
             for p in list(self.awi.my_suppliers) + list(self.awi.my_consumers)
-            if p not in SYSTEM_AGENTS and self.get_nmi(p) is not None
+            # a partner may have no negotiation today (scml's get_nmi raises then)
+            if p not in SYSTEM_AGENTS and p in self.negotiators and self.get_nmi(p) is not None
         ]
 
     def is_seller_to(self, partner: str) -> bool:
