@@ -201,7 +201,11 @@ def merge(out, run_dirs):
 class _LazyTrain(click.Group):
     """`tourney train NAME`: training commands live with their players."""
 
-    COMMANDS = {"ddpg": "players.ddpg.train:command", "godfather": "players.godfather.train:command"}
+    COMMANDS = {
+        "ddpg": "players.ddpg.train:command",
+        "godfather": "players.godfather.train:command",
+        "insight": "players.insight.train:command",
+    }
 
     def list_commands(self, ctx):
         return sorted(self.COMMANDS)
@@ -214,7 +218,7 @@ class _LazyTrain(click.Group):
         return import_object(self.COMMANDS[name])
 
 
-cli.add_command(_LazyTrain(name="train", help="Train a learning player (ddpg, godfather)."))
+cli.add_command(_LazyTrain(name="train", help="Train a learning player (ddpg, godfather, insight)."))
 
 
 def main(argv: list[str] | None = None) -> None:
