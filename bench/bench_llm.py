@@ -1,7 +1,7 @@
 """LLM benchmarks (run by `make bench`, never by the tests).
 
 1. Throughput: generated tokens per second of wall time inside a tourney
-   consumer match (world, prompts, parsing, cache lookups all included) versus
+   consumer match (SmolLM2 as buyer and seller) (world, prompts, parsing, cache lookups all included) versus
    llama-cpp-python generating the very same requests directly (same prompts,
    seeds, grammar, one thread). Target: >= 90 %.
 2. The consumer league cold (every reply from the model) versus cached (a
@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from players.faratin import TimeDependent
 from players.llm.backends import _response_format, default_model_path, load_local_model
 from players.llm.consumer import LLMConsumerPlayer
 from tourney.worlds.base import MatchContext, Seat
@@ -51,7 +50,7 @@ class RecordingLLM(LLMConsumerPlayer):
 def throughput(turns: int) -> dict:
     RecordingLLM.requests = []
     seats = {
-        "buyer": Seat("buyer", "Linear", "linear", TimeDependent, {"beta": 1.0}),
+        "buyer": Seat("buyer", "LLM", "llm", RecordingLLM, {"cache": "off", "max_tokens": 64}),
         "seller": Seat("seller", "LLM", "llm", RecordingLLM, {"cache": "off", "max_tokens": 64}),
     }
     world = ConsumerWorld(products=[3, 40], budget="mid", max_turns=turns)
