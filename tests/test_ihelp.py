@@ -151,6 +151,19 @@ def test_runs_are_paired_across_assignments_and_deterministic():
         [{k: v for k, v in r.items() if k != "seconds"} for r in c.details["runs"]]
 
 
+def test_limits_are_whole_units_so_integer_pricing_players_keep_to_them():
+    from players.faratin import TimeDependent
+
+    sc = IHelpWorld(session="S3").scenario(2)
+    assert all(float(v).is_integer() for v in [*sc.limit.values(), *sc.ideal.values()])
+    exact = IHelpWorld(session="S3", price_step=0.0).scenario(2)
+    assert not float(exact.limit["seller"]).is_integer()
+    world = IHelpWorld(session="S3", runs=5)
+    seats = {"buyer": seat("buyer", TimeDependent), "seller": seat("seller", TimeDependent, beta=0.5)}
+    result = world.play(seats, 4, MatchContext(4))  # Faratin rounds its offers to integers: no fault
+    assert result.roles["buyer"]["agreement"] > 0
+
+
 def test_bad_world_params_are_rejected():
     with pytest.raises(ValueError, match="session"):
         IHelpWorld.validate({"session": "S4"})
@@ -223,6 +236,8 @@ def test_utility_table_from_the_user_model():
     assert meeting_point(25.0, 15.0, 1.0, 1.0, my_limit=17.0, their_limit=22.0) is None
     # We stop at 18: the seller covers the rest, 18 after 7 rounds.
     assert meeting_point(25.0, 15.0, 1.0, 1.0, my_limit=18.0) == pytest.approx((18.0, 7.0))
+    # Our room short of the gap by a rounding error and a seller that stands still: no division by zero.
+    assert meeting_point(25.0, 15.0, 1.0, 0.0, my_limit=25.0 - 1e-13) == pytest.approx((25.0, 10.0))
     seeking = UserUtility("seller", ideal=30.0, limit=10.0, prefs=UserPreferences("urgent", "medium", "seeking"))
     assert seeking.deal(20.0) == pytest.approx(0.5 * 0.25 + 0.5)  # convex: g^2
 

@@ -126,10 +126,12 @@ def meeting_point(
     if reach < gap - 1e-12:
         return None
     rate = my_rate + their_rate
+    if rate <= 0.0:
+        return None if gap > 1e-12 else (offer, 0.0)
     rounds = gap / rate
-    if their_rate * rounds > their_room:  # it stops first; we cover the rest
+    if their_rate * rounds > their_room + 1e-12 and my_rate > 0:  # it stops first; we cover the rest
         rounds = (gap - their_room) / my_rate
-    elif my_rate * rounds > my_room:  # we stop first; it covers the rest
+    elif my_rate * rounds > my_room + 1e-12 and their_rate > 0:  # we stop first; it covers the rest
         rounds = (gap - my_room) / their_rate
     travelled = min(their_rate * rounds, their_room)
     return offer + toward_us * travelled, rounds

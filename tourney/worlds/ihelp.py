@@ -30,6 +30,10 @@ Choices where the paper is silent (all configurable or stated here):
   ``R_b (1 + slack)``, seller minimum ``R_s (1 - slack)``); with the default
   0.15 a deal stays possible in S3 (between about 0.92 m and 1.06 m), with 0
   it does not.
+- Users state their limits and ideal prices in whole multiples of
+  ``price_step`` (1 ICU by default; 0 keeps the drawn values), rounded to the
+  nearest, so that players pricing in whole units (Faratin's tactics round to
+  integers) can keep to them; offers and deals are real numbers.
 - The ideal prices (utility 1, and the initial price a generic negotiator
   reads as ``ufun.ip``) are half the lower of ``s`` and ``m`` for the buyer
   and 1.5 times the higher for the seller; a seat's score is
@@ -55,6 +59,7 @@ Choices where the paper is silent (all configurable or stated here):
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
@@ -167,6 +172,7 @@ class IHelpWorld(World):
         "jitter": [Interval(float, 0, 0.5)],
         "spread": [Interval(float, 0, 0.5)],
         "limit_slack": [Interval(float, 0, 0.9)],
+        "price_step": [Interval(float, 0, None)],
         "scenario_seed": [Interval(int, 0, None)],
         "no_agreement": [Interval(float)],
         "trace": [OfType(bool)],
@@ -184,6 +190,7 @@ class IHelpWorld(World):
         jitter: float = 0.05,
         spread: float = 0.2,
         limit_slack: float = 0.15,
+        price_step: float = 1.0,
         scenario_seed: int = 0,
         no_agreement: float = 0.0,
         trace: bool = False,
@@ -198,6 +205,7 @@ class IHelpWorld(World):
         self.jitter = jitter
         self.spread = spread
         self.limit_slack = limit_slack
+        self.price_step = price_step
         self.scenario_seed = scenario_seed
         self.no_agreement = no_agreement
         self.trace = trace
@@ -221,8 +229,13 @@ class IHelpWorld(World):
             "buyer": preferred["buyer"] * (1 + self.limit_slack),
             "seller": preferred["seller"] * (1 - self.limit_slack),
         }
-        ideal = {role: IDEAL[role] * min(std, middle) if role == "buyer" else IDEAL[role] * max(std, middle)
-                 for role in self.roles}
+        ideal = {"buyer": IDEAL["buyer"] * min(std, middle), "seller": IDEAL["seller"] * max(std, middle)}
+        if self.price_step > 0:
+            step = self.price_step
+            rounded_limit = {r: round(v / step) * step for r, v in limit.items()}
+            rounded_ideal = {r: round(v / step) * step for r, v in ideal.items()}
+            if all(rounded_ideal[r] != rounded_limit[r] for r in self.roles):
+                limit, ideal = rounded_limit, rounded_ideal
         return RunScenario(std, preferred, limit, ideal)
 
     def play(self, seats: Mapping[str, Seat], seed: int, ctx: MatchContext) -> MatchResult:
