@@ -19,7 +19,11 @@ the opponent's expected next concession and its expected limit.
 
 All three accept an offer at least as good as the counter-offer they would
 make (Faratin's rule; countering with a worse price is never rational), never
-offer or accept past their user's limit and keep offers monotone.
+offer or accept past their user's limit and keep offers monotone. Approaches
+2 and 3 decide only once both sides have made an offer: the paper's agents
+model the opponent "after the first round of offers", so the seller answers
+the buyer's opening with its own opening (unless the buyer already offers
+more).
 
 Where the user's preference model comes from: in the ``ihelp`` world, from the
 utility function (``IHelpUtility``). Elsewhere (the ``bilateral`` world),
@@ -231,6 +235,10 @@ class Approach2(IHelpNegotiator):
         return abs(offers[-1] - offers[-2])
 
     def choose(self, state: SAOState, offer: float, counter: float) -> str:
+        if self.last_offer_ is None:
+            # Decisions start after the first round of offers (section 3.2): both
+            # sides open by the offer rules first.
+            return "counter"
         n_steps = self.nmi.n_steps
         rounds_left = float("inf") if n_steps is None else n_steps - 1 - state.step
         answered = rounds_left > 0 or self.role_ == "buyer"

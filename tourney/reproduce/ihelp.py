@@ -292,8 +292,8 @@ def _shape_note(runs: pd.DataFrame) -> str:
     quick = 100.0 * (deals["rounds"] <= 2).sum() / len(deals) if len(deals) else float("nan")
     ours = 100.0 * (runs["outcome"] == "rejected").sum() / len(runs)
     paper = sum(v[0] for v in PAPER_16_1.values()) / len(PAPER_16_1)
-    return (f"{quick:.0f} % of our S1 and S2 deals were struck within two rounds (a seller accepting the "
-            f"buyer's opening near the standard price leaves the buyer's approach nothing to decide); "
+    return (f"{quick:.0f} % of our S1 and S2 deals were struck within two rounds: both sides open near the "
+            f"standard price (the paper's opening rule), so an approach has at most one decision to make there; "
             f"{ours:.1f} % of our runs end in a rejection over all configurations, the paper {paper:.1f} %.")
 
 
