@@ -20,3 +20,18 @@ REPRODUCTIONS: dict[str, str] = {
     "anegma-table4": "tourney.reproduce.anegma_a:table4",
     "anegma-ddpg": "tourney.reproduce.anegma_ddpg:reproduce",
 }
+
+# REPRODUCTION.md sections, in order: (title, the make target, run directories
+# whose reproduction.md it collects). Each reproduction adds its line.
+SECTIONS: list[tuple[str, str, list[str]]] = [
+    ("INSIGHT: Q-learning bidding, Figures 3-7", "make reproduce-insight",
+     ["results/insight-one-seller", "results/insight-two-seller"]),
+    ("ANEGMA: Hypothesis A (Figures 2-3) and Table 4, CONAN vs Williams", "make reproduce-anegma-a",
+     ["results/anegma-hypothesis-a", "results/anegma-table4"]),
+    ("ANEGMA: Tables 5-7, ANN vs ANEGMA(SL+RL) vs ANEGMA(RL), transfer", "make reproduce-anegma",
+     ["results/anegma-ddpg"]),
+    ("Consumer market: LLM buyer/seller metrics and anomalies (Zhu et al.)", "make reproduce-consumer",
+     ["results/consumer"]),
+    ("I-Help: Tables 16.1-16.2, negotiation approaches 1-3 (Vassileva & Mudgal)", "make reproduce-ihelp",
+     ["results/ihelp"]),
+]
