@@ -261,3 +261,33 @@ def test_supervised_pretraining_on_teacher_traces(tmp_path: Path):
     assert metrics["train_offer_mae"] < 0.1  # CONAN's offers follow a smooth concession curve
     assert not math.isnan(metrics["loss_curve"][-1])
     assert metrics["loss_curve"][-1] < metrics["loss_curve"][0]
+
+
+# --- the reproduction report ---
+
+def test_reproduction_report_on_a_small_run(tmp_path: Path):
+    from tourney.reproduce.anegma_ddpg import reproduce
+
+    league = {
+        "name": "anegma-mini", "seed": 4, "repetitions": 1,
+        "worlds": [{"type": "emarket", "params": {"md": "L", "mr": "L", "t_end": "Sh", "deadline": 30,
+                                                  "density": 8, "competitor": "threads-buyer",
+                                                  "episodes": 2},
+                    "settings": {"zoa": [60]}}],
+        "players": [{"name": "Conceder", "type": "conceder"},
+                    {"name": "ANN-C.con", "type": "ddpg", "params": {"checkpoint": "ann-c"}},
+                    {"name": "SLRL-C.con", "type": "ddpg", "params": {"checkpoint": "ann-c+rl"}}],
+        "format": {"timeout": 300},
+    }
+    path = tmp_path / "mini.yaml"
+    path.write_text(yaml.safe_dump(league))
+    run = tmp_path / "run"
+    proc = run_cli("run", str(path), "--out", str(run), "-j", "1", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    text = reproduce(run)
+    assert "#### Table 5 (ZoA 60 %)" in text and "| U_avg |" in text
+    row = next(line for line in text.splitlines() if "ANEGMA(SL+RL)-C U_avg > ANN-C" in line
+               and "Table 5, trained con" in line)
+    assert row.split("|")[2].strip() in ("yes", "no")  # both cells were played
+    assert "not run" in text  # the cells this small league did not play say so
+    assert (run / "plots" / "anegma_tables_5_7.png").stat().st_size > 1000
