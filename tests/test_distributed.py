@@ -111,6 +111,20 @@ def test_smoke_league_on_a_dask_cluster_matches_loky(dask_cluster, loky_smoke, t
     assert (out / "pairwise.csv").read_bytes() == (loky_smoke / "pairwise.csv").read_bytes()
 
 
+def test_a_match_that_keeps_killing_dask_workers_is_recorded_as_crashed(dask_cluster, tmp_path):
+    # dask gives up on the task (KilledWorker) after its workers died 4 times;
+    # joblib's own dask backend would then wait forever (see runner._register_dask_backend)
+    players = [{"name": "Good", "type": "boulware"}, {"name": "Suicide", "type": "faulty_players.Suicide"}]
+    league = write_league(tmp_path / "l.yaml", players=players, scoring={"max_failures": 1.0})
+    out = tmp_path / "run"
+    run_cli("run", str(league), "--backend", "dask", "--address", dask_cluster, "--out", str(out), "--quiet",
+            check=True, timeout=240)
+    records = _records(out)
+    assert sorted(r["assignment"]["buyer"] for r in records) == ["Good", "Suicide"]
+    assert all(r["status"] == "crashed" for r in records), records
+    assert all("KilledWorker" in r["error"] or "workers died" in r["error"] for r in records)
+
+
 @pytest.mark.slow  # ~30 s on a loaded 2-core machine: starting a LocalCluster dominates
 def test_local_dask_cluster_with_two_workers_matches_loky(loky_smoke, tmp_path):
     out = tmp_path / "local"

@@ -249,7 +249,8 @@ def backend_context(backend: str, address: str | None, jobs: int) -> Iterator[in
         return
     if backend == "dask":
         with _dask_client(address, jobs):
-            with parallel_config(backend="dask"):
+            _register_dask_backend()
+            with parallel_config(backend=DASK_BACKEND):
                 yield -1
         return
     if backend == "ray":
@@ -258,6 +259,62 @@ def backend_context(backend: str, address: str | None, jobs: int) -> Iterator[in
                 yield -1
         return
     raise TourneyError(f"unknown backend {backend!r}")
+
+
+DASK_BACKEND = "tourney-dask"
+
+
+class _TaskFailed:
+    """What the dask backend hands joblib's completion callback for a failed task."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _register_dask_backend() -> None:
+    """joblib's dask backend, made to report failed tasks to ``Parallel``.
+
+    In joblib 1.6 ``DaskDistributedBackend._collect`` sets a failed task's
+    exception on a future nothing reads and never calls the completion
+    callback, so ``Parallel`` waits forever when dask gives up on a task
+    (``KilledWorker``: the workers running it died ``allowed-failures`` times).
+    This subclass passes the failure to the callback, whose retrieval raises
+    it, so the runner's worker-death recovery sees it as on loky. It also
+    keeps every match on the cluster (see ``effective_n_jobs``). Everything
+    else is joblib's backend unchanged.
+    """
+    import asyncio
+
+    from joblib import register_parallel_backend
+    from joblib._dask import DaskDistributedBackend
+
+    class ReportingDaskBackend(DaskDistributedBackend):
+        async def _collect(self):
+            while self._continue:
+                async for future, result in self.waiting_futures:
+                    cf_future = self._results.pop(future)
+                    callback = self._callbacks.pop(future)
+                    if future.status == "error":
+                        error = result[1]
+                        cf_future.set_exception(error)
+                        callback(_TaskFailed(error))
+                    else:
+                        cf_future.set_result(result)
+                        callback(result)
+                await asyncio.sleep(0.01)
+
+        def effective_n_jobs(self, n_jobs):
+            # Never 1: joblib plays a one-job Parallel in the calling process,
+            # so a cluster down to one worker (say, while nannies restart the
+            # others) would have the runner itself play, and die of, a match.
+            return max(2, super().effective_n_jobs(n_jobs))
+
+        def retrieve_result_callback(self, out):
+            if isinstance(out, _TaskFailed):
+                raise out.error
+            return super().retrieve_result_callback(out)
+
+    register_parallel_backend(DASK_BACKEND, ReportingDaskBackend)
 
 
 @contextmanager
