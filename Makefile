@@ -30,6 +30,7 @@ bench: install
 	$(PY) bench/bench_bidding.py --jobs 2
 	$(PY) bench/bench_emarket.py
 	$(PY) bench/bench_llm.py
+	$(PY) bench/bench_scale.py
 
 ## make reproduce: every paper reproduction (long)
 reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather reproduce-anegma-a reproduce-anegma reproduce-consumer

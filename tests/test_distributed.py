@@ -205,3 +205,24 @@ def test_smoke_league_on_ray_matches_loky(loky_smoke, tmp_path):
     run_cli("run", str(SMOKE), "--backend", "ray", "-j", "2", "--out", str(out), "--quiet", check=True,
             timeout=600)
     assert (out / "scores.csv").read_bytes() == (loky_smoke / "scores.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_faulty_players_on_ray_lose_their_matches(tmp_path):
+    # ray runs a task on its worker's main thread: the alarm signal stops even the Sleeper's C sleep
+    pytest.importorskip("ray")
+    players = [{"name": "Good", "type": "boulware"}, {"name": "Raiser", "type": "faulty_players.Raiser"},
+               {"name": "Sleeper", "type": "faulty_players.Sleeper"}]
+    league = write_league(tmp_path / "l.yaml", players=players, format={"timeout": 2},
+                          scoring={"max_failures": 1.0})
+    out = tmp_path / "run"
+    run_cli("run", str(league), "--backend", "ray", "-j", "2", "--out", str(out), "--quiet", check=True,
+            timeout=600)
+    records = _records(out)
+    assert len(records) == 6
+    for r in records:
+        buyer = r["assignment"]["buyer"]
+        bad = buyer if buyer != "Good" else r["assignment"]["seller"]
+        assert r["blamed"] == bad, r
+        assert r["status"] == {"Raiser": "error", "Sleeper": "timeout"}[bad], r
+        assert r["duration"] < 10
