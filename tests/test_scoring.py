@@ -62,3 +62,21 @@ def test_table_does_not_depend_on_record_order():
     a = score_table(match_rows(records))
     b = score_table(match_rows(list(reversed(records))))
     assert a.to_csv() == b.to_csv()
+
+
+def test_per_game_samples_and_scml_tukey_truncation():
+    from negmas.helpers.numeric import truncated_mean as scml_truncated_mean
+
+    worlds_a = [1.0, 1.1, 0.9, 1.05, 5.0]  # one outlier world, dropped by Tukey's fence
+    worlds_b = [0.8, 0.85, 0.9, 0.95, 0.7]
+    record = {"id": "x1", "world": "oneshot", "setting": {}, "rep": 0, "status": "ok", "metric": "score",
+              "assignment": {"agent1": "A", "agent2": "B"},
+              "roles": {"agent1": {"score": sum(worlds_a) / 5, "score_samples": worlds_a},
+                        "agent2": {"score": sum(worlds_b) / 5, "score_samples": worlds_b}}}
+    rows = match_rows([record])
+    assert len(rows) == 10
+    table = score_table(rows, aggregate="truncated_mean", truncation="tukey").set_index("player")
+    assert table.loc["A", "score"] == pytest.approx(scml_truncated_mean(np.array(worlds_a)))
+    assert table.loc["A", "score"] == pytest.approx((1.0 + 1.1 + 0.9 + 1.05) / 4)
+    assert table.loc["B", "score"] == pytest.approx(np.mean(worlds_b))
+    assert table.loc["A", "mean"] == pytest.approx(np.mean(worlds_a))

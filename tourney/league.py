@@ -67,6 +67,7 @@ class Scoring:
     metric: str | None = None  # None: each world's default metric
     aggregate: str = "mean"
     trim: float = 0.1  # fraction cut from each end by truncated_mean
+    truncation: str = "fraction"  # or "tukey": drop values above Q3 + 2 IQR, as SCML does
     error_score: float = 0.0  # what a player at fault scores for a failed match
     max_failures: float = 0.05  # share of failed matches above which a run exits 1
 
@@ -204,6 +205,7 @@ _SCORING = {
     "metric": [NONE, OfType(str)],
     "aggregate": [Options(AGGREGATES)],
     "trim": [Interval(float, 0, 0.5, closed="left")],
+    "truncation": [Options(["fraction", "tukey"])],
     "error_score": [Interval(float)],
     "max_failures": [Interval(float, 0, 1)],
 }

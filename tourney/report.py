@@ -61,7 +61,8 @@ def compute_tables(run_dir: Path, league: League | None = None) -> Tables:
                 yield record
 
     rows = match_rows(first_of_each(), league.scoring.metric, league.scoring.error_score)
-    scores = score_table(rows, league.scoring.aggregate, league.scoring.trim, [p.name for p in league.players])
+    scores = score_table(rows, league.scoring.aggregate, league.scoring.trim, [p.name for p in league.players],
+                         league.scoring.truncation)
     scores = adjacent_gaps(scores, rows)
     return Tables(league, scores, pairwise_table(rows), breakdown_table(rows), rows, statuses, len(ids))
 

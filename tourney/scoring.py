@@ -6,8 +6,14 @@ Rules:
 - A failed match (error, timeout, crashed) scores ``error_score`` for the player
   blamed and nothing for the others: they did nothing wrong, and a crash with
   no one to blame scores for no one. Failures are counted per player.
+- A world that plays several games in one match (SCML's rotations) may give
+  ``<metric>_samples``, one value per game; each becomes a row, so aggregates
+  run over games as SCML's own tournaments do.
 - Records are sorted by match id before any sum, so the table is the same bit
   for bit whatever order the matches finished in.
+- ``truncated_mean`` cuts a fraction ``trim`` from each end (``truncation:
+  fraction``) or, as SCML does, drops values above Q3 + 2 IQR (``truncation:
+  tukey``, negmas' own ``truncated_mean``).
 """
 
 from __future__ import annotations
@@ -54,8 +60,10 @@ def match_rows(records: Iterable[dict], metric: str | None = None, error_score: 
                 name = metric or r.get("metric") or "utility"
                 value = numbers.get(name)
                 agreement = numbers.get("agreement")
-                append(*base, np.nan if value is None else float(value),
-                       np.nan if agreement is None else float(agreement), "ok", False)
+                agreement = np.nan if agreement is None else float(agreement)
+                samples = numbers.get(f"{name}_samples")
+                for v in samples if isinstance(samples, list) and samples else [value]:
+                    append(*base, np.nan if v is None else float(v), agreement, "ok", False)
             elif r.get("blamed_role") == role:
                 append(*base, float(error_score), np.nan, status, True)
     frame = pd.DataFrame(columns, columns=ROW_COLUMNS)
@@ -74,15 +82,21 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     return (mean - half, mean + half)
 
 
-def truncated_mean(values: np.ndarray, trim: float) -> float:
-    """Mean after cutting ``trim`` of the values from each end (scipy's trim_mean)."""
+def truncated_mean(values: np.ndarray, trim: float, truncation: str = "fraction") -> float:
+    """Mean after cutting ``trim`` of the values from each end (scipy's trim_mean),
+    or, with ``truncation="tukey"``, after dropping values above Q3 + 2 IQR
+    (negmas' ``truncated_mean``, which SCML tournaments use)."""
     if len(values) == 0:
         return math.nan
+    if truncation == "tukey":
+        from negmas.helpers.numeric import truncated_mean as tukey_mean
+
+        return float(tukey_mean(np.asarray(values, dtype=float)))
     return float(stats.trim_mean(values, trim))
 
 
 def score_table(rows: pd.DataFrame, aggregate: str = "mean", trim: float = 0.1,
-                players: Iterable[str] | None = None) -> pd.DataFrame:
+                players: Iterable[str] | None = None, truncation: str = "fraction") -> pd.DataFrame:
     """Per player: matches, mean, std, 95 % CI, median, truncated mean, agreement, faults, rank."""
     names = sorted(set(rows["player"]) | set(players or []))
     out = []
@@ -99,7 +113,7 @@ def score_table(rows: pd.DataFrame, aggregate: str = "mean", trim: float = 0.1,
             "ci_low": low,
             "ci_high": high,
             "median": float(np.median(values)) if len(values) else math.nan,
-            "truncated_mean": truncated_mean(values, trim),
+            "truncated_mean": truncated_mean(values, trim, truncation),
             "agreement": float(agreement.mean()) if len(agreement) else math.nan,
             "faults": int(mine["fault"].sum()),
         })

@@ -214,6 +214,8 @@ class OneShotWorld(World):
         roles = {
             role: {
                 "score": sum(per_role[role]) / len(per_role[role]),
+                # one score per world: scoring aggregates these, as SCML does
+                "score_samples": list(per_role[role]),
                 "contracts": sum(contracts[role]) / len(contracts[role]),
                 "level": sum(levels[role]) / len(levels[role]),
             }
