@@ -193,7 +193,7 @@ def _mark_inflight(inflight_dir: str | None, match_id: str) -> Path | None:
         return None
     try:
         path = Path(inflight_dir) / match_id
-        path.touch()
+        path.write_text(str(os.getpid()))  # which worker plays it, for a person (or test) watching
         return path
     except OSError:
         return None
