@@ -5,6 +5,17 @@ matches finish and the parent appends each to the match log at once. Rerunning
 resumes: finished matches are skipped, never duplicated. A worker the OS kills
 does not end the run: its in-flight matches are rerun on a fresh pool, and a
 match that kills workers twice is recorded as ``crashed``.
+
+Memory is flat in the number of matches: the schedule is a generator that
+joblib pulls from a few batches ahead of the workers, and the only thing kept
+per match is its id (the set of finished ids, about 100 bytes a match).
+
+Engines: loky (default), dask (``Client(address)`` or a ``LocalCluster`` of
+``jobs`` one-thread workers; dask itself reruns the tasks of a lost worker,
+and ``done`` makes sure a rerun result is never appended twice) and ray
+(``ray.util.joblib``; its backend cannot stream, so matches go in chunks of
+``RAY_CHUNK``). On dask the time limit runs in a thread (see
+``tourney.worker.call_with_time_limit`` for what cannot be interrupted there).
 """
 
 from __future__ import annotations
