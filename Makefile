@@ -32,8 +32,13 @@ bench: install
 	$(PY) bench/bench_llm.py
 	$(PY) bench/bench_scale.py
 
-## make reproduce: every paper reproduction (long)
+## make reproduce: every paper reproduction (long), then REPRODUCTION.md
 reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather reproduce-anegma-a reproduce-anegma reproduce-consumer
+	$(PY) -m tourney.reproduce.collect .
+
+## make mixed: the headline league, every player family in one bilateral round robin
+mixed: install
+	$(TOURNEY) run leagues/mixed.yaml -j $(JOBS) --plot
 
 ## make reproduce-anegma-a: ANEGMA Hypothesis A (CONAN over the 81 e-market settings, Figures 2-3) and Table 4 (CONAN vs Williams)
 .PHONY: reproduce-anegma-a
