@@ -137,6 +137,7 @@ def _seats(match: Match) -> dict[str, Seat]:
 def play_match(match: Match, timeout: float | None, trace: bool = False,
                inflight_dir: str | None = None) -> dict[str, Any]:
     """Play ``match`` and return its record (never raises for a player's fault)."""
+    _keep_loky_worker_alive()
     marker = _mark_inflight(inflight_dir, match.id)
     started = time.perf_counter()
     record: dict[str, Any] = {
@@ -179,6 +180,30 @@ def play_match(match: Match, timeout: float | None, trace: bool = False,
     record["pid"] = os.getpid()
     _clear_inflight(marker)
     return record
+
+
+_LOKY_RELAXED = False
+
+
+def _keep_loky_worker_alive() -> None:
+    """Stop loky from recycling a worker whose memory grew by 300 MB.
+
+    loky measures a worker's memory after its first task and replaces the
+    worker when it grows by more than 300 MB, taking it for a leak. A player
+    that loads a language model, torch or scml on its first match grows a
+    worker by that much on purpose, once; recycling would load it again and
+    again. The limit is a module global of loky's worker loop, read at each
+    check, so raising it from inside the worker is enough.
+    """
+    global _LOKY_RELAXED
+    if _LOKY_RELAXED:
+        return
+    _LOKY_RELAXED = True
+    try:
+        from joblib.externals.loky import process_executor
+    except ImportError:
+        return
+    process_executor._MAX_MEMORY_LEAK_SIZE = max(process_executor._MAX_MEMORY_LEAK_SIZE, 16 * 2**30)
 
 
 def _format(exc: BaseException) -> str:
