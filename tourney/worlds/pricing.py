@@ -25,6 +25,18 @@ class PriceUtility(UtilityFunction):
         self.rp = rp
         self._span = float(rp - ip)
 
+    # negmas' getter asks isinstance(value, Distribution) on every read, and
+    # Distribution is a runtime-checkable Protocol (~10 us a read, ~10 % of a
+    # negotiation); a plain float is returned as is, anything else goes to negmas.
+    @property
+    def reserved_value(self) -> float:
+        value = self._reserved_value
+        return value if type(value) is float else UtilityFunction.reserved_value.fget(self)
+
+    @reserved_value.setter
+    def reserved_value(self, value: Any) -> None:
+        UtilityFunction.reserved_value.fset(self, value)
+
     def eval(self, offer: Any) -> float:
         if offer is None:
             return self.reserved_value
