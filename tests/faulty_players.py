@@ -28,3 +28,14 @@ class Suicide(TimeDependent):
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+class FailsWhenTold(TimeDependent):
+    """Raises while the FAIL_NOW environment variable is set (a bug fixed between runs)."""
+
+    def propose(self, state, dest=None):
+        import os
+
+        if os.environ.get("FAIL_NOW"):
+            raise RuntimeError("told to fail")
+        return super().propose(state, dest)

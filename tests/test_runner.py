@@ -129,6 +129,24 @@ def test_too_many_failures_exit_1_but_keep_the_results(tmp_path):
     assert (tmp_path / "run" / "scores.csv").exists()
 
 
+def test_retry_failed_replays_only_the_failed_matches(tmp_path):
+    players = [{"name": "Good", "type": "boulware"}, {"name": "Other", "type": "conceder"},
+               {"name": "Flaky", "type": "faulty_players.FailsWhenTold"}]
+    league = write_league(tmp_path / "l.yaml", players=players, scoring={"max_failures": 1.0})
+    out = tmp_path / "run"
+    run_cli("run", str(league), "--out", str(out), "--quiet", env={"FAIL_NOW": "1"}, check=True)
+    first = {r["id"]: r for r in _records(out)}
+    failed = {i for i, r in first.items() if r["status"] != "ok"}
+    assert len(failed) == 4 and all(first[i]["blamed"] == "Flaky" for i in failed)
+    again = run_cli("run", str(league), "--out", str(out), "--quiet", "--retry-failed", check=True)
+    assert "played 4 matches" in again.stderr
+    records = _records(out)
+    assert len(records) == 6 and all(r["status"] == "ok" for r in records)
+    assert {r["id"] for r in records} == set(first)
+    kept = {r["id"]: r for r in records if r["id"] not in failed}
+    assert all(kept[i] == first[i] for i in kept)  # the good records are untouched
+
+
 def test_worker_killed_by_the_os_does_not_end_the_run(tmp_path):
     players = [{"name": "Good", "type": "boulware"}, {"name": "Other", "type": "conceder"},
                {"name": "Suicide", "type": "faulty_players.Suicide"}]

@@ -38,6 +38,7 @@ def cli() -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run directory (default results/<league name>); rerunning resumes there.")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming.")
+@click.option("--retry-failed", is_flag=True, help="Play again the matches that failed (error, timeout, crashed).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the league seed.")
 @click.option("--reps", type=click.IntRange(min=1), default=None, help="Override the repetitions.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -50,8 +51,8 @@ def cli() -> None:
 @click.option("--group-commit", "group_commit", type=click.FloatRange(min=0), default=0.0, metavar="MS",
               help="fsync the match log at most every MS ms (records are still flushed at once; "
                    "default 0: fsync every record).")
-def run(league, jobs, out, fresh, seed, reps, quiet, backend, address, shard, max_matches, trace, plot,
-        group_commit):
+def run(league, jobs, out, fresh, retry_failed, seed, reps, quiet, backend, address, shard, max_matches, trace,
+        plot, group_commit):
     """Play every match of LEAGUE not yet played and print the score table."""
     from tourney.league import load_league
     from tourney.report import compute_tables, render_scores, run_header, write_tables
@@ -61,7 +62,7 @@ def run(league, jobs, out, fresh, seed, reps, quiet, backend, address, shard, ma
     run_dir = out or Path("results") / spec.name
     summary = run_league(spec, run_dir, jobs=jobs, backend=backend, address=address, fresh=fresh,
                          progress=not quiet, trace=trace, shard=shard, max_matches=max_matches,
-                         group_commit_ms=group_commit)
+                         group_commit_ms=group_commit, retry_failed=retry_failed)
     tables = compute_tables(run_dir, spec)
     write_tables(run_dir, tables)
     click.echo(run_header(tables))

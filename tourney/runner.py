@@ -94,6 +94,7 @@ def run_league(
     shard: tuple[int, int] | None = None,
     max_matches: int | None = None,
     group_commit_ms: float = 0.0,
+    retry_failed: bool = False,
 ) -> RunSummary:
     """Play every match of ``league`` not yet in ``run_dir``'s log.
 
@@ -111,7 +112,10 @@ def run_league(
     def schedule() -> Iterator[Match]:
         return select(iter_schedule(league), shard, max_matches)
 
-    log = MatchLog(run_dir / LOG_NAME, group_commit_ms=group_commit_ms).open()
+    log = MatchLog(run_dir / LOG_NAME, group_commit_ms=group_commit_ms)
+    if retry_failed:
+        log.drop_failed()
+    log.open()
     try:
         done = log.finished_ids()
         total = skipped = 0

@@ -74,6 +74,28 @@ class MatchLog:
                 fh.truncate(good_end)
         return count
 
+    def drop_failed(self) -> int:
+        """Remove the records of failed matches (error, timeout, crashed) so they are played again.
+
+        The kept lines are copied byte for byte to a new file that replaces the
+        log atomically, so a crash here leaves either the old or the new log.
+        """
+        if not self.path.exists():
+            return 0
+        dropped = 0
+        tmp = self.path.with_suffix(".tmp")
+        with self.path.open("rb") as src, tmp.open("wb") as dst:
+            for line in src:
+                record = _parse(line) if line.endswith(b"\n") else None
+                if record is not None and record.get("status") != "ok":
+                    dropped += 1
+                    continue
+                dst.write(line)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, self.path)
+        return dropped
+
     def finished_ids(self) -> set[str]:
         return {r["id"] for r in _iter_file(self.path)}
 
