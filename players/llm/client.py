@@ -15,6 +15,7 @@ match seed), so a rerun asks exactly the same questions and the cache answers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from players.llm.backends import BackendError, LocalBackend, OpenAIBackend
@@ -159,6 +160,15 @@ class LLMParamsMixin:
     cache: str | None
     n_threads: int
     n_ctx: int
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> None:
+        """Cross-parameter checks, run by league validation before any match."""
+        if params.get("backend", "local") == "openai":
+            if not params.get("base_url") or not params.get("model"):
+                raise ValueError("base_url: the openai backend needs base_url and model")
+        elif params.get("model") is not None and not Path(str(params["model"])).is_file():
+            raise ValueError(f"model: no GGUF file at {params['model']!r}")
 
     def make_client(self) -> LLMClient:
         backend = make_backend(self.backend, self.model, self.base_url, self.api_key_env,
