@@ -32,6 +32,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
      ["results/anegma-ddpg"]),
     ("Consumer market: LLM buyer/seller metrics and anomalies (Zhu et al.)", "make reproduce-consumer",
      ["results/consumer"]),
+    ("Godfather: SCML OneShot score table (Godfather empirical and GBM vs scml baselines)",
+     "make reproduce-godfather", ["results/godfather"]),
     ("I-Help: Tables 16.1-16.2, negotiation approaches 1-3 (Vassileva & Mudgal)", "make reproduce-ihelp",
      ["results/ihelp"]),
 ]

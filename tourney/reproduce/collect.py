@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from tourney.reproduce import SECTIONS
+from tourney.store import read_manifest
 
 
 def collect(root: Path) -> str:
@@ -27,10 +28,19 @@ def collect(root: Path) -> str:
         for run_dir in run_dirs:
             path = root / run_dir / "reproduction.md"
             if path.exists():
-                parts += [path.read_text().strip(), ""]
+                manifest = read_manifest(root / run_dir)
+                played = manifest.get("finished") or "unknown time"
+                parts += [f"*Run `{run_dir}` finished {played} "
+                          f"(seed {manifest.get('seed')}, {manifest.get('matches')} matches).*", "",
+                          _demote(path.read_text().strip()), ""]
             else:
                 parts += [f"*{run_dir}: not run yet (no {path.name}).*", ""]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _demote(markdown: str) -> str:
+    """Push a section's headings two levels down, under this file's ``##``."""
+    return "\n".join("##" + line if line.startswith("#") else line for line in markdown.splitlines())
 
 
 def main() -> None:
