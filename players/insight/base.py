@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from negmas.sao import ResponseType, SAOState
+from negmas.sao import SAOState
 
 from players.base import PriceNegotiator
 
@@ -118,16 +118,6 @@ class InsightSeller(PriceNegotiator):
             level = self.make_offer(None)
             self.planned_ = (state.step, self.to_outcome(self.level_price(level)))
         return self.planned_[1]
-
-    def respond(self, state: SAOState, source: str | None = None) -> ResponseType:
-        offer = state.current_offer
-        if offer is None:
-            return ResponseType.REJECT_OFFER
-        self.opponent_offers_.append(offer[0])
-        mine = self.planned_offer(state)[0]
-        if self.utility_of(offer[0]) >= self.utility_of(mine):
-            return ResponseType.ACCEPT_OFFER
-        return ResponseType.REJECT_OFFER
 
     def on_negotiation_end(self, state: SAOState) -> None:
         super().on_negotiation_end(state)

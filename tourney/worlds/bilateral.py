@@ -26,7 +26,7 @@ from tourney.params import NONE, Interval, Options, OfType, Range
 from tourney.seeding import derive_seed, make_rng
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
 from tourney.worlds.lean_sao import LeanSAOMechanism
-from tourney.worlds.pricing import PriceUtility
+from tourney.worlds.pricing import PriceUtility, check_buyer_ranges
 
 ZOA_SELLER_RANGES = {
     100: ((500, 550), (300, 350)),
@@ -94,9 +94,7 @@ class BilateralWorld(World):
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> None:
-        ip, rp = params.get("buyer_ip", (300, 350)), params.get("buyer_rp", (500, 550))
-        if ip[1] >= rp[0]:
-            raise ValueError("buyer_rp: a buyer's reservation prices must lie above its initial prices")
+        check_buyer_ranges(params)
         zoa = params.get("zoa", 100)
         sip = params.get("seller_ip") or ZOA_SELLER_RANGES.get(zoa, ((1, 1), (0, 0)))[0]
         srp = params.get("seller_rp") or ZOA_SELLER_RANGES.get(zoa, ((1, 1), (0, 0)))[1]

@@ -52,6 +52,7 @@ from tourney.params import NONE, Interval, OfType, Options, Range, signature_par
 from tourney.seeding import derive_seed, make_rng
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
 from tourney.worlds.emarket_market import Market, MarketConfig, ProtocolBreach
+from tourney.worlds.pricing import check_buyer_ranges
 
 MD_VALUES = {"H": (30, 40, 50), "A": (18, 23, 28), "L": (8, 10, 12)}
 MR_VALUES = {
@@ -157,9 +158,7 @@ class EMarketWorld(World):
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> None:
-        ip, rp = params.get("buyer_ip", (300, 350)), params.get("buyer_rp", (500, 550))
-        if ip[1] >= rp[0]:
-            raise ValueError("buyer_rp: a buyer's reservation prices must lie above its initial prices")
+        check_buyer_ranges(params)
         ratio = params.get("ratio")
         if ratio is not None and min(ratio) < 1:
             raise ValueError("ratio: both sides of buyers:sellers must be at least 1")

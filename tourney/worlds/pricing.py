@@ -44,3 +44,10 @@ class PriceUtility(UtilityFunction):
 
     def of_price(self, price: float) -> float:
         return (self.rp - price) / self._span
+
+
+def check_buyer_ranges(params: dict) -> None:
+    """Raise ValueError when a buyer's initial prices could reach its reservation prices."""
+    ip, rp = params.get("buyer_ip", (300, 350)), params.get("buyer_rp", (500, 550))
+    if ip[1] >= rp[0]:
+        raise ValueError("buyer_rp: a buyer's reservation prices must lie above its initial prices")
