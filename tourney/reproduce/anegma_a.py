@@ -128,10 +128,10 @@ def _bars(ax, table: dict, f1: str, f2: str, title: str) -> None:
         ax.bar(x + (j - 1) * width, [table[(a, b)] for a in LEVELS[f1]], width,
                label=f"{f2.upper() if f2 != 'zoa' else 'ZoA'} {b}{'%' if f2 == 'zoa' else ''}")
     ax.set_xticks(x, [f"MD {a}" for a in LEVELS[f1]])
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 118)
     ax.set_ylabel("S% (successful negotiations)")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, ncol=3, loc="upper center")
 
 
 def _figure(cells: dict, groups: list[str], f2: str, path: Path, caption: str) -> None:
