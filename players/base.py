@@ -26,17 +26,19 @@ class PriceNegotiator(SAONegotiator):
         self.planned_: tuple[int, tuple] | None = None
 
     # --- what the world tells us through the utility function ---
+    # negmas' ``ufun`` property costs ~2.5 us a read (60 % of an e-market run
+    # once); the preferences object it returns is ``_preferences``.
     @property
     def ip(self) -> float:
-        return self.ufun.ip
+        return self._preferences.ip
 
     @property
     def rp(self) -> float:
-        return self.ufun.rp
+        return self._preferences.rp
 
     @property
     def is_buyer(self) -> bool:
-        return self.ufun.ip < self.ufun.rp
+        return self._preferences.ip < self._preferences.rp
 
     def on_negotiation_start(self, state: SAOState) -> None:
         # Players are reused across the episodes of a match: forget the last one.
