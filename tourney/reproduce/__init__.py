@@ -1,6 +1,7 @@
 """Reproductions of the seed papers: each reads a run's match log and returns
-Markdown (our table beside the paper's, the claims checked yes/no) and writes
-its plots into ``RUN_DIR/plots``.
+Markdown (our table beside the paper's, the paper's claims judged by
+``tourney.reproduce.claims``: difference, 95 % CI over replications, holds /
+fails / not resolved) and writes its plots into ``RUN_DIR/plots``.
 
 ``tourney reproduce NAME RUN_DIR`` calls the function registered here; `make
 reproduce-*` runs the league and then this.
