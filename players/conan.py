@@ -1,5 +1,5 @@
 """CONAN, the concurrent buyer of Alrayes, Kafali & Stathis (2018), as summarised in
-``shared/references/tactics.md`` section 2.
+``docs/conan.md``.
 
 Offer to seller s_i (eq. 2): ``x = IP_b + (RP_b - IP_b) CR_{t,si}``.
 Concession rate (eq. 3), first matching case:
@@ -13,7 +13,7 @@ Self factor (eq. 4) ``S_t = (1/(RO+1) + NS + TE + EG)/4``, ``TE = (t - T_s)/T_b`
 ``1 - (offer_{k-phi} - offer_{k-1})/(RP_b - IP_b)``). Environment (eq. 11)
 ``E_t = (1/Se + C + R_ds)/3``. Weights (eqs. 12-14) ``DM = (IP_si/RP_b) TE``,
 ``wSelf = DM x {0.75, 0.5, 0.25}`` for S_t low/medium/high, ``wEnv = 1 - wSelf``.
-Actions (section 4.3) as listed in tactics.md: reqToReserve on (a)/(b) before
+Actions (section 4.3) as listed in docs/conan.md: reqToReserve on (a)/(b) before
 the deadline, accept/confirm on them near it, accept the best reservation at
 ``T_e``, cancel the least-preferred reservation beyond MRO.
 

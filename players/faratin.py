@@ -1,6 +1,6 @@
 """Faratin, Sierra & Jennings (1998) negotiation decision functions.
 
-Formulas from ``shared/references/tactics.md`` section 1, written for one price
+Formulas from ``docs/faratin.md``, written for one price
 issue with ``x = ip + alpha (rp - ip)`` (a buyer's score falls with price, a
 seller's rises; one formula serves both since ``rp - ip`` carries the sign).
 

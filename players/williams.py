@@ -1,5 +1,5 @@
 """The concurrent buyer of Williams, Robu, Gerding & Jennings (2012), as summarised in
-``shared/references/tactics.md`` section 3 (the shared-target version, CONAN's
+``docs/williams.md`` (the shared-target version, CONAN's
 benchmark), with the per-thread model of the same authors' IAMhaggler.
 
 Per thread (seller): normalised time ``tau = t / T_e`` is cut into ``slots``
@@ -10,7 +10,7 @@ residuals around a linear prior mean and predicts ``mu(tau),
 sigma(tau)`` on ``tau = now..1`` (step 0.01). ``P_i(u, tau) = 1 -
 Phi((u - mu)/sigma)`` on 100 utility levels.
 
-Coordination (unconfirmed in the sources; tactics.md's reconstruction):
+Coordination (unconfirmed in the sources; the reconstruction of docs/williams.md):
 threads independent, ``P(u, tau) = 1 - prod_i (1 - P_i(u, tau))``; the
 coordinator picks ``(tau*, u*) = argmax u delta^tau P(u, tau)`` and sends it
 to every thread. The target utility moves linearly from the previous

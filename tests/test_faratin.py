@@ -1,4 +1,4 @@
-"""Faratin tactics: offer curves against the formulas of tactics.md section 1."""
+"""Faratin tactics: offer curves against the formulas of docs/faratin.md."""
 
 from __future__ import annotations
 
