@@ -18,13 +18,26 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, TOURNEY, run_cli, write_league
 
+from faulty_players import Hostage
+
 from tourney.cli import cli
 
 pytest.importorskip("distributed", reason="the dask tests need the [dask] extra")
 
-DASK_CLI = str(Path(sys.executable).parent / "dask")  # the standard `dask scheduler` / `dask worker` commands
 SMOKE = ROOT / "leagues" / "smoke.yaml"
 SMOKE_MATCHES = 48
+N_WORKERS = 2
+START_ATTEMPTS = 2  # a cluster that fails to come up is started once more, from scratch
+SCHEDULER_WAIT_S = 90  # on a loaded 2-core machine importing distributed alone can take 10 s
+WORKERS_WAIT_S = 120
+
+
+def _dask_command(kind: str) -> list[str]:
+    """`dask scheduler` / `dask worker`, through this interpreter so no PATH or script lookup can miss."""
+    script = Path(sys.executable).parent / "dask"
+    if script.exists():
+        return [str(script), kind]
+    return [sys.executable, "-m", f"distributed.cli.dask_{kind}"]
 
 
 def _env() -> dict:
@@ -45,46 +58,128 @@ def _stop(procs: list[subprocess.Popen]) -> None:
             proc.wait()
 
 
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"(no log: {exc})"
+
+
+class ClusterNotReady(Exception):
+    """The scheduler or a worker did not come up; the message names which, and why."""
+
+
+class DaskCluster:
+    """`dask scheduler` + N_WORKERS one-thread `dask worker` processes (each a nanny and its worker) on 127.0.0.1."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        base.mkdir(parents=True, exist_ok=True)
+        self.procs: dict[str, subprocess.Popen] = {}
+        self._logs = []
+        self.address = ""
+
+    def _start(self, name: str, cmd: list[str]) -> None:
+        log = (self.base / f"{name}.log").open("wb")
+        self._logs.append(log)
+        self.procs[name] = subprocess.Popen(cmd, cwd=self.base, env=_env(), stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def _check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise ClusterNotReady(f"{name} exited with code {proc.returncode}; "
+                                      f"{self.base / name}.log ends:\n{_tail(self.base / f'{name}.log')}")
+
+    def start(self) -> None:
+        scheduler_file = self.base / "scheduler.json"
+        # port 0: the OS picks a free port; the scheduler file tells the workers and us which
+        self._start("scheduler", [*_dask_command("scheduler"), "--host", "127.0.0.1", "--port", "0",
+                                  "--no-dashboard", "--scheduler-file", str(scheduler_file)])
+        deadline = time.monotonic() + SCHEDULER_WAIT_S
+        while not self.address:
+            self._check_alive()
+            try:  # the file may exist before it is completely written
+                self.address = json.loads(scheduler_file.read_text())["address"]
+            except (OSError, ValueError, KeyError):
+                if time.monotonic() > deadline:
+                    raise ClusterNotReady(f"the scheduler wrote no address to {scheduler_file} within "
+                                          f"{SCHEDULER_WAIT_S} s; its log ends:\n"
+                                          f"{_tail(self.base / 'scheduler.log')}") from None
+                time.sleep(0.1)
+        for i in range(N_WORKERS):
+            self._start(f"worker{i}", [*_dask_command("worker"), self.address, "--nthreads", "1",
+                                       "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard",
+                                       "--local-directory", str(self.base / f"w{i}")])
+        self.wait_ready(WORKERS_WAIT_S)
+
+    def worker_pids(self, timeout: float = 30) -> dict[str, int]:
+        """The pid of each worker process the scheduler knows (the nannies' children, which play the matches)."""
+        from distributed import Client
+
+        with Client(self.address, timeout=f"{timeout}s") as client:
+            return client.run(os.getpid)
+
+    def wait_ready(self, timeout: float) -> dict[str, int]:
+        """Block until all N_WORKERS workers are registered and answer; return their pids.
+
+        Called before every test too: a test that kills workers leaves their
+        nannies restarting them, and the next test must not start on half a cluster.
+        """
+        from distributed import Client
+
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                with Client(self.address, timeout="10s") as client:
+                    client.wait_for_workers(N_WORKERS, timeout=min(10.0, max(1.0, deadline - time.monotonic())))
+                    pids = client.run(os.getpid)
+                if len(pids) >= N_WORKERS:
+                    return pids
+                last = f"{len(pids)} of {N_WORKERS} workers answered"
+            except (OSError, TimeoutError) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            time.sleep(0.2)
+        logs = "\n".join(f"--- {name}.log:\n{_tail(self.base / f'{name}.log')}" for name in self.procs)
+        raise ClusterNotReady(f"{N_WORKERS} dask workers did not register with {self.address} within {timeout:g} s "
+                              f"({last})\n{logs}")
+
+    def stop(self) -> None:
+        _stop(list(self.procs.values()))
+        for log in self._logs:
+            log.close()
+
+
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory):
-    """A scheduler and two one-thread workers on free ports; torn down even if a test fails."""
-    base = tmp_path_factory.mktemp("dask")
-    scheduler_file = base / "scheduler.json"
-    procs: list[subprocess.Popen] = []
-    logs = []
+    """A running cluster; a start that fails is retried once from scratch, then the test fails naming the cause."""
+    failures = []
+    for attempt in range(START_ATTEMPTS):
+        cluster = DaskCluster(tmp_path_factory.mktemp(f"dask{attempt}"))
+        try:
+            cluster.start()
+        except ClusterNotReady as exc:
+            cluster.stop()
+            failures.append(f"attempt {attempt + 1}: {exc}")
+            continue
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
+        return
+    pytest.fail("the dask cluster did not start:\n" + "\n".join(failures), pytrace=False)
 
-    def start(cmd: list[str], name: str) -> None:
-        log = (base / f"{name}.log").open("wb")
-        logs.append(log)
-        procs.append(subprocess.Popen(cmd, cwd=base, env=_env(), stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True))
 
+@pytest.fixture
+def dask_address(dask_cluster) -> str:
+    """The scheduler address, once every worker is up again (an earlier test may have killed some)."""
     try:
-        # port 0: the OS picks a free port; the scheduler file tells the workers and us which
-        start([DASK_CLI, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-               "--scheduler-file", str(scheduler_file)], "scheduler")
-        deadline = time.monotonic() + 90
-        while not scheduler_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert scheduler_file.exists(), (base / "scheduler.log").read_text()
-        address = json.loads(scheduler_file.read_text())["address"]
-        for i in range(2):
-            start([DASK_CLI, "worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
-                   "--no-dashboard", "--local-directory", str(base / f"w{i}")], f"worker{i}")
-        # wait until both workers have registered
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            registered = sum((base / f"worker{i}.log").read_text().count("Registered to:") for i in range(2))
-            if registered >= 2:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("dask workers did not register:\n" + (base / "worker0.log").read_text())
-        yield address
-    finally:
-        _stop(procs)
-        for log in logs:
-            log.close()
+        dask_cluster.wait_ready(WORKERS_WAIT_S)
+    except ClusterNotReady as exc:
+        pytest.fail(f"the dask cluster is not ready: {exc}", pytrace=False)
+    return dask_cluster.address
 
 
 @pytest.fixture(scope="module")
@@ -100,24 +195,25 @@ def _records(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "matches.jsonl").read_text().splitlines()]
 
 
-def test_smoke_league_on_a_dask_cluster_matches_loky(dask_cluster, loky_smoke, tmp_path):
+def test_smoke_league_on_a_dask_cluster_matches_loky(dask_cluster, dask_address, loky_smoke, tmp_path):
+    workers = set(dask_cluster.worker_pids().values())
     out = tmp_path / "dask"
-    run_cli("run", str(SMOKE), "--backend", "dask", "--address", dask_cluster, "--out", str(out), "--quiet",
+    run_cli("run", str(SMOKE), "--backend", "dask", "--address", dask_address, "--out", str(out), "--quiet",
             check=True)
     records = _records(out)
     assert len(records) == len({r["id"] for r in records}) == SMOKE_MATCHES
-    assert len({r["pid"] for r in records}) == 2  # both workers played
+    assert {r["pid"] for r in records} == workers  # played on the cluster, by both of its workers
     assert (out / "scores.csv").read_bytes() == (loky_smoke / "scores.csv").read_bytes()
     assert (out / "pairwise.csv").read_bytes() == (loky_smoke / "pairwise.csv").read_bytes()
 
 
-def test_a_match_that_keeps_killing_dask_workers_is_recorded_as_crashed(dask_cluster, tmp_path):
+def test_a_match_that_keeps_killing_dask_workers_is_recorded_as_crashed(dask_address, tmp_path):
     # dask gives up on the task (KilledWorker) after its workers died 4 times;
     # joblib's own dask backend would then wait forever (see runner._register_dask_backend)
     players = [{"name": "Good", "type": "boulware"}, {"name": "Suicide", "type": "faulty_players.Suicide"}]
     league = write_league(tmp_path / "l.yaml", players=players, scoring={"max_failures": 1.0})
     out = tmp_path / "run"
-    run_cli("run", str(league), "--backend", "dask", "--address", dask_cluster, "--out", str(out), "--quiet",
+    run_cli("run", str(league), "--backend", "dask", "--address", dask_address, "--out", str(out), "--quiet",
             check=True, timeout=240)
     records = _records(out)
     assert sorted(r["assignment"]["buyer"] for r in records) == ["Good", "Suicide"]
@@ -133,7 +229,7 @@ def test_local_dask_cluster_with_two_workers_matches_loky(loky_smoke, tmp_path):
     assert json.loads((out / "manifest.json").read_text())["backend"] == "dask"
 
 
-def test_faulty_players_on_dask_lose_their_matches(dask_cluster, tmp_path):
+def test_faulty_players_on_dask_lose_their_matches(dask_address, tmp_path):
     # dask runs a task in a worker thread: no SIGALRM there, so the hang is
     # stopped by the thread path of the time limit (Sleeper blocks in C, in time.sleep)
     players = [
@@ -145,7 +241,7 @@ def test_faulty_players_on_dask_lose_their_matches(dask_cluster, tmp_path):
     league = write_league(tmp_path / "l.yaml", players=players, format={"timeout": 2},
                           scoring={"max_failures": 1.0, "error_score": -1.0})
     out = tmp_path / "run"
-    run_cli("run", str(league), "--backend", "dask", "--address", dask_cluster, "--out", str(out), "--quiet",
+    run_cli("run", str(league), "--backend", "dask", "--address", dask_address, "--out", str(out), "--quiet",
             check=True, timeout=240)
     records = _records(out)
     assert len(records) == 4 * 3
@@ -166,46 +262,80 @@ def test_faulty_players_on_dask_lose_their_matches(dask_cluster, tmp_path):
     assert scores["Sleeper"][2] == "-1.000000"
 
 
-def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(dask_cluster, loky_smoke, tmp_path):
+def _hostage_league(path: Path, claim_dir: Path) -> Path:
+    """A smoke-sized league with a Hostage: its first move ever blocks until its worker is killed."""
+    players = [
+        {"name": "Boulware", "type": "boulware"},
+        {"name": "Conceder", "type": "conceder"},
+        {"name": "Aspiration", "type": "negmas.sao.AspirationNegotiator"},
+        {"name": "Hostage", "type": "faulty_players.Hostage", "params": {"beta": 0.1, "claim_dir": str(claim_dir)}},
+    ]
+    return write_league(path, players=players, seed=7, repetitions=2,
+                        worlds=[{"type": "bilateral", "params": {"n_steps": 40, "episodes": 2}}],
+                        format={"self_play": False, "both_roles": True, "timeout": 120})
+
+
+HOSTAGE_MATCHES = 4 * 3 * 2
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:  # another worker's match finished and removed its marker meanwhile
+        return None
+
+
+def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(dask_cluster, dask_address, tmp_path):
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    league = _hostage_league(tmp_path / "l.yaml", claims)
+    # the undisturbed table: the claim is taken beforehand, so the Hostage plays every match
+    (claims / Hostage.CLAIM).touch()
+    reference = tmp_path / "reference"
+    result = CliRunner().invoke(cli, ["run", str(league), "-j", "1", "--out", str(reference), "--quiet"])
+    assert result.exit_code == 0, result.output
+    (claims / Hostage.CLAIM).unlink()
+
+    workers = set(dask_cluster.worker_pids().values())
     out = tmp_path / "killed"
-    log = out / "matches.jsonl"
-    inflight = out / ".inflight"  # RUN_DIR/.inflight/<match id> holds the pid of the worker playing it
-    proc = subprocess.Popen([*TOURNEY, "run", str(SMOKE), "--backend", "dask", "--address", dask_cluster,
+    proc = subprocess.Popen([*TOURNEY, "run", str(league), "--backend", "dask", "--address", dask_address,
                              "--out", str(out), "--quiet"], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
+        playing = claims / Hostage.PLAYING
         deadline = time.monotonic() + 120
-        victim = lost = None
-        while time.monotonic() < deadline and proc.poll() is None and victim is None:
-            done = log.read_text().count("\n") if log.exists() else 0
-            if done >= 4:
-                for marker in inflight.glob("*") if inflight.exists() else []:
-                    try:
-                        victim, lost = int(marker.read_text()), marker.name
-                        break
-                    except (OSError, ValueError):  # finished meanwhile, or being written
-                        continue
-            time.sleep(0.01)
-        assert victim is not None, "no match caught in flight"
-        before = log.read_text().count("\n")
-        os.kill(victim, signal.SIGKILL)  # the worker playing match `lost`; its nanny starts a new one
+        while not playing.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert playing.exists(), f"the Hostage never played (runner exit code {proc.poll()})"
+        victim = int(playing.read_text())
+        assert victim in workers, (victim, workers)
+        # The Hostage blocks inside the match until killed, so the worker's
+        # in-flight marker for it stays put: it names the match being lost.
+        markers = [m for m in (out / ".inflight").glob("*") if _read(m) == str(victim)]
+        assert len(markers) == 1, markers  # one thread per worker: one match in flight on it
+        lost = markers[0].name
+        os.kill(victim, signal.SIGKILL)  # its nanny starts a new worker process
         stdout, stderr = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert proc.returncode == 0, stderr
-    assert 0 < before < SMOKE_MATCHES
     records = _records(out)
     ids = Counter(r["id"] for r in records)
-    assert len(ids) == SMOKE_MATCHES and max(ids.values()) == 1
-    assert all(r["status"] == "ok" for r in records)
-    # The marker is removed before a match returns, so the match was still being
-    # played when its marker was read, microseconds before the kill: it was lost
-    # with its worker and played again by another.
+    assert len(ids) == HOSTAGE_MATCHES and max(ids.values()) == 1, ids  # nothing lost, nothing twice
+    assert all(r["status"] == "ok" for r in records), [r for r in records if r["status"] != "ok"]
     replayed = next(r for r in records if r["id"] == lost)
-    assert replayed["pid"] != victim
-    assert (out / "scores.csv").read_bytes() == (loky_smoke / "scores.csv").read_bytes()
+    assert replayed["pid"] != victim  # the victim never returned it: a live worker played it again
+    assert "Hostage" in replayed["assignment"].values()
+    with pytest.raises(ProcessLookupError):
+        os.kill(victim, 0)
+    assert {r["pid"] for r in records} <= workers | set(dask_cluster.worker_pids().values())
+    expected = {r["id"]: r for r in _records(reference)}
+    for r in records:  # the same outcome as the undisturbed run, match by match
+        assert (r["roles"], r["metrics"]) == (expected[r["id"]]["roles"], expected[r["id"]]["metrics"]), r["id"]
+    assert (out / "scores.csv").read_bytes() == (reference / "scores.csv").read_bytes()
+    assert (out / "pairwise.csv").read_bytes() == (reference / "pairwise.csv").read_bytes()
 
 
 @pytest.mark.slow  # ray starts a whole local cluster (gcs, raylet, workers): ~50 s here

@@ -26,10 +26,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+START_ATTEMPTS = 3  # the free port can be taken by another process before the server binds it
+
+
+def _start_server(log: Path) -> tuple[subprocess.Popen, str]:
+    """A ready server and its base URL, or why not (port, exit code, log tail)."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "players.llm.serve", "--host", "127.0.0.1", "--port", str(port),
@@ -37,24 +39,48 @@ def server(tmp_path_factory):
             stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
         )
     base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                req = urllib.request.Request(base + "/models", headers={"Authorization": f"Bearer {KEY}"})
-                with urllib.request.urlopen(req, timeout=5):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the llama.cpp server did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.5)
-        yield base
-    finally:
-        proc.terminate()
+    deadline = time.monotonic() + 120
+    while True:
         try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            # our key: a 200 proves it is our server on that port, not another process's
+            req = urllib.request.Request(base + "/models", headers={"Authorization": f"Bearer {KEY}"})
+            with urllib.request.urlopen(req, timeout=5):
+                return proc, base
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            code = proc.poll()
+            if code is not None or time.monotonic() > deadline:
+                why = f"exited with code {code}" if code is not None else "did not answer within 120 s"
+                _stop_server(proc)
+                tail = log.read_text(errors="replace")[-1500:]
+                raise RuntimeError(f"port {port}: the llama.cpp server {why}; its log ends:\n{tail}") from None
+            time.sleep(0.5)
+
+
+def _stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    logs = tmp_path_factory.mktemp("server")
+    failures = []
+    for attempt in range(START_ATTEMPTS):
+        try:
+            proc, base = _start_server(logs / f"server{attempt}.log")
+        except RuntimeError as exc:
+            failures.append(f"attempt {attempt + 1}, {exc}")
+            continue
+        try:
+            yield base
+        finally:
+            _stop_server(proc)
+        return
+    pytest.fail("the llama.cpp server did not start:\n" + "\n".join(failures), pytrace=False)
 
 
 def _league(tmp_path: Path, base: str, key_env: str) -> Path:

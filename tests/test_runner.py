@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from conftest import ROOT, TOURNEY, run_cli, write_league
+from faulty_players import Hostage
 
 PLAYERS = [
     {"name": "Boulware", "type": "boulware"},
@@ -38,27 +39,42 @@ def test_same_table_with_one_and_two_jobs(tmp_path):
 
 
 def test_resume_after_kill_gives_the_same_table(tmp_path):
-    league = write_league(tmp_path / "l.yaml", players=PLAYERS, repetitions=6,
-                          worlds=[{"type": "bilateral", "params": {"n_steps": 200, "episodes": 3}}])
+    # A Hostage (a Boulware whose first move ever blocks until its worker dies)
+    # holds one match open: the run provably cannot finish before the kill.
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    hostage = {"name": "Hostage", "type": "faulty_players.Hostage",
+               "params": {"beta": 0.1, "claim_dir": str(claims)}}
+    league = write_league(tmp_path / "l.yaml", players=[*PLAYERS[1:], hostage], repetitions=6,
+                          worlds=[{"type": "bilateral", "params": {"n_steps": 200, "episodes": 3}}],
+                          format={"timeout": 600})
+    (claims / Hostage.CLAIM).touch()  # the reference run: the Hostage plays every match
     reference = tmp_path / "reference"
     run_cli("run", str(league), "-j", "2", "--out", str(reference), "--quiet", check=True)
     expected = len(_records(reference))
+    (claims / Hostage.CLAIM).unlink()
 
     killed = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([*TOURNEY, "run", str(league), "-j", "2", "--out", str(killed), "--quiet"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     log = killed / "matches.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if log.exists() and len(log.read_bytes().splitlines()) >= expected // 3:
-            break
-        time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, mid-run
-    proc.wait()
-    partial = len(_records(killed)) if log.exists() else 0
-    assert 0 < partial < expected, partial
+    try:
+        deadline = time.monotonic() + 240
+        while proc.poll() is None and time.monotonic() < deadline:
+            held = (claims / Hostage.PLAYING).exists()
+            if held and log.exists() and len(log.read_bytes().splitlines()) >= expected // 3:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, f"the run ended (code {proc.returncode}) before the kill: {proc.stderr.read()}"
+        assert (claims / Hostage.PLAYING).exists(), "the Hostage never started playing"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, mid-run
+        proc.wait()
+        proc.stderr.close()
+    partial = len(_records(killed))
+    assert expected // 3 <= partial < expected, partial  # the Hostage's match is not among them
     # a torn last line, as if the kill had come mid-write
     with log.open("ab") as fh:
         fh.write(b'{"id": "torn')
