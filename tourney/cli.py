@@ -111,6 +111,29 @@ def report(run_dir, fmt):
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table")
+@click.option("--samples", type=click.IntRange(min=10), default=None,
+              help="Bootstrap samples (matches resampled within cells). Default 500.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Bootstrap seed (default: the league's).")
+@click.option("--alpha", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="alpha-Rank ranking intensity, per unit of score (default 100, open_spiel's).")
+@click.option("--population", type=click.IntRange(min=2), default=None,
+              help="alpha-Rank population size m (default 50).")
+def analyze(run_dir, fmt, samples, seed, alpha, population):
+    """Game-theoretic analysis of RUN_DIR: meta-game, replicator dynamics, Nash, Nash averaging,
+    alpha-Rank, Bradley-Terry ratings and Holm-corrected pairwise tests, with bootstrap uncertainty.
+    Writes RUN_DIR/analysis/."""
+    from tourney.analysis.render import render_analysis, write_analysis
+    from tourney.analysis.run import analyze_run
+
+    result = analyze_run(run_dir, samples=samples, seed=seed, alpha=alpha, population=population)
+    out = write_analysis(run_dir, result)
+    click.echo(render_analysis(result, fmt))
+    click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("baseline", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--tol", type=click.FloatRange(min=0), default=1e-6, show_default=True,
               help="Largest allowed absolute change of a player's score.")

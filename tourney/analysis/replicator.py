@@ -1,0 +1,45 @@
+"""Replicator dynamics of a symmetric meta-game, from the uniform population.
+
+dx_i/dt = x_i ((A x)_i - x.A x), integrated by Euler steps on A rescaled to
+[0, 1] (an affine change of payoffs only rescales time, so the orbit and the
+rest point are those of A). ``STEPS`` steps of ``DT`` reach t = 2000 in
+rescaled time: a strategy that loses by 1 % of the payoff range has decayed
+by e^-20 by then. Many games (bootstrap replicates) are integrated at once.
+By a theorem of Hofbauer and Sigmund, the limit of an interior orbit, when
+it converges, is a Nash equilibrium.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DT = 0.05
+STEPS = 40_000
+RECORD_EVERY = 400
+SURVIVAL = 1e-3  # a strategy with less mass than this at the end has died out
+
+
+def replicator(a: np.ndarray, steps: int = STEPS, dt: float = DT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For one matrix (n, n) or a stack (b, n, n): (times, trajectory (t, [b,] n), rest point ([b,] n))."""
+    a = np.asarray(a, dtype=float)
+    single = a.ndim == 2
+    stack = a[None] if single else a
+    low = stack.min(axis=(1, 2), keepdims=True)
+    spread = np.ptp(stack, axis=(1, 2)).reshape(-1, 1, 1)
+    scaled = np.where(spread > 0, (stack - low) / np.where(spread > 0, spread, 1.0), 0.0)
+    b, n, _ = stack.shape
+    x = np.full((b, n), 1.0 / n)
+    times, path = [0.0], [x.copy()]
+    for step in range(1, steps + 1):
+        fitness = np.einsum("bij,bj->bi", scaled, x)
+        average = np.einsum("bi,bi->b", x, fitness)[:, None]
+        x = x + dt * x * (fitness - average)
+        np.clip(x, 0.0, None, out=x)
+        x /= x.sum(axis=1, keepdims=True)
+        if step % RECORD_EVERY == 0:
+            times.append(step * dt)
+            path.append(x.copy())
+    trajectory = np.stack(path)
+    if single:
+        return np.array(times), trajectory[:, 0], x[0]
+    return np.array(times), trajectory, x
