@@ -94,8 +94,6 @@ def _maxent_maximin(anti: np.ndarray) -> np.ndarray:
     n = len(anti)
     if n == 1:
         return np.ones(1)
-    tol = _tolerance(anti)
-    lp = _lp_maximin(anti)
 
     def neg_entropy(p):
         q = np.clip(p, 1e-300, None)
@@ -107,13 +105,12 @@ def _maxent_maximin(anti: np.ndarray) -> np.ndarray:
     # p is a maximin strategy of the value-0 game iff it loses to no pure strategy: anti @ p <= 0.
     constraints = [{"type": "ineq", "fun": lambda p: -(anti @ p), "jac": lambda p: -anti},
                    {"type": "eq", "fun": lambda p: p.sum() - 1.0, "jac": lambda p: np.ones((1, n))}]
-    start = 0.5 * lp + 0.5 / n  # inside the simplex, near the equilibrium set
-    result = optimize.minimize(neg_entropy, start, jac=grad, bounds=[(0.0, 1.0)] * n, constraints=constraints,
+    result = optimize.minimize(neg_entropy, np.full(n, 1.0 / n), jac=grad, bounds=[(0.0, 1.0)] * n, constraints=constraints,
                                method="SLSQP", options={"maxiter": 500, "ftol": 1e-12})
     p = np.clip(result.x, 0.0, None)
     p[p < 1e-7] = 0.0
     if p.sum() <= 0 or (anti @ (p / p.sum())).max() > 1e-6 * max(1.0, float(np.abs(anti).max())):
-        return lp  # the optimiser left the equilibrium set: keep the LP's equilibrium
+        return _lp_maximin(anti)  # the optimiser left the equilibrium set: an LP equilibrium instead
     return p / p.sum()
 
 

@@ -5,6 +5,7 @@ dx_i/dt = x_i ((A x)_i - x.A x), integrated by Euler steps on A rescaled to
 rest point are those of A). ``STEPS`` steps of ``DT`` reach t = 2000 in
 rescaled time: a strategy that loses by 1 % of the payoff range has decayed
 by e^-20 by then. Many games (bootstrap replicates) are integrated at once.
+Integration stops early once every game is at rest.
 By a theorem of Hofbauer and Sigmund, the limit of an interior orbit, when
 it converges, is a Nash equilibrium.
 """
@@ -16,6 +17,7 @@ import numpy as np
 DT = 0.05
 STEPS = 40_000
 RECORD_EVERY = 400
+STILL = 1e-13  # largest change over RECORD_EVERY steps that counts as at rest
 SURVIVAL = 1e-3  # a strategy with less mass than this at the end has died out
 
 
@@ -30,15 +32,19 @@ def replicator(a: np.ndarray, steps: int = STEPS, dt: float = DT) -> tuple[np.nd
     b, n, _ = stack.shape
     x = np.full((b, n), 1.0 / n)
     times, path = [0.0], [x.copy()]
+    checkpoint = x.copy()
     for step in range(1, steps + 1):
-        fitness = np.einsum("bij,bj->bi", scaled, x)
-        average = np.einsum("bi,bi->b", x, fitness)[:, None]
-        x = x + dt * x * (fitness - average)
-        np.clip(x, 0.0, None, out=x)
+        fitness = (scaled @ x[:, :, None])[:, :, 0]
+        average = (x * fitness).sum(axis=1, keepdims=True)
+        x += dt * x * (fitness - average)
+        np.maximum(x, 0.0, out=x)
         x /= x.sum(axis=1, keepdims=True)
         if step % RECORD_EVERY == 0:
             times.append(step * dt)
             path.append(x.copy())
+            if np.abs(x - checkpoint).max() < STILL:
+                break  # every game is at rest: later records would repeat this one
+            checkpoint = x.copy()
     trajectory = np.stack(path)
     if single:
         return np.array(times), trajectory[:, 0], x[0]
