@@ -51,7 +51,7 @@ reproduce-anegma-a: install
 ## make reproduce-insight: INSIGHT Figures 3-7 (learn the exploit-only table, run both leagues, compare)
 .PHONY: reproduce-insight
 reproduce-insight: install
-	$(PY) -m players.insight.train --price-range 11 100 --episodes 100000 --seed 11 \
+	$(TOURNEY) train insight --price-range 11 100 --episodes 100000 --seed 11 \
 		--out results/insight-tables/one-seller-11-100.json
 	$(TOURNEY) run leagues/insight-one-seller.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) run leagues/insight-two-seller.yaml -j $(JOBS) --fresh --quiet

@@ -16,6 +16,10 @@ from negmas.sao import ResponseType, SAONegotiator, SAOState
 class PriceNegotiator(SAONegotiator):
     """A negotiator on one integer price issue, with Faratin's acceptance rule."""
 
+    # Reused across the episodes of a match (on_negotiation_start forgets the last one),
+    # so the learners among them keep what they learnt.
+    keeps_state = True
+
     # Declared (even if empty) so league validation rejects unknown params.
     param_constraints: dict = {}
 

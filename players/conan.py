@@ -73,6 +73,7 @@ def _score(value: float) -> int:
 
 class Conan(PriceNegotiator, EMarketBuyer):
     """CONAN concurrent buyer; also a plain SAO price negotiator (one thread)."""
+    plays = {"emarket": ("buyer",), "bilateral": ("buyer",)}
 
     param_constraints = {
         "eagerness": [Interval(float, 0, 1)],

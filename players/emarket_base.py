@@ -219,6 +219,7 @@ class IndependentThreadsBuyer(EMarketBuyer):
     concurrent strategy must beat, and the single-thread bridge the
     equivalence test checks against ``SAOMechanism``.
     """
+    plays = {"emarket": ("buyer",)}
 
     param_constraints: dict = {}
 

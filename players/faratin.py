@@ -34,8 +34,13 @@ from players.base import PriceNegotiator
 from tourney.params import Interval, Options
 
 
+# What the Faratin tactics play (the class declares it: short name and dotted path agree).
+FARATIN_WORLDS = {"bilateral": ("buyer", "seller"), "emarket": ("seller",), "ihelp": ("buyer", "seller"),
+                  "consumer": ("buyer", "seller")}
+
 class TimeDependent(PriceNegotiator):
     """Faratin time-dependent tactic (linear, conceder, boulware by ``beta``)."""
+    plays = FARATIN_WORLDS
 
     param_constraints = {
         "beta": [Interval(float, 0, None, closed="neither")],
@@ -77,6 +82,7 @@ def time_alpha(tau: float, beta: float, kappa: float = 0.0, family: str = "polyn
 
 class _Imitative(PriceNegotiator):
     """Common bookkeeping of the behaviour-dependent tactics."""
+    plays = FARATIN_WORLDS
 
     window = 1
 

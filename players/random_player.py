@@ -13,6 +13,7 @@ from players.base import PriceNegotiator
 class RandomPlayer(PriceNegotiator):
     """Offers a uniformly random integer price between its initial and
     reservation prices; accepts an offer worth at least the one it would make."""
+    plays = {"bilateral": ("buyer", "seller")}
 
     def __init__(self, seed: int | None = None, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)

@@ -87,6 +87,7 @@ class _ThreadModel:
 
 class Williams(PriceNegotiator, EMarketBuyer):
     """Williams et al. (2012) concurrent buyer with per-thread GP prediction."""
+    plays = {"emarket": ("buyer",), "bilateral": ("buyer",)}
 
     param_constraints = {
         "slots": [Interval(int, 4, None)],

@@ -7,7 +7,8 @@ from negmas.sao import AspirationNegotiator
 
 from players.faratin import TimeDependent
 from tourney.worlds.base import MatchContext, Seat
-from tourney.worlds.bilateral import ZOA_SELLER_RANGES, BilateralWorld, reuses_across_episodes
+from tourney.contract import keeps_state
+from tourney.worlds.bilateral import ZOA_SELLER_RANGES, BilateralWorld
 from tourney.worlds.pricing import PriceUtility
 from tourney.seeding import make_rng
 
@@ -72,9 +73,9 @@ def test_same_seed_same_match_and_different_seed_different_prices():
     assert strip(a) == strip(b) and strip(a) != strip(c)
 
 
-def test_our_players_are_reused_across_episodes_third_party_ones_are_rebuilt():
-    assert reuses_across_episodes(TimeDependent)
-    assert not reuses_across_episodes(AspirationNegotiator)
+def test_players_that_keep_state_are_reused_across_episodes_others_are_rebuilt():
+    assert keeps_state(TimeDependent)
+    assert not keeps_state(AspirationNegotiator)  # declares nothing: rebuilt
     ctx = MatchContext(4)
     BilateralWorld(n_steps=20, episodes=3).play(
         _seats(seller=AspirationNegotiator, sp={}), 4, ctx)

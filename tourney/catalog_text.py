@@ -5,7 +5,9 @@ from __future__ import annotations
 import inspect
 
 from tourney.errors import RegistryError
+from tourney.contract import declared_plays
 from tourney.registry import import_object, player_specs, world_specs
+from tourney.specs import EVERY_SEAT
 
 
 def _params(cls: type, skip: set[str]) -> str:
@@ -33,28 +35,39 @@ def _load(target: str, extra: str):
         return None, f"(unavailable: {exc}" + (f"; pip install -e '.[{extra}]'" if extra else "") + ")"
 
 
+def _plays(cls: type) -> str:
+    plays = declared_plays(cls)
+    if plays is None:
+        return "(any world whose interface it implements)"
+    return "; ".join(f"{w}: {_roles(r) if r != EVERY_SEAT else 'every seat'}" for w, r in plays.items())
+
+
 def players_text() -> str:
     lines = []
-    for spec in player_specs().values():
-        worlds = "; ".join(f"{w}: {_roles(r)}" for w, r in spec.roles.items())
-        lines.append(f"{spec.name:<18} {spec.doc}")
-        lines.append(f"{'':<18} plays {worlds}")
-        target = spec.target_for("bilateral") or next(iter(spec.targets.values()))
-        cls, problem = _load(target, spec.extra)
-        if cls is not None:
+    for name, spec in player_specs().items():
+        lines.append(f"{name:<18} {spec.doc}")
+        classes = []
+        for world, target in spec.targets.items():
+            cls, problem = _load(target, spec.extra)
+            if cls is None:
+                lines.append(f"{'':<18} {problem}")
+                break
+            classes.append((world, cls))
+        else:
+            plays = "; ".join(_plays(cls) for _world, cls in classes)
+            lines.append(f"{'':<18} plays {plays}")
+            cls = classes[0][1]
             params = _params(cls, {"name", "seed", "preferences", "ufun", "parent", "owner", "id", "type_name"})
             defaults = ", ".join(f"{k}={v!r}" for k, v in spec.defaults.items())
             lines.append(f"{'':<18} params: {params or '-'}" + (f" (preset {defaults})" if defaults else ""))
-        else:
-            lines.append(f"{'':<18} {problem}")
     lines.append("Any other class enters by dotted path, e.g. type: negmas.sao.AspirationNegotiator")
     return "\n".join(lines)
 
 
 def worlds_text() -> str:
     lines = []
-    for spec in world_specs().values():
-        lines.append(f"{spec.name:<10} {spec.doc}")
+    for name, spec in world_specs().items():
+        lines.append(f"{name:<10} {spec.doc}")
         cls, problem = _load(spec.target, spec.extra)
         if cls is not None:
             lines.append(f"{'':<10} roles: {_roles(cls.roles) or '(every competitor)'}; "

@@ -185,14 +185,9 @@ def worlds():
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 def reproduce(name, run_dir):
     """Compare RUN_DIR with the paper behind reproduction NAME (writes reproduction.md, plots/)."""
-    from tourney.reproduce import REPRODUCTIONS
-    from tourney.registry import import_object
-    from tourney.params import did_you_mean
+    from tourney.registry import reproduction
 
-    if name not in REPRODUCTIONS:
-        raise LeagueError(f"unknown reproduction '{name}'{did_you_mean(name, REPRODUCTIONS)}; "
-                          f"known: {', '.join(sorted(REPRODUCTIONS)) or 'none'}")
-    text = import_object(REPRODUCTIONS[name])(run_dir)
+    text = reproduction(name)(run_dir)
     (run_dir / "reproduction.md").write_text(text + "\n")
     click.echo(text)
 
@@ -223,26 +218,21 @@ def merge(out, run_dirs):
 
 
 class _LazyTrain(click.Group):
-    """`tourney train NAME`: training commands live with their players."""
-
-    COMMANDS = {
-        "ddpg": "players.ddpg.train:command",
-        "godfather": "players.godfather.train:command",
-        "insight": "players.insight.train:command",
-    }
+    """`tourney train NAME`: the commands registered as ``tourney.trainers`` entry points."""
 
     def list_commands(self, ctx):
-        return sorted(self.COMMANDS)
+        from tourney.registry import trainer_names
+
+        return trainer_names()
 
     def get_command(self, ctx, name):
-        from tourney.registry import import_object
+        from tourney.registry import trainer
 
-        if name not in self.COMMANDS:
-            return None
-        return import_object(self.COMMANDS[name])
+        return trainer(name)
 
 
-cli.add_command(_LazyTrain(name="train", help="Train a learning player (ddpg, godfather, insight)."))
+cli.add_command(_LazyTrain(name="train", help="Train a learning player (the registered trainers: "
+                                             "ddpg, godfather, insight, ...)."))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,6 +32,7 @@ _COUNTER = action_mask(["offer", "accept", "exit"])
 
 class DDPGBilateralBuyer(AnegmaPolicyMixin, PriceNegotiator):
     """ANEGMA's actor as a negmas SAO buyer; learns online with ``learn: true``."""
+    plays = {"bilateral": ("buyer",)}
 
     def __init__(
         self,

@@ -47,6 +47,7 @@ _MASKS = {
 
 class DDPGEMarketBuyer(AnegmaPolicyMixin, EMarketBuyer):
     """ANEGMA's actor over every thread of the e-market; learns online with ``learn: true``."""
+    plays = {"emarket": ("buyer",)}
 
     def __init__(
         self,

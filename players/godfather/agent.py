@@ -49,6 +49,7 @@ SYSTEM_AGENTS = ("SELLER", "BUYER")
 
 class GodfatherAgent(OneShotAgent):
     """Godfather (Goldfish): marginal utilities + Pareto aspiration toward Nash."""
+    plays = {"oneshot": "*"}  # every factory slot
 
     param_constraints = {
         "predictor": [Options(["empirical", "gbm"])],

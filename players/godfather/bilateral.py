@@ -27,6 +27,8 @@ from tourney.params import Interval
 
 class GodfatherNegotiator(SAONegotiator):
     """Pareto aspiration toward the estimated Nash point on one price issue."""
+    plays = {"bilateral": ("buyer", "seller")}
+    keeps_state = True
 
     param_constraints = {
         "lam": [Interval(float, 0, None, closed="neither")],

@@ -56,6 +56,7 @@ _PREFERENCE_CONSTRAINTS = {
 
 class IHelpNegotiator(PriceNegotiator):
     """Shared bookkeeping: the user model, monotone offers, the decision log."""
+    plays = {"ihelp": ("buyer", "seller"), "bilateral": ("buyer", "seller")}
 
     param_constraints = dict(_PREFERENCE_CONSTRAINTS)
 

@@ -35,6 +35,7 @@ from players.base import PriceNegotiator
 
 class InsightSeller(PriceNegotiator):
     """A seller for the bidding worlds that also negotiates as a bilateral seller."""
+    plays = {"bidding": ("seller",), "bidding2": ("seller_a", "seller_b"), "bilateral": ("seller",)}
 
     def __init__(self, levels: int = 20, seed: int | None = None, name: str | None = None,
                  **kwargs: Any) -> None:

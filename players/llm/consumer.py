@@ -24,6 +24,7 @@ from tourney.worlds.consumer import Brief, Utterance
 
 class LLMConsumerPlayer(LLMParamsMixin):
     """A chat model bargaining in words (buyer or seller, set by the world's brief)."""
+    plays = {"consumer": ("buyer", "seller")}
 
     param_constraints = LLM_PARAM_CONSTRAINTS
 

@@ -27,6 +27,8 @@ from players.llm.prompts import BILATERAL_SCHEMA, bilateral_messages
 
 class LLMNegotiator(LLMParamsMixin, SAONegotiator):
     """A chat model bargaining over one price issue."""
+    plays = {"bilateral": ("buyer", "seller")}
+    keeps_state = True
 
     param_constraints = LLM_PARAM_CONSTRAINTS
 

@@ -3,24 +3,12 @@ Markdown (our table beside the paper's, the paper's claims judged by
 ``tourney.reproduce.claims``: difference, 95 % CI over replications, holds /
 fails / not resolved) and writes its plots into ``RUN_DIR/plots``.
 
-``tourney reproduce NAME RUN_DIR`` calls the function registered here; `make
-reproduce-*` runs the league and then this.
+``tourney reproduce NAME RUN_DIR`` calls the function registered as entry point
+NAME of group ``tourney.reproductions`` (setup.cfg); `make reproduce-*` runs
+the league and then this.
 """
 
 from __future__ import annotations
-
-# name -> "module:function"; the function takes (run_dir: pathlib.Path) and
-# returns a Markdown string. Each reproduction adds its line.
-REPRODUCTIONS: dict[str, str] = {
-    "ihelp": "tourney.reproduce.ihelp:reproduce",
-    "godfather": "tourney.reproduce.godfather:reproduce",
-    "consumer": "tourney.reproduce.consumer:reproduce",
-    "insight-one-seller": "tourney.reproduce.insight:one_seller",
-    "insight-two-seller": "tourney.reproduce.insight:two_seller",
-    "anegma-a": "tourney.reproduce.anegma_a:hypothesis_a",
-    "anegma-table4": "tourney.reproduce.anegma_a:table4",
-    "anegma-ddpg": "tourney.reproduce.anegma_ddpg:reproduce",
-}
 
 # REPRODUCTION.md sections, in order: (title, the make target, run directories
 # whose reproduction.md it collects). Each reproduction adds its line.

@@ -21,6 +21,7 @@ from negmas import make_issue
 from negmas.gb import GBNegotiator
 from negmas.sao import SAONegotiator
 
+from tourney.contract import keeps_state
 from tourney.errors import PlayerFault
 from tourney.params import NONE, Interval, Options, OfType, Range
 from tourney.seeding import derive_seed, make_rng
@@ -129,7 +130,10 @@ class BilateralWorld(World):
             return ctx.register(seat.make(name=f"{role}:{seat.player}", seed=derive_seed(seed, *labels)), role)
 
         negotiators = {role: build(role, 0) for role in self.roles}
-        reuse = {role: reuses_across_episodes(seats[role].cls) for role in self.roles}
+        # A class that keeps state plays every episode (a learner learns across them);
+        # any other is rebuilt: negmas components keep state across negotiations that
+        # reset_sao_negotiator cannot clear (19 of 360 benchmark traces differed).
+        reuse = {role: keeps_state(seats[role].cls) for role in self.roles}
         order = [self.opener, "seller" if self.opener == "buyer" else "buyer"]
         utilities = {role: [] for role in self.roles}
         agreements, rounds, prices, episodes = [], [], [], []
@@ -190,19 +194,6 @@ class BilateralWorld(World):
             metrics={"agreement": agreement_rate, "rounds": sum(rounds) / n},
             details={"episodes": episodes},
         )
-
-
-def reuses_across_episodes(cls: type) -> bool:
-    """Whether one player object plays every episode of a match.
-
-    Our players (package ``players``) are written to be reused, so learners
-    learn across episodes; a class says otherwise with ``reuse_across_episodes``.
-    Third-party negmas negotiators get a fresh object per episode: their
-    components keep state across negotiations that ``reset_sao_negotiator``
-    cannot clear (19 of 360 benchmark traces differed from fresh negotiators).
-    """
-    flag = getattr(cls, "reuse_across_episodes", None)
-    return cls.__module__.partition(".")[0] == "players" if flag is None else bool(flag)
 
 
 def reset_sao_negotiator(negotiator: SAONegotiator) -> None:

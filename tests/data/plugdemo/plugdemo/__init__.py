@@ -1,0 +1,1 @@
+"""A tourney plug-in package: registers a world, players and a reproduction by entry points only."""
