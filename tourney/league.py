@@ -309,6 +309,13 @@ def _load_worlds(where: _Lines, raw: Any) -> list[WorldEntry]:
         settings = item.get("settings") or {}
         if not isinstance(settings, dict):
             raise where.fail(kp + ("settings",), "must be a mapping of parameter: [values]")
+        resolve = getattr(cls, "resolve_paths", None)
+        if callable(resolve):
+            # Paths in a world's params are relative to the league file, wherever tourney runs.
+            base = Path(where.path).resolve().parent
+            params = resolve(dict(params), base)
+            settings = {k: [resolve({k: v}, base)[k] for v in vs] if isinstance(vs, list) else vs
+                        for k, vs in settings.items()}
         names, var_kw = signature_params(cls)
         for key, values in settings.items():
             if key not in names and not var_kw:

@@ -22,3 +22,6 @@ consumer = WorldSpec("tourney.worlds.consumer:ConsumerWorld",
 oneshot = WorldSpec("tourney.worlds.oneshot:OneShotWorld",
                     "SCML OneShot supply chain (scml): all competitors in one market, rotated over factories",
                     "oneshot")
+negotiation = WorldSpec("tourney.worlds.negotiation:NegotiationWorld",
+                        "ANAC multi-issue SAO: GENIUS/GeniusWeb/negmas scenarios or the ANL 2024 generator, "
+                        "ufun rotation, ANAC scores (advantage, Nash/Kalai/KS/Pareto optimality, welfare)")
