@@ -48,12 +48,12 @@ from negmas.inout import Scenario
 from negmas.preferences.ops import correct_reserved_value
 from negmas.sao import SAONegotiator
 
+from tourney.contract import keeps_state
 from tourney.errors import PlayerFault
 from tourney.params import NONE, Interval, OfType, Range
 from tourney.seeding import derive_seed, make_rng
 from tourney.worlds.anac_scores import METRICS, ScenarioScorer
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
-from tourney.contract import keeps_state
 from tourney.worlds.bilateral import FAST_SAO_OPTIONS, SAO_MECHANISM, reset_sao_negotiator
 from tourney.worlds.scenarios import load_scenarios, resolve_paths, sources
 
