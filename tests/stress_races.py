@@ -8,8 +8,9 @@ shows up here as a count below N, with the output of each failing run kept.
     python tests/stress_races.py -n 5 -k dask    # 5 runs of the tests whose id contains "dask"
     python tests/stress_races.py --list
 
-Each run is a fresh `python -m pytest NODEID` process (fixtures such as the
-dask cluster start from scratch every time, as on a fresh CI machine). Slow
+Each run is a fresh `python -m pytest` process per file with that file's
+selected tests (module fixtures such as the dask cluster start from scratch
+every run and are shared by the file's tests, as in `make test`). Slow
 tests (ray, LocalCluster) are included: ``-m ""`` overrides the default
 ``not slow`` selection; ``--no-slow`` leaves them out.
 """
@@ -43,24 +44,29 @@ TESTS = [
     ("tests/test_llm_openai.py::test_openai_backend_plays_and_never_writes_the_key", False),
     ("tests/test_llm_openai.py::test_a_wrong_key_loses_turns_not_the_match", False),
 ]
-RUN_TIMEOUT_S = 900  # one pytest run; a hang counts as a failure
+RUN_TIMEOUT_S = 1800  # one pytest run of a file's selected tests; a hang counts as a failure for each
 
 
-def run_once(node: str, env: dict, log: Path) -> tuple[str, float]:
+def run_once(nodes: list[str], env: dict, log: Path) -> tuple[dict[str, str], float]:
+    """Outcome per node id ("pass", "fail", "error", "skip", "missing") of one pytest run of ``nodes``."""
     started = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-m", "", node], cwd=ROOT, env=env,
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-m", "", *nodes], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
-        output, code = proc.stdout + proc.stderr, proc.returncode
-        # pytest exit codes: 0 passed, 1 failed, 2 interrupted, 3 internal error, 4 usage, 5 nothing collected
-        outcome = "pass" if code == 0 and " passed" in output and "skipped" not in output else (
-            "skip" if code == 0 else "fail")
+        output = proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
         output = f"timed out after {RUN_TIMEOUT_S} s\n{exc.stdout or ''}{exc.stderr or ''}"
-        outcome = "fail"
-    if outcome != "pass":
-        log.write_text(output if isinstance(output, str) else output.decode(errors="replace"))
-    return outcome, time.monotonic() - started
+    outcomes = {}
+    for node in nodes:
+        outcome = "missing"
+        # -rA prints one short-summary line per test: "PASSED node", "FAILED node - ...", "ERROR node - ..."
+        for word, name in (("PASSED", "pass"), ("FAILED", "fail"), ("ERROR", "error"), ("SKIPPED", "skip")):
+            if any(line.startswith(f"{word} {node}") for line in output.splitlines()):
+                outcome = name if outcome in ("missing", "pass") else outcome
+        outcomes[node] = outcome
+    if any(o != "pass" for o in outcomes.values()):
+        log.write_text(output)
+    return outcomes, time.monotonic() - started
 
 
 def main() -> int:
@@ -78,23 +84,27 @@ def main() -> int:
         return 0
     args.logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    results = []
+    # One pytest process per file and run, as `make test` runs them: the tests of a
+    # file share its module fixtures (one dask cluster for all), so order effects show too.
+    files: dict[str, list[str]] = {}
     for node in tests:
-        counts = {"pass": 0, "fail": 0, "skip": 0}
-        durations = []
+        files.setdefault(node.split("::")[0], []).append(node)
+    counts = {node: {"pass": 0, "fail": 0, "error": 0, "skip": 0, "missing": 0} for node in tests}
+    for path, nodes in files.items():
         for i in range(args.runs):
-            name = node.split("::")[-1]
-            outcome, seconds = run_once(node, env, args.logs / f"{name}.{i}.log")
-            counts[outcome] += 1
-            durations.append(seconds)
-            print(f"  {name} run {i + 1}/{args.runs}: {outcome} ({seconds:.1f} s, load {os.getloadavg()[0]:.2f})",
-                  flush=True)
-        results.append((node, counts, sum(durations) / len(durations)))
-        print(f"{counts['pass']}/{args.runs} passed  {node}", flush=True)
-    print("\nsummary (passed / failed / skipped of N runs, mean seconds a run):")
-    for node, counts, mean in results:
-        print(f"{counts['pass']:3d} / {counts['fail']:3d} / {counts['skip']:3d} of {args.runs}  {mean:6.1f} s  {node}")
-    return 0 if all(c["fail"] == 0 and c["skip"] == 0 for _, c, _ in results) else 1
+            outcomes, seconds = run_once(nodes, env, args.logs / f"{Path(path).stem}.{i}.log")
+            for node, outcome in outcomes.items():
+                counts[node][outcome] += 1
+            bad = {n.split("::")[-1]: o for n, o in outcomes.items() if o != "pass"}
+            print(f"  {path} run {i + 1}/{args.runs}: {'all passed' if not bad else bad} "
+                  f"({seconds:.0f} s, load {os.getloadavg()[0]:.2f})", flush=True)
+        for node in nodes:
+            print(f"{counts[node]['pass']}/{args.runs} passed  {node}", flush=True)
+    print("\nsummary (passed / failed / errors / skipped / missing, of N runs in a row):")
+    for node in tests:
+        c = counts[node]
+        print(f"{c['pass']:3d} / {c['fail']} / {c['error']} / {c['skip']} / {c['missing']} of {args.runs}  {node}")
+    return 0 if all(c["pass"] == args.runs for c in counts.values()) else 1
 
 
 if __name__ == "__main__":
