@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from negmas import SAOMechanism, make_issue
 from negmas.sao import (
@@ -63,3 +64,80 @@ def test_copies_are_independent_where_negmas_mutates():
     state.step = 5
     assert snapshot.new_offers == [("a", (310,))] and snapshot.left_negotiators == {"x"}
     assert shallow.step == 4 and snapshot.step == 4
+
+
+# Every negmas 0.16 negotiator in negmas.sao that builds without arguments. Left out:
+# the meta negotiators (MeanMeta, OSMeanMeta, RangeMeta, SAOAggMeta, SAOMeta need
+# sub-negotiators), SAOCallNegotiator (abstract) and UtilBasedNegotiator (abstract
+# utility_range_to_accept).
+BUILT_IN = [
+    "AdditiveFirstFollowingTBNegotiator", "AdditiveLastOfferFollowingTBNegotiator",
+    "AdditiveParetoFollowingTBNegotiator", "AspirationNegotiator", "BestOfferOrientedTBNegotiator",
+    "BoulwareTBNegotiator", "CABNegotiator", "CANNegotiator", "CARNegotiator", "ConcederTBNegotiator",
+    "ControlledSAONegotiator", "FastMiCRONegotiator", "FirstOfferOrientedTBNegotiator", "HybridNegotiator",
+    "LastOfferOrientedTBNegotiator", "LimitedOutcomesNegotiator", "LinearTBNegotiator", "MiCRONegotiator",
+    "MultiplicativeFirstFollowingTBNegotiator", "MultiplicativeLastOfferFollowingTBNegotiator",
+    "MultiplicativeParetoFollowingTBNegotiator", "NaiveTitForTatNegotiator", "NiceNegotiator",
+    "NiceTitForTatNegotiator", "RandomAlwaysAcceptingNegotiator", "RandomNegotiator", "SAONegotiator",
+    "SAOPRNegotiator", "SimpleTitForTatNegotiator", "TimeBasedConcedingNegotiator", "TimeBasedNegotiator",
+    "TopFractionNegotiator", "ToughNegotiator", "WABNegotiator", "WANNegotiator", "WARNegotiator",
+]
+# (buyer ip, buyer rp, seller ip, seller rp): a wide, a narrow and no zone of agreement
+SCENARIOS = [(100, 150, 160, 110), (100, 140, 160, 135), (100, 120, 160, 130)]
+VOLATILE = {"time"}  # wall-clock seconds: differ between any two runs
+
+
+def _play(mechanism_cls, buyer: str, seller: str, scenario, seed: int, **options):
+    import negmas.sao
+
+    seed_globals(seed)
+    bip, brp, sip, srp = scenario
+    mechanism = mechanism_cls(issues=[make_issue((min(bip, srp), max(brp, sip)), "price")], n_steps=25,
+                              **options)
+    roles = {}
+    for role, name, (ip, rp) in (("buyer", buyer, (bip, brp)), ("seller", seller, (sip, srp))):
+        negotiator = getattr(negmas.sao, name)(name=role)
+        roles[negotiator.id] = role
+        mechanism.add(negotiator, ufun=PriceUtility(ip, rp, outcome_space=mechanism.outcome_space))
+    state = mechanism.run()
+    trace = [(step, roles[nid], offer) for step, nid, offer in mechanism.extended_trace]
+
+    def plain(s):  # a state's fields, ids by role, wall-clock fields dropped
+        fields = attrs.asdict(s, recurse=False)
+        return {k: (roles.get(v, v) if isinstance(v, str) else v) for k, v in fields.items()
+                if k not in VOLATILE and k not in ("new_offers", "new_data")} | {
+            "new_offers": [(roles[n], o) for n, o in s.new_offers]}
+
+    history = [plain(s) for s in mechanism.history]
+    return (state.agreement, state.step, state.broken, state.timedout, trace, history, plain(state),
+            sorted(roles[k] for k in mechanism.stats["times"])), mechanism
+
+
+def test_lean_loop_matches_negmas_offer_by_offer_for_every_built_in_negotiator_and_scenario():
+    # Each negotiator meets every scenario, as buyer (opening) and as seller,
+    # against a partner that changes with the scenario: 36 x 3 x 2 negotiations.
+    played = 0
+    for i, name in enumerate(BUILT_IN):
+        for j, scenario in enumerate(SCENARIOS):
+            partner = BUILT_IN[(i + 7 * j + 1) % len(BUILT_IN)]
+            for buyer, seller in ((name, partner), (partner, name)):
+                seed = 100 * i + 10 * j + (buyer == name)
+                expected, _ = _play(SAOMechanism, buyer, seller, scenario, seed)
+                got, lean = _play(LeanSAOMechanism, buyer, seller, scenario, seed, sync_calls=True)
+                assert got == expected, (buyer, seller, scenario)
+                played += 1
+                lean_rounds = got[1] > 1 and lean._lean  # the lean loop played the rounds after the first
+                assert lean_rounds or got[1] <= 1, (buyer, seller)
+    assert played == len(BUILT_IN) * len(SCENARIOS) * 2
+
+
+def test_the_lean_loop_steps_aside_outside_the_common_case():
+    # a time limit without sync_calls: negmas calls each negotiator in a thread, so negmas' loop runs
+    got, threaded = _play(LeanSAOMechanism, "MiCRONegotiator", "BoulwareTBNegotiator", SCENARIOS[0], 5,
+                          time_limit=60)
+    expected, _ = _play(SAOMechanism, "MiCRONegotiator", "BoulwareTBNegotiator", SCENARIOS[0], 5, time_limit=60)
+    assert threaded._lean is False and got[:5] == expected[:5]
+    # with sync_calls the lean loop runs under a time limit too (relative time then is negmas' own formula)
+    got, lean = _play(LeanSAOMechanism, "MiCRONegotiator", "BoulwareTBNegotiator", SCENARIOS[0], 5,
+                      time_limit=60, sync_calls=True)
+    assert lean._lean is True and got[:5] == expected[:5]

@@ -27,10 +27,21 @@ every pair of six negmas negotiators over five price scenarios and both openers.
 from __future__ import annotations
 
 import copy
+import random
+import time
+from collections import defaultdict
 from typing import Any, Callable
 
 import attrs
 from negmas import SAOMechanism
+from negmas.common import MechanismAction
+from negmas.events import Event
+from negmas.helpers import exception2str
+from negmas.mechanisms import MechanismStepResult
+from negmas.outcomes import ExtendedOutcome
+from negmas.sao.common import ResponseType, SAOResponse
+
+INF = float("inf")
 
 _COPIERS: dict[tuple[type, bool], Callable[[Any], Any]] = {}
 
@@ -72,7 +83,20 @@ def _make_copier(cls: type, containers: bool) -> Callable[[Any], Any]:
 
 
 class LeanSAOMechanism(SAOMechanism):
-    """``SAOMechanism`` whose state snapshots cost a third of negmas' own."""
+    """``SAOMechanism`` with cheap state snapshots and a lean step loop for the common case.
+
+    The common case: two negotiators that both propose, called synchronously
+    (``sync_calls=True`` or no time limit of any kind), no ``action`` given, no
+    waiting, no verbose output, no checkpoints, no offer checks. There
+    ``step`` and the round (``__call__``) are negmas 0.16's own code with
+    what cannot apply removed: the same calls in the same order with the same
+    arguments, the same ``random.random()`` draws (which MiCRO's later draws
+    depend on), the same state fields set, the same history and stats. The
+    first step (which starts the negotiation) and anything outside the common
+    case run negmas' code unchanged.
+    """
+
+    _lean: bool | None = None  # decided once, at the second step (negotiators are in by then)
 
     def _state_for_nmi(self, nmi):
         # negmas: copy.copy(self._current_state) with relative_time for this NMI.
@@ -80,6 +104,254 @@ class LeanSAOMechanism(SAOMechanism):
         object.__setattr__(state, "relative_time", self._relative_time_for(nmi))
         return state
 
+    def _relative_time_for(self, nmi) -> float:
+        # negmas' formula when only n_steps limits the negotiation (time_limit inf):
+        # min(1, max([(step + 1) / (n_steps + 1), -1.0])); anything else is negmas'.
+        n_steps = nmi.n_steps
+        if n_steps is not None and nmi.time_limit == INF:
+            relative_step = (self._current_state.step + 1) / (n_steps + 1)
+            return min(1.0, relative_step if relative_step > -1.0 else -1.0)
+        return super()._relative_time_for(nmi)
+
     @property
     def state4history(self) -> Any:
         return history_copy(self._current_state)
+
+    def _lean_applies(self) -> bool:
+        nmi = self._internal_nmi
+        negotiators = self._negotiators
+        untimed = all(limit == INF for limit in (nmi.time_limit, nmi.step_time_limit, nmi.negotiator_time_limit,
+                                                 self._hidden_time_limit))
+        return (
+            len(negotiators) == 2
+            and self._Mechanism__verbosity < 1
+            and self._CheckpointMixin__checkpoint_every < 1
+            and not self.dynamic_entry
+            and not self._one_offer_per_step
+            and not self.check_offers
+            and (self._sync_calls or untimed)
+            and all(n.capabilities.get("propose", False) for n in negotiators)
+        )
+
+    def step(self, action: dict[str, MechanismAction] | None = None):
+        state = self._current_state
+        if action is not None or not state.running or state.waiting:
+            return super().step(action)
+        if self._lean is None:
+            self._lean = self._lean_applies()
+        if not self._lean:
+            return super().step(action)
+        # negmas Mechanism.step from here, for a running negotiation that waits for nobody
+        if self._start_time is None or self._start_time < 0:
+            self._start_time = time.perf_counter_ns()
+        nmi = self._internal_nmi
+        rs, rt = random.random(), 2
+        current_time = self.time
+        if self._Mechanism__last_second_tried < int(current_time):
+            rt, self._Mechanism__last_second_tried = random.random(), int(current_time)
+        if (
+            current_time > nmi.time_limit
+            or (nmi.n_steps and state.step >= nmi.n_steps)
+            or current_time > self._hidden_time_limit
+            or rs < nmi.pend - 1e-8
+            or rt < nmi.pend_per_second - 1e-8
+        ):
+            state.running, state.broken, state.timedout = False, False, True
+            self.on_negotiation_end()
+            return self._current_state
+        if state.broken or state.timedout or state.agreement is not None:
+            state.running = False
+            self.on_negotiation_end()
+            return self._current_state
+        remaining_steps, remaining_time = self.remaining_steps, self.remaining_time
+        if (remaining_steps is not None and remaining_steps <= 0) or (
+            remaining_time is not None and remaining_time <= 0.0
+        ):
+            state.running = False
+            state.agreement, state.broken, state.timedout = None, False, True
+            self.on_negotiation_end()
+            return self._current_state
+        negotiator_times = self._negotiator_times
+        if self._extra_callbacks:
+            for negotiator in self._negotiators:
+                strt = time.perf_counter()
+                self._call(negotiator, negotiator.on_round_start, state=self.state_for(negotiator))
+                negotiator_times[negotiator.id] += time.perf_counter() - strt
+        step_start = time.perf_counter()
+        self._last_start = step_start
+        state.waiting = False
+        try:
+            result = self(state, action=None)
+        except TypeError:  # negmas retries the round without the action argument
+            result = self(self._current_state)
+        self._current_state = state = result.state
+        step_time = time.perf_counter() - step_start
+        stats = self._stats
+        stats["round_times"].append(step_time)
+        if result.times:
+            for k, v in result.times.items():
+                if v is not None:
+                    stats["times"][k] += v
+        if result.exceptions:
+            for k, v in result.exceptions.items():
+                if v:
+                    stats["exceptions"][k] += v
+        if state.has_error:
+            self.on_mechanism_error()
+        if nmi.step_time_limit is not None and step_time > nmi.step_time_limit:
+            state.broken, state.timedout, state.agreement = False, True, None
+        if state.agreement is not None or state.broken or state.timedout:
+            state.running = False
+        if not state.waiting and result.completed:
+            state4history = self.state4history
+            if self._extra_callbacks:
+                for negotiator in self._negotiators:
+                    strt = time.perf_counter()
+                    self._call(negotiator, negotiator.on_round_end, state=self.state_for(negotiator))
+                    negotiator_times[negotiator.id] += time.perf_counter() - strt
+            self._add_to_history(state4history)
+            state.step += 1
+            state.time = self.time
+            state.relative_time = self._relative_time_for(nmi)
+        if not state.running:
+            self.on_negotiation_end()
+        return self._current_state
+
+    def __call__(self, state, action=None) -> MechanismStepResult:
+        if action is not None or not self._lean or self._frozen_neg_list is not None:
+            return super().__call__(state, action)
+        # negmas SAOMechanism.__call__ for two proposing negotiators, synchronous calls, no action
+        state = self._current_state
+        state.new_offers = []
+        state.new_data = []
+        negotiators = self._negotiators
+        times = defaultdict(float, self._waiting_time)
+        exceptions = {neg.id: [] for neg in negotiators}
+        first = (self._last_checked_negotiator + 1) % 2
+        ordered_indices = [first, (first + 1) % 2]
+        for neg_indx in ordered_indices:
+            self._last_checked_negotiator = neg_indx
+            neg = negotiators[neg_indx]
+            if neg.id in state.left_negotiators:
+                continue
+            strt = time.perf_counter()
+            dest = negotiators[ordered_indices[(neg_indx + 1) % 2]].id
+            resp, has_exceptions = self._call_negotiator(neg, state, times, exceptions, dest, self.state_for(neg))
+            self._negotiator_times[neg.id] += time.perf_counter() - strt
+            if has_exceptions:
+                state.broken = True
+                state.has_error = True
+                state.error_details = str(exceptions[neg.id])
+                state.erred_negotiator = neg.id
+                state.erred_agent = "" if neg.owner is None else neg.owner.id
+                return MechanismStepResult(state, times=times, exceptions=exceptions)
+            if resp is None:
+                state.timedout = True
+                return MechanismStepResult(state, times=times, exceptions=exceptions)
+            if resp.response == ResponseType.WAIT:
+                self._waiting_start[neg.id] = min(self._waiting_start[neg.id], strt)
+                self._waiting_time[neg.id] += time.perf_counter() - strt
+                self._last_checked_negotiator = (neg_indx - 1) % 2
+                offered = {self._negotiator_index[_[0]] for _ in state.new_offers}
+                did_not_offer = sorted(set(range(2)).difference(offered))
+                indx = did_not_offer.index(neg_indx)
+                self._frozen_neg_list = did_not_offer[indx:] + did_not_offer[:indx]
+                self._n_waits += 1
+            else:
+                self._stop_waiting(neg.id)
+            if time.perf_counter() - strt > self._internal_nmi.step_time_limit:
+                state.timedout = True
+                return MechanismStepResult(state, times=times, exceptions=exceptions)
+            if self._extra_callbacks and state.current_offer is not None:
+                for other in negotiators:
+                    if other is not neg:
+                        other.on_partner_response(state=self.state_for(other), partner_id=neg.id,
+                                                  outcome=state.current_offer, response=resp.response)
+            response = resp.response
+            if response == ResponseType.NO_RESPONSE:
+                continue
+            if response == ResponseType.WAIT:
+                if self._n_waits > self._n_max_waits:
+                    self._stop_waiting(neg.id)
+                    state.timedout = True
+                    state.waiting = False
+                    return MechanismStepResult(state, times=times, exceptions=exceptions)
+                state.waiting = True
+                return MechanismStepResult(state, times=times, exceptions=exceptions)
+            if response == ResponseType.END_NEGOTIATION:
+                state.broken = True
+                return MechanismStepResult(state, times=times, exceptions=exceptions)
+            if response == ResponseType.LEAVE:
+                if not self.allow_negotiators_to_leave:
+                    state.broken = True
+                    return MechanismStepResult(state, times=times, exceptions=exceptions)
+                self._remove_negotiator_on_leave(neg)
+                if self.n_participating < 2 and not self.dynamic_entry:
+                    state.broken = True
+                    return MechanismStepResult(state, times=times, exceptions=exceptions)
+                continue
+            if response == ResponseType.ACCEPT_OFFER:
+                if state.current_offer is None:
+                    state.broken = True
+                    return MechanismStepResult(state, timedout=False, agreement=None, times=times,
+                                               exceptions=exceptions, broken=True)
+                state.n_acceptances += 1
+                if state.n_acceptances == self.n_participating:
+                    state.agreement = self._current_state.current_offer
+                    return MechanismStepResult(state, timedout=False, agreement=state.current_offer, times=times,
+                                               exceptions=exceptions, broken=False)
+            if response == ResponseType.REJECT_OFFER:
+                proposal = resp.outcome
+                if not self.allow_offering_just_rejected_outcome and proposal == state.current_offer:
+                    proposal = None
+                if proposal is None:
+                    has_data = resp.data is not None and len(resp.data) > 0
+                    allow_this_none = self.allow_none_with_data and has_data
+                    if (neg.capabilities.get("propose", True) and self.end_negotiation_on_refusal_to_propose
+                            and not allow_this_none):
+                        state.broken = True
+                        return MechanismStepResult(state, times=times, exceptions=exceptions)
+                    state.n_acceptances = 0
+                else:
+                    state.n_acceptances = 1 if self._internal_nmi.offering_is_accepting else 0
+                    if self._extra_callbacks:
+                        for other in negotiators:
+                            if other is not neg:
+                                other.on_partner_proposal(partner_id=neg.id, offer=proposal, state=self.state)
+                state.current_offer = proposal
+                state.current_data = resp.data
+                self._current_proposer = neg
+                state.current_proposer = neg.id
+                state.new_offers.append((neg.id, proposal))
+                state.new_data.append((neg.id, resp.data))
+                state.last_negotiator = negotiators[self._last_checked_negotiator].name
+                self._current_proposer_agent, state.new_offerer_agents = self._agent_info()
+        return MechanismStepResult(state, times=times, exceptions=exceptions)
+
+    def _call_negotiator(self, negotiator, state, times, exceptions, dest, negotiator_state):
+        """negmas ``SAOMechanism._safe_counter`` on its synchronous path, without an action."""
+        strt = time.perf_counter()
+        try:
+            if negotiator == self._current_proposer and self._internal_nmi.offering_is_accepting:
+                self._current_state.n_acceptances = 0
+            try:
+                response = negotiator(state=negotiator_state, dest=dest)
+            except Exception:  # negmas calls again without dest (for negotiators that do not take it)
+                response = negotiator(state=negotiator_state)
+        except TimeoutError:
+            response = None
+            try:
+                negotiator.cancel()
+            except Exception:  # noqa: BLE001 - as negmas
+                pass
+        except Exception as ex:
+            exceptions[negotiator.id].append(exception2str())
+            if self.ignore_negotiator_exceptions:
+                self.announce(Event("negotiator_exception", {"negotiator": negotiator, "exception": ex}))
+                times[negotiator.id] += time.perf_counter() - strt
+                return SAOResponse(ResponseType.END_NEGOTIATION, None), True
+            raise ex
+        times[negotiator.id] += time.perf_counter() - strt
+        if response and isinstance(response.outcome, ExtendedOutcome):
+            response = SAOResponse(response.response, response.outcome.outcome, response.outcome.data)
+        return response, False
