@@ -128,7 +128,8 @@ def test_faulty_players_lose_their_matches_and_the_tournament_goes_on(tmp_path):
     wild = [r for r in records if r["blamed"] == "Wild"]
     assert wild and all("outside the price issue" in r["error"] for r in wild)
     sleeper = [r for r in records if r["blamed"] == "Sleeper"]
-    assert sleeper and all(r["duration"] < 10 for r in sleeper)
+    # it would sleep 10,000 s; the bound (vs a 2 s limit) leaves room for a loaded machine
+    assert sleeper and all(r["duration"] < 60 for r in sleeper), [r["duration"] for r in sleeper]
     scores = {line.split(",")[1]: line for line in (out / "scores.csv").read_text().splitlines()[1:]}
     assert scores["Raiser"].split(",")[2] == "-1.000000"  # error_score for every match it broke
     good = [r for r in records if set(r["assignment"].values()) == {"Good", "Other"}]
