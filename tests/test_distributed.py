@@ -59,6 +59,15 @@ def _stop(procs: list[subprocess.Popen]) -> None:
             proc.wait()
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when pytest dies, so a killed test run leaves no cluster behind (Linux only)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _tail(path: Path, lines: int = 15) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -84,7 +93,7 @@ class DaskCluster:
         log = (self.base / f"{name}.log").open("wb")
         self._logs.append(log)
         self.procs[name] = subprocess.Popen(cmd, cwd=self.base, env=_env(), stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+                                            start_new_session=True, preexec_fn=_die_with_parent)
 
     def _check_alive(self) -> None:
         for name, proc in self.procs.items():
