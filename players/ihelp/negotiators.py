@@ -1,15 +1,28 @@
 """The three I-Help negotiation approaches as negmas ``SAONegotiator``s.
 
-Approach 1 (section 4.1): no decision theory. The agent reveals its preferred
-price by opening with it, and then moves by a fixed amount per offer, "based
-on the difference between the preferred prices": ``|R - first opponent
-offer| / n_concessions`` (the opponent's first offer is its preferred price
-when it too uses Approach 1, so two such agents meet half way, the paper's
-"no agent wins and no one loses"). It never rejects.
+Approach 1 (section 4.1): no decision theory. Both sides "reveal their
+preferred prices" and move "by a fixed amount based on the difference between
+their preferred prices" so that "no agent wins and no one loses". The agent
+opens at the best end of its preferred price interval (its ideal price: the
+helpee's lowest, the helper's highest) and then moves by the fixed amount
+``|own opening - opponent's opening| / n_concessions``; two such agents meet
+half way after ``n_concessions / 2`` offers each. (Opening at the far end of
+the interval, next to the limit, hands the opponent a price inside its own
+interval whenever the intervals overlap, S1 and S2: the first offer is
+accepted and one side takes everything, which is not the paper's fair trade.)
+It never rejects.
 
-Approach 2: opens and moves by the paper's Delta rules (``steps``) and decides
-accept / reject / counter-offer with the influence diagram (``decision``), the
-opponent's answer having equal probabilities. It expects the opponent to keep
+Approach 2: opens by the paper's offer rule (``steps.opening_offer``: the
+base price moved by the paper's Delta) and then concedes by
+``concession_scale`` times Delta per offer, deciding accept / reject /
+counter-offer with the influence diagram (``decision``), the opponent's answer
+having equal probabilities. Section 4.1 separates the two: "each agent makes an
+offer depending on the user's risk attitude. The price-offer decay and raise
+function are dependent on the money importance and the urgency"; with a
+concession of a whole Delta (``concession_scale`` 1) both sides are one offer
+away from the standard price after opening there and every negotiation ends
+within two rounds, so no decision is ever taken (see ``leagues/ihelp.yaml``
+for how the league fixes the scale). It expects the opponent to keep
 conceding as it last did (as fast as itself before it has seen a concession).
 
 Approach 3: as Approach 2, with P(opponent's answer) from a Bayesian opponent
@@ -195,11 +208,11 @@ class Approach1(IHelpNegotiator):
         self.fixed_step_: float | None = None
 
     def opening(self) -> float:
-        return self.preferred_ if within_limit(self.role_, self.preferred_, self.limit) else self.limit
+        return self.ideal_
 
     def on_opponent_offer(self, state: SAOState, offer: float) -> None:
         if self.fixed_step_ is None:
-            self.fixed_step_ = abs(self.preferred_ - offer) / self.n_concessions
+            self.fixed_step_ = abs(self.opening() - offer) / self.n_concessions
 
     def step(self) -> float:
         return self.fixed_step_ or 0.0
@@ -211,6 +224,20 @@ class Approach1(IHelpNegotiator):
 class Approach2(IHelpNegotiator):
     """Delta steps and an influence diagram with an uninformed opponent node."""
 
+    param_constraints = {**_PREFERENCE_CONSTRAINTS, "concession_scale": [Interval(float, 0, 1, closed="right")]}
+
+    def __init__(
+        self,
+        concession_scale: float = 1.0,
+        urgency: str = "urgent",
+        money_importance: str = "medium",
+        risk: str = "averse",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.concession_scale = concession_scale
+        super().__init__(urgency=urgency, money_importance=money_importance, risk=risk, name=name, **kwargs)
+
     def _reset_match_state(self) -> None:
         super()._reset_match_state()
         self.diagram_ = getattr(self, "diagram_", None) or DecisionDiagram()
@@ -219,7 +246,7 @@ class Approach2(IHelpNegotiator):
         return opening_offer(self.role_, self.prefs_, self.std_price_, self.preferred_, self.limit)
 
     def step(self) -> float:
-        return delta(self.role_, self.prefs_, self.last_offer_, self.preferred_, self.limit)
+        return self.concession_scale * delta(self.role_, self.prefs_, self.last_offer_, self.preferred_, self.limit)
 
     def opponent_answer(self, offer: float, counter: float) -> dict[str, float]:
         return dict(UNIFORM)
@@ -244,7 +271,7 @@ class Approach2(IHelpNegotiator):
         rounds_left = float("inf") if n_steps is None else n_steps - 1 - state.step
         answered = rounds_left > 0 or self.role_ == "buyer"
         answer = self.opponent_answer(offer, counter)
-        my_rate = delta(self.role_, self.prefs_, counter, self.preferred_, self.limit)
+        my_rate = self.concession_scale * delta(self.role_, self.prefs_, counter, self.preferred_, self.limit)
         meeting = meeting_point(offer, counter, my_rate, self.opponent_rate(my_rate), self.limit,
                                 self.opponent_limit())
         table = utility_table(self.user_, offer, counter, meeting, rounds_left)
@@ -266,7 +293,8 @@ class Approach3(Approach2):
     def on_opponent_offer(self, state: SAOState, offer: float) -> None:
         if self.model_ is None:
             opponent = "seller" if self.role_ == "buyer" else "buyer"
-            self.model_ = OpponentModel(opponent, self.std_price_, offer)
+            # I-Help agents run one mechanism: the model assumes the opponent concedes as we do.
+            self.model_ = OpponentModel(opponent, self.std_price_, offer, self.concession_scale)
         else:
             # A new offer means it countered our last counter-offer.
             self.updates_ += self.model_.observe("counter")

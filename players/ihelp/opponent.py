@@ -71,10 +71,15 @@ def _delta_grid(opponent_role: str, limits: np.ndarray, last_offer: float) -> np
     return scale[:, :, None, None] * np.maximum(base, 0.0)[None, None, :, :]
 
 
-def planned_offers(opponent_role: str, std_price: float, last_offer: float) -> np.ndarray:
-    """Each hidden type's next offer after ``last_offer`` (``steps.next_offer``); axes (u, m, r, limit)."""
+def planned_offers(
+    opponent_role: str, std_price: float, last_offer: float, concession_scale: float = 1.0
+) -> np.ndarray:
+    """Each hidden type's next offer after ``last_offer`` (``steps.next_offer``); axes (u, m, r, limit).
+
+    A type concedes ``concession_scale`` times its Delta (the Approach 2/3 rule).
+    """
     limits = np.array(LIMIT_GRID) * std_price
-    step = _delta_grid(opponent_role, limits, last_offer)
+    step = concession_scale * _delta_grid(opponent_role, limits, last_offer)
     if opponent_role == "buyer":
         feasible = last_offer <= limits + 1e-9
         moved = np.maximum(np.minimum(last_offer + step, limits), last_offer)
@@ -85,10 +90,12 @@ def planned_offers(opponent_role: str, std_price: float, last_offer: float) -> n
     return np.where(feasible, moved, last_offer)
 
 
-def answer_table(opponent_role: str, std_price: float, counter: float, last_offer: float) -> np.ndarray:
+def answer_table(
+    opponent_role: str, std_price: float, counter: float, last_offer: float, concession_scale: float = 1.0
+) -> np.ndarray:
     """P(answer | urgency, money, risk, limit) for our counter; axes (u, m, r, limit, answer)."""
     limits = np.array(LIMIT_GRID) * std_price
-    planned = planned_offers(opponent_role, std_price, last_offer)
+    planned = planned_offers(opponent_role, std_price, last_offer, concession_scale)
     if opponent_role == "buyer":
         acceptable = (counter <= limits + 1e-9) & (counter <= planned + 1e-9)
         feasible = counter <= limits + 1e-9
@@ -138,8 +145,11 @@ def limit_prior(opponent_role: str, std_price: float, first_offer: float) -> np.
 class OpponentModel:
     """Beliefs about one opponent during one negotiation."""
 
-    def __init__(self, opponent_role: str, std_price: float, first_offer: float) -> None:
+    def __init__(
+        self, opponent_role: str, std_price: float, first_offer: float, concession_scale: float = 1.0
+    ) -> None:
         self.opponent_role = opponent_role
+        self.concession_scale = concession_scale
         self.std_price = std_price
         self.first_offer = first_offer
         self.evidence_: list[tuple[np.ndarray, int]] = []
@@ -185,13 +195,14 @@ class OpponentModel:
 
     def predict(self, counter: float, last_offer: float) -> dict[str, float]:
         """P(opponent's answer to ``counter``), remembered until ``observe``."""
-        table = answer_table(self.opponent_role, self.std_price, counter, last_offer)
+        table = answer_table(self.opponent_role, self.std_price, counter, last_offer, self.concession_scale)
         _, inference = self._inference([table])
         posterior = np.asarray(inference.posterior(f"answer{len(self.evidence_)}").toarray())
         probs = {a: float(p) for a, p in zip(ACTIONS, posterior)}
         predicted = max(ACTIONS, key=lambda a: probs[a])
         self.pending_ = (table, predicted)
-        self.expected_next_ = self._expected(inference, planned_offers(self.opponent_role, self.std_price, last_offer))
+        self.expected_next_ = self._expected(inference, planned_offers(
+            self.opponent_role, self.std_price, last_offer, self.concession_scale))
         limits = np.asarray(inference.posterior("limit").toarray())
         self.expected_limit_ = self.std_price * float(np.dot(limits, LIMIT_GRID))
         return probs
