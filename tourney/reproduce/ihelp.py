@@ -9,13 +9,18 @@ by the buyer and by the seller ("-" when the session had none). The paper's
 those cells x the world's ``runs``. Runs that hit the deadline are no
 rejection; we count them in a column of their own.
 
-Table 16.2: for each pair of configurations that differ only in one side's
-approach (B: 1->2 with S fixed, ...), the runs are paired by session,
-preference combination and run index (the world draws a run's prices from the
+Table 16.2 (all 18 rows): for each pair of configurations that differ only in
+one side's approach (B: 1->2 with S fixed, ...), the runs are paired by
+scenario seed, session, preference combination and run index (the world draws a run's prices from the
 setting only, so paired runs face the same prices); among the pairs that end
 in a deal both times, the share in which the switching side got a strictly
 better price with the new approach. The paper's denominators (25 %, 33.3 %,
 66.6 % appear) suggest deals only too.
+
+The unit of replication is the world's ``scenario_seed`` (a settings axis of
+the league): each seed is one replication of the paper's experiment, with
+prices of its own; the claims (``tourney.reproduce.ihelp_claims``) are judged
+by 95 % CIs over seeds.
 
 Approaches are read from the league's player types (``ihelp-1`` or a dotted
 path ending in ``Approach1``...) in the run's copy of the league.
@@ -23,6 +28,7 @@ path ending in ``Approach1``...) in the run's copy of the league.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -65,7 +71,11 @@ PAPER_16_2: dict[tuple[str, int, int, int], tuple[float, float, float]] = {
     ("seller", 2, 3, 1): (80, 100, 100),
     ("seller", 2, 3, 2): (100, 100, 100),
     ("seller", 2, 3, 3): (33.3, 100, 100),
+    ("seller", 1, 3, 1): (100, 100, 100),
+    ("seller", 1, 3, 2): (100, 100, 100),
+    ("seller", 1, 3, 3): (66.6, 100, 100),
 }
+PAPER_OVERALL_REJECTIONS = sum(v[0] for v in PAPER_16_1.values()) / len(PAPER_16_1)  # ~17 %
 
 
 # --- reading a run ---
@@ -97,6 +107,7 @@ def runs_frame(records: Iterable[dict[str, Any]], approaches: dict[str, int]) ->
         setting = record.get("setting", {})
         for index, run in enumerate(record["details"]["runs"]):
             rows.append({
+                "seed": setting.get("scenario_seed", 0),
                 "buyer": approaches[assignment["buyer"]],
                 "seller": approaches[assignment["seller"]],
                 "session": setting.get("session", "S1"),
@@ -108,7 +119,7 @@ def runs_frame(records: Iterable[dict[str, Any]], approaches: dict[str, int]) ->
                 "price": run["price"],
                 "rounds": run.get("rounds"),
             })
-    columns = ["buyer", "seller", "session", "preferences", "rep", "run", "outcome", "rejected_by", "price",
+    columns = ["seed", "buyer", "seller", "session", "preferences", "rep", "run", "outcome", "rejected_by", "price",
                "rounds"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -132,73 +143,45 @@ def rejection_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- Table 16.2 ---
-def better_deal_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per switch (side, from -> to, other side's approach) and session: % of paired deals made better."""
-    keys = ["session", "preferences", "rep", "run"]
-    rows = []
+PAIR_KEYS = ["seed", "session", "preferences", "rep", "run"]
+
+
+def deal_pairs(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per run paired across a switch of Table 16.2 that ends in a deal both times.
+
+    Columns: side, from, to, other, the pairing keys, price_old, price_new and
+    ``change``: +1 if the switching side got a strictly better price with the
+    new approach, -1 if worse, 0 if the same.
+    """
+    frames = []
     for (side, old, new, other) in PAPER_16_2:
         other_role = "seller" if side == "buyer" else "buyer"
-        row: dict[str, Any] = {"side": side, "from": old, "to": new, "other": other}
         base = runs[(runs[side] == old) & (runs[other_role] == other)]
         switched = runs[(runs[side] == new) & (runs[other_role] == other)]
-        pairs = base.merge(switched, on=keys, suffixes=("_old", "_new"))
-        pairs = pairs[pairs["price_old"].notna() & pairs["price_new"].notna()]
+        pairs = base.merge(switched, on=PAIR_KEYS, suffixes=("_old", "_new"))
+        pairs = pairs[pairs["price_old"].notna() & pairs["price_new"].notna()][PAIR_KEYS + ["price_old", "price_new"]]
+        gain = (pairs["price_old"] - pairs["price_new"]) if side == "buyer" else (pairs["price_new"] - pairs["price_old"])
+        pairs = pairs.assign(side=side, **{"from": old, "to": new, "other": other},
+                             change=(gain > 1e-9).astype(int) - (gain < -1e-9).astype(int))
+        frames.append(pairs)
+    columns = ["side", "from", "to", "other", *PAIR_KEYS, "price_old", "price_new", "change"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def better_deal_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per switch (side, from -> to, other side's approach) and session: % of paired deals made better."""
+    pairs = deal_pairs(runs)
+    rows = []
+    for (side, old, new, other) in PAPER_16_2:
+        row: dict[str, Any] = {"side": side, "from": old, "to": new, "other": other}
+        mine = pairs[(pairs["side"] == side) & (pairs["from"] == old) & (pairs["to"] == new) & (pairs["other"] == other)]
         for session in SESSIONS:
-            p = pairs[pairs["session"] == session]
-            if side == "buyer":
-                better = (p["price_new"] < p["price_old"] - 1e-9).sum()
-            else:
-                better = (p["price_new"] > p["price_old"] + 1e-9).sum()
-            row[f"better_{session}"] = 100.0 * better / len(p) if len(p) else None
+            p = mine[mine["session"] == session]
+            row[f"better_{session}"] = 100.0 * (p["change"] > 0).sum() / len(p) if len(p) else None
             row[f"pairs_{session}"] = len(p)
-            row[f"ties_{session}"] = int((abs(p["price_new"] - p["price_old"]) <= 1e-9).sum())
+            row[f"ties_{session}"] = int((p["change"] == 0).sum())
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-# --- claims ---
-def check_claims(rejections: pd.DataFrame, better: pd.DataFrame, runs: pd.DataFrame) -> list[tuple[str, bool, str]]:
-    """(claim, holds in our run, the numbers behind the verdict)."""
-    claims = []
-    total = {(r.seller, r.buyer): r.total for r in rejections.itertuples()}
-    if total:
-        sophistication = pd.Series({k: k[0] + k[1] for k in total})
-        rate = pd.Series(total)
-        rho = float(sophistication.corr(rate, method="spearman")) if rate.nunique() > 1 else float("nan")
-        lowest, highest = total.get((1, 1)), total.get((3, 3))
-        holds = rho > 0 and lowest is not None and highest is not None and lowest <= min(total.values()) \
-            and highest >= max(total.values())
-        claims.append((
-            "Rejections rise with the sophistication of the approaches (S:1,B:1 fewest, S:3,B:3 most)",
-            bool(holds),
-            f"Spearman rho(x + y, rejection %) = {rho:.2f}; S:1,B:1 {_pct(lowest)}, S:3,B:3 {_pct(highest)}, "
-            f"range {_pct(min(total.values()))}-{_pct(max(total.values()))}",
-        ))
-    rejected = runs[runs["outcome"] == "rejected"]
-    if len(rejected):
-        share_s3 = 100.0 * (rejected["session"] == "S3").sum() / len(rejected)
-        claims.append(("Rejections concentrate in S3 (no overlap)", share_s3 > 50.0,
-                       f"{share_s3:.1f} % of {len(rejected)} rejections are in S3"))
-    else:
-        claims.append(("Rejections concentrate in S3 (no overlap)", False, "no rejections at all"))
-    to3 = better[better["to"] == 3]
-    room = _mean_of(to3, ["better_S1", "better_S2"])
-    claims.append(("Approach 3 gets better deals when there is room to negotiate (S1, S2: mean of the ->3 rows > 50 %)",
-                   room is not None and room > 50.0, f"mean better-deal % over ->3 rows in S1, S2: {_pct(room)}"))
-    from1 = better[better["from"] == 1]
-    s3 = _mean_of(from1, ["better_S3"])
-    s12 = _mean_of(from1, ["better_S1", "better_S2"])
-    claims.append((
-        "Approach 1 does best only when there is no room (leaving approach 1 pays in S1, S2 but not in S3)",
-        s3 is not None and s12 is not None and s3 < 50.0 < s12,
-        f"mean better-deal % of the 1-> rows: S1, S2 {_pct(s12)}; S3 {_pct(s3)}",
-    ))
-    return claims
-
-
-def _mean_of(frame: pd.DataFrame, columns: list[str]) -> float | None:
-    values = pd.concat([frame[c] for c in columns]).dropna() if len(frame) else pd.Series(dtype=float)
-    return float(values.mean()) if len(values) else None
 
 
 def _pct(x: float | None) -> str:
@@ -206,16 +189,33 @@ def _pct(x: float | None) -> str:
 
 
 # --- Markdown ---
-def render_table_16_1(rejections: pd.DataFrame) -> str:
-    head = ("| Configuration | runs | Total rejections % (ours / paper) | deadline % (ours) | "
+def seed_rejection_rates(runs: pd.DataFrame) -> pd.DataFrame:
+    """Rejection % per scenario seed and configuration (rows: seed; columns: (seller, buyer))."""
+    rejected = runs.assign(rejected=100.0 * (runs["outcome"] == "rejected"))
+    return rejected.pivot_table(index="seed", columns=["seller", "buyer"], values="rejected", aggfunc="mean")
+
+
+def _with_ci(values) -> str:
+    from tourney.reproduce.claims import mean_interval
+
+    mean, low, high = mean_interval(list(values))
+    return "-" if mean != mean else f"{mean:.1f} [{low:.1f}, {high:.1f}]"
+
+
+def render_table_16_1(rejections: pd.DataFrame, runs: pd.DataFrame | None = None) -> str:
+    per_seed = seed_rejection_rates(runs) if runs is not None and len(runs) else None
+    head = ("| Configuration | runs | Total rejections % (ours [95 % CI over seeds] / paper) | deadline % (ours) | "
             + " | ".join(f"by buyer {s} (ours / paper)" for s in SESSIONS) + " | "
             + " | ".join(f"by seller {s} (ours / paper)" for s in SESSIONS) + " |")
     lines = [head, "|" + "---|" * (4 + 2 * len(SESSIONS))]
     ours = {(r["seller"], r["buyer"]): r for r in rejections.to_dict("records")}
     for key, (total, by_buyer, by_seller) in PAPER_16_1.items():
         r = ours.get(key)
+        ours_total = _pct(r["total"] if r else None)
+        if per_seed is not None and key in per_seed.columns:
+            ours_total = _with_ci(per_seed[key])
         cells = [f"S:{key[0]}, B:{key[1]}", str(r["runs"]) if r else "0",
-                 f"{_pct(r['total'] if r else None)} / {_pct(total)}",
+                 f"{ours_total} / {_pct(total)}",
                  _pct(r["deadline"] if r else None)]
         for role, paper in (("buyer", by_buyer), ("seller", by_seller)):
             for session, p in zip(SESSIONS, paper):
@@ -286,17 +286,6 @@ def count_differences(rejections: pd.DataFrame, better: pd.DataFrame, threshold:
     return {"16.1 totals": (off, compared), "16.2 cells": (off2, compared2)}
 
 
-def _shape_note(runs: pd.DataFrame) -> str:
-    """How long our negotiations ran and how often they failed, beside the paper's rejection rate."""
-    deals = runs[(runs["outcome"] == "agreement") & runs["session"].isin(["S1", "S2"])]
-    quick = 100.0 * (deals["rounds"] <= 2).sum() / len(deals) if len(deals) else float("nan")
-    ours = 100.0 * (runs["outcome"] == "rejected").sum() / len(runs)
-    paper = sum(v[0] for v in PAPER_16_1.values()) / len(PAPER_16_1)
-    return (f"{quick:.0f} % of our S1 and S2 deals were struck within two rounds: both sides open near the "
-            f"standard price (the paper's opening rule), so an approach has at most one decision to make there; "
-            f"{ours:.1f} % of our runs end in a rejection over all configurations, the paper {paper:.1f} %.")
-
-
 def _plots(run_dir: Path, rejections: pd.DataFrame, better: pd.DataFrame) -> list[str]:
     import matplotlib
 
@@ -342,40 +331,69 @@ def _plots(run_dir: Path, rejections: pd.DataFrame, better: pd.DataFrame) -> lis
 
 
 def reproduce(run_dir: Path) -> str:
-    """Markdown: Tables 16.1 and 16.2, ours beside the paper's, and the claims checked."""
+    """Markdown: Tables 16.1 and 16.2, ours beside the paper's, the setting's properties and the claims judged."""
+    from tourney.reproduce import ihelp_setting as setting
+    from tourney.reproduce.claims import summary_line, verdict_table
+    from tourney.reproduce.ihelp_claims import judge_claims
+
     run_dir = Path(run_dir)
     runs = runs_frame(iter_records(run_dir), league_approaches(run_dir))
     if runs.empty:
         return "# I-Help reproduction\n\nNo ok `ihelp` matches between I-Help approaches in this run.\n"
     rejections = rejection_table(runs)
     better = better_deal_table(runs)
-    claims = check_claims(rejections, better, runs)
+    verdicts = judge_claims(runs)
     plots = _plots(run_dir, rejections, better)
     scores = score_table(iter_records(run_dir), league_approaches(run_dir))
     differences = count_differences(rejections, better)
-    n_cells = runs.groupby(["session", "preferences"]).ngroups
-    per_cell = len(runs) // max(1, runs.groupby(["seller", "buyer", "session", "preferences"]).ngroups)
+    seeds = runs["seed"].nunique()
+    per_cell = len(runs) // max(1, runs.groupby(["seller", "buyer", "session", "preferences", "seed"]).ngroups)
+    overall = runs.groupby("seed")["outcome"].apply(lambda o: 100.0 * (o == "rejected").mean())
+    lengths = setting.length_table(runs)
+    share, n_pairs = setting.identical_share(runs)
+    targets = setting.meets_targets(runs)
+    sweep_path = run_dir / "concession_sweep.json"
     parts = [
         "# I-Help (Vassileva & Mudgal, ch. 16): Tables 16.1 and 16.2",
         f"{len(runs)} negotiation runs: {runs.groupby(['seller', 'buyer']).ngroups} configurations x "
-        f"{n_cells} session/preference cells x {per_cell} runs. The paper has one run per cell (15 per configuration).",
+        f"{runs.groupby(['session', 'preferences']).ngroups} session/preference cells x {seeds} scenario seeds x "
+        f"{per_cell} run(s). One seed is one replication of the paper's experiment (one run per cell, 15 per "
+        "configuration); CIs are 95 % Student's t over seeds.",
+        f"**Overall rejection rate: {_with_ci(overall)} % of our runs (mean [95 % CI] over seeds); the paper "
+        f"{PAPER_OVERALL_REJECTIONS:.1f} % (mean of Table 16.1's totals).**",
+        "## Claims",
+        f"**{summary_line(verdicts)}.** Each claim's quantity is computed per scenario seed "
+        "(`tourney/reproduce/ihelp_claims.py`); the difference is its mean over seeds.",
+        verdict_table(verdicts),
+        "## Does the setting let the approaches decide?",
+        f"Targets fixed before the run (issue 21): median rounds >= {setting.MIN_MEDIAN_ROUNDS} in every session, "
+        f"and fewer than {setting.MAX_IDENTICAL_SHARE:g} % of the 2 -> 3 paired deals at the same price. "
+        f"Median rounds: {', '.join(f'{s} {_rounds(lengths.iloc[0][s])}' for s in SESSIONS)} "
+        f"({'met' if targets['median rounds'] else '**not met**'}); 2 -> 3 pairs at the same price: "
+        f"{_pct(share)} % of {n_pairs} ({'met' if targets['identical prices'] else '**not met**'}).",
+        render_lengths(lengths),
+    ]
+    if sweep_path.exists():
+        parts += [
+            "Sensitivity (reported as such, not used to pick a value): Approaches 2-3's `concession_scale` "
+            "(the share of the paper's Delta conceded per offer; the league plays the paper's 1), on calibration "
+            "scenario seeds the league does not use (`python -m tourney.reproduce.ihelp_setting`):",
+            setting.render_sweep(json.loads(sweep_path.read_text())),
+        ]
+    parts += [
         "## Table 16.1: rejections",
         "Who rejected: % of that session's rejections ('-': none in that session). "
         "Deadline: runs that ran out of rounds (not rejections).",
-        render_table_16_1(rejections),
-        "## Table 16.2: better deals when one side switches approach",
-        "Share of paired runs (same session, preferences, run) ending in a deal both times "
+        render_table_16_1(rejections, runs),
+        "## Table 16.2: better deals when one side switches approach (18 rows)",
+        "Share of paired runs (same scenario seed, session, preferences, run) ending in a deal both times "
         "where the switching side got a strictly better price; [pairs] is the denominator.",
         render_table_16_2(better),
-        "## Claims",
-        "| claim | holds in ours | evidence |\n|---|---|---|\n"
-        + "\n".join(f"| {c} | {'yes' if ok else 'no'} | {why} |" for c, ok, why in claims),
         "## Where ours differ",
         "; ".join(f"{name}: {off} of {n} cells more than 25 points from the paper's"
                   for name, (off, n) in differences.items()) + ". "
-        + _shape_note(runs) + " "
         "The paper does not give its preferred prices, standard price, five preference combinations, "
-        "utility numbers or the opponent network's tables; ours are documented in "
+        "utility numbers or the opponent network's tables; ours are documented in `leagues/ihelp.yaml`, "
         "`tourney/worlds/ihelp.py` and `players/ihelp/`.",
         "## Scores (not in the paper)",
         "Mean score (utility of the deal: 1 at the user's ideal price, 0 at its limit or with no deal) "
@@ -385,3 +403,16 @@ def reproduce(run_dir: Path) -> str:
     if plots:
         parts.append("Plots: " + ", ".join(plots))
     return "\n\n".join(parts) + "\n"
+
+
+def _rounds(x: float | None) -> str:
+    return "-" if x is None or x != x else f"{x:g}"
+
+
+def render_lengths(lengths: pd.DataFrame) -> str:
+    lines = ["| configuration | " + " | ".join(f"median rounds {s}" for s in SESSIONS) + " |",
+             "|---|" + "---|" * len(SESSIONS)]
+    for row in lengths.to_dict("records"):
+        label = "all" if row["seller"] == "all" else f"S:{row['seller']}, B:{row['buyer']}"
+        lines.append(f"| {label} | " + " | ".join(_rounds(row[s]) for s in SESSIONS) + " |")
+    return "\n".join(lines)
