@@ -58,11 +58,14 @@ reproduce-insight: install
 	$(TOURNEY) reproduce insight-one-seller results/insight-one-seller
 	$(TOURNEY) reproduce insight-two-seller results/insight-two-seller
 
-## make reproduce-ihelp: I-Help Tables 16.1-16.2 (approaches 1-3, sessions S1-S3, five preference combinations)
+## make reproduce-ihelp: I-Help Tables 16.1-16.2 and claims over 20 scenario seeds (approaches 1-3, sessions S1-S3,
+## five preference combinations), the concession sweep on calibration seeds, then its REPRODUCTION.md section
 .PHONY: reproduce-ihelp
 reproduce-ihelp: install
 	$(TOURNEY) run leagues/ihelp.yaml -j $(JOBS) --fresh --quiet
+	$(PY) -m tourney.reproduce.ihelp_setting results/ihelp
 	$(TOURNEY) reproduce ihelp results/ihelp
+	$(PY) -m tourney.reproduce.collect . --section "make reproduce-ihelp"
 
 ## make reproduce-godfather: Godfather (empirical, GBM) vs the scml OneShot baselines, table beside the paper's
 .PHONY: reproduce-godfather train-godfather

@@ -29,7 +29,9 @@ Choices where the paper is silent (all configurable or stated here):
   preferred price: the limits lie ``limit_slack`` beyond it (buyer maximum
   ``R_b (1 + slack)``, seller minimum ``R_s (1 - slack)``); with the default
   0.15 a deal stays possible in S3 (between about 0.92 m and 1.06 m), with 0
-  it does not.
+  it does not. The reproduction league (``leagues/ihelp.yaml``) fixes it at
+  0.16 by a rule of the setting: S3 mirrors S2, its hard limits overlapping by
+  as much (0.16 m) as S2's preferred prices do.
 - Users state their limits and ideal prices in whole multiples of
   ``price_step`` (1 ICU by default; 0 keeps the drawn values), rounded to the
   nearest, so that players pricing in whole units (Faratin's tactics round to
