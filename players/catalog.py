@@ -69,7 +69,7 @@ reactive = PlayerSpec("players.insight.competitive:Reactive",
 
 # --- I-Help approaches 1-3 (issue 6) ---
 ihelp_1 = PlayerSpec("players.ihelp:Approach1",
-                     "I-Help approach 1: reveals its preferred price, fixed steps from the preferred-price gap")
+                     "I-Help approach 1: opens at its ideal price, fixed steps from the gap between the openings (meets another half way)")
 ihelp_2 = PlayerSpec("players.ihelp:Approach2",
                      "I-Help approach 2: Delta steps, influence diagram with an uninformed opponent node",
                      extra="ihelp")
