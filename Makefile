@@ -65,7 +65,6 @@ reproduce-ihelp: install
 	$(TOURNEY) run leagues/ihelp.yaml -j $(JOBS) --fresh --quiet
 	$(PY) -m tourney.reproduce.ihelp_setting results/ihelp
 	$(TOURNEY) reproduce ihelp results/ihelp
-	$(PY) -m tourney.reproduce.collect . --section "make reproduce-ihelp"
 
 ## make reproduce-godfather: Godfather (empirical, GBM) vs the scml OneShot baselines, table beside the paper's
 .PHONY: reproduce-godfather train-godfather
