@@ -60,6 +60,8 @@ class Format:
     self_play: bool = False
     both_roles: bool = True
     timeout: float = 600.0  # wall seconds per match
+    memory_mb: int | None = 4096  # per worker (player host); none: no limit
+    isolation: str = "worker"  # "process": a fresh player process for every match
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,8 @@ _FORMAT = {
     "self_play": [OfType(bool)],
     "both_roles": [OfType(bool)],
     "timeout": [Interval(float, 0, None, closed="neither")],
+    "memory_mb": [NONE, Interval(int, 64, None)],
+    "isolation": [Options(["worker", "process"])],
 }
 _SCORING = {
     "metric": [NONE, OfType(str)],

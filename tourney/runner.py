@@ -37,6 +37,7 @@ from tourney.errors import TourneyError
 from tourney.league import League
 from tourney.schedule import Match, iter_schedule
 from tourney.store import LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
+from tourney.supervisor import Isolation, close_all, play_supervised
 from tourney.worker import play_match
 
 WORKER_WAIT_S = 60  # how long a cluster may take to show its first worker
@@ -134,8 +135,10 @@ def run_league(
         started = time.perf_counter()
         bar = _progress_bar(total, skipped, progress)
         try:
+            isolation = Isolation(memory_mb=league.format.memory_mb,
+                                  fresh_per_match=league.format.isolation == "process")
             for record in dispatch(schedule, done, jobs, backend, address, league.format.timeout, trace,
-                                   run_dir):
+                                   run_dir, isolation):
                 log.append(record)
                 summary.played += 1
                 summary.statuses[record["status"]] += 1
@@ -167,19 +170,33 @@ def _progress_bar(total: int, initial: int, enabled: bool):
 
 
 def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int, backend: str,
-             address: str | None, timeout: float | None, trace: bool, run_dir: Path) -> Iterator[dict]:
+             address: str | None, timeout: float | None, trace: bool, run_dir: Path,
+             isolation: Isolation = Isolation()) -> Iterator[dict]:
     """Yield a record per match of ``schedule()`` not in ``done``, in completion order.
 
     ``done`` is updated as records are yielded, so a match is yielded at most
     once even when an engine runs it twice (dask reruns the tasks of a lost
     worker; the first result to arrive wins). After a worker death the
     schedule is walked again and only the unfinished matches are resubmitted.
+
+    Every backend but ``sequential`` plays each match through a supervisor
+    (``tourney.supervisor``) in a player host process, the runner itself
+    with ``-j 1``: no player's code ever runs in the runner. ``sequential``
+    plays in the runner's own process, a debug path with none of that
+    protection (a player's ``os._exit`` ends the run there).
     """
     inflight = run_dir / ".inflight"
     shutil.rmtree(inflight, ignore_errors=True)
     inflight.mkdir()
     crashes: Counter = Counter()
     blind_crashes = 0
+    runner_pid = os.getpid()
+    if backend == "sequential":
+        def task(m):
+            return delayed(play_match)(m, timeout, trace)
+    else:
+        def task(m):
+            return delayed(play_supervised)(m, timeout, trace, str(inflight), isolation, runner_pid)
     try:
         while True:
             pending = (m for m in schedule() if m.id not in done)
@@ -188,8 +205,7 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
                 return
             try:
                 with backend_context(backend, address, jobs) as n_jobs:
-                    tasks = (delayed(play_match)(m, timeout, trace, str(inflight))
-                             for m in itertools.chain([first], pending))
+                    tasks = (task(m) for m in itertools.chain([first], pending))
                     for record in _stream(tasks, n_jobs, backend):
                         if record["id"] not in done:
                             done.add(record["id"])
@@ -212,6 +228,7 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
                         done.add(match.id)
                         yield _crashed_record(match, exc)
     finally:
+        close_all()  # the hosts this process started (with -j 1, the runner's own)
         shutil.rmtree(inflight, ignore_errors=True)
 
 

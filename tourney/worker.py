@@ -1,9 +1,13 @@
-"""Plays one match inside a worker: builds the world and players, enforces the
-wall-time limit, blames the player at fault, and returns a plain record.
+"""Plays one match inside a player host: builds the world and players, enforces the
+wall-time limit (the in-process fast path), blames the player at fault, and
+returns a plain record.
 
-Nothing a player does can escape this function: exceptions, hangs and protocol
-breaches become a record with status ``error`` or ``timeout``, the player at
-fault named in ``blamed`` and the traceback kept.
+Nothing a player raises can escape this function: any exception, including
+BaseExceptions such as SystemExit, KeyboardInterrupt and GeneratorExit, and
+protocol breaches become a record with status ``error`` or ``timeout``, the
+player at fault named in ``blamed`` and the traceback kept. What it cannot
+catch (the process dying, a hang the alarm cannot break, a memory hog) the
+supervisor outside the process handles (``tourney.supervisor``).
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ import threading
 import time
 import traceback
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
 from typing import Any, Callable, Iterator, TypeVar
 
+from tourney import acting
 from tourney.errors import MatchTimeout, PlayerFault
 from tourney.registry import resolve_player, world_class
 from tourney.schedule import Match
@@ -60,7 +64,9 @@ def call_with_time_limit(fn: Callable[[], T], seconds: float | None,
 @contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
     def _raise(signum, frame):
-        raise MatchTimeout(f"match exceeded its {seconds:g} s limit")
+        exc = MatchTimeout(f"match exceeded its {seconds:g} s limit")
+        exc.acting = acting.acting_now()  # who the alarm interrupted, for blame
+        raise exc
 
     previous = signal.signal(signal.SIGALRM, _raise)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -127,18 +133,19 @@ def _blame_frame(frame: FrameType | None, ctx: MatchContext) -> str | None:
 def _seats(match: Match) -> dict[str, Seat]:
     seats = {}
     for s in match.seats:
-        resolved = resolve_player(s.type_name, match.world_type)
+        with acting.playing(s.role):  # importing a player's module runs its code
+            resolved = resolve_player(s.type_name, match.world_type)
         if resolved is None:
             raise RuntimeError(f"player type {s.type_name!r} cannot play world {match.world_type!r}")
         seats[s.role] = Seat(s.role, s.player, s.type_name, resolved.cls, dict(s.params))
     return seats
 
 
-def play_match(match: Match, timeout: float | None, trace: bool = False,
-               inflight_dir: str | None = None) -> dict[str, Any]:
+INTERRUPTED = False  # set by the runner's SIGINT handler when it plays matches in its own process
+
+
+def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict[str, Any]:
     """Play ``match`` and return its record (never raises for a player's fault)."""
-    _keep_loky_worker_alive()
-    marker = _mark_inflight(inflight_dir, match.id)
     started = time.perf_counter()
     record: dict[str, Any] = {
         "id": match.id, "key": match.key, "world": match.world_label, "world_type": match.world_type,
@@ -146,6 +153,8 @@ def play_match(match: Match, timeout: float | None, trace: bool = False,
         "assignment": match.assignment, "rep": match.rep, "seed": match.seed,
         "status": "ok", "blamed": None, "error": None,
     }
+    roles = [s.role for s in match.seats]
+    acting.set_roles(roles)
     ctx = MatchContext(match.seed, deadline=(time.monotonic() + timeout) if timeout else None, trace=trace)
 
     def _play():
@@ -159,6 +168,7 @@ def play_match(match: Match, timeout: float | None, trace: bool = False,
         # on a loaded machine is not timed out for it.
         seats = _seats(match)
         world_cls = world_class(match.world_type)
+        acting.start_clock(time.monotonic())
         world, result = call_with_time_limit(_play, timeout, lambda frame: _blame_frame(frame, ctx))
         record["metric"] = world.default_metric
         record["roles"] = clean_json(result.roles)
@@ -166,20 +176,26 @@ def play_match(match: Match, timeout: float | None, trace: bool = False,
         record["details"] = clean_json(result.details)
     except MatchTimeout as exc:
         record.update(status="timeout", error=_format(exc))
-        record["blamed_role"] = getattr(exc, "role", None) or _blame(exc.__traceback__, ctx)
+        record["blamed_role"] = (getattr(exc, "role", None) or _blame(exc.__traceback__, ctx)
+                                 or _role_at(getattr(exc, "acting", 0), roles))
     except PlayerFault as exc:
         record.update(status="error", error=_format(exc))
         record["blamed_role"] = exc.role
-    except Exception as exc:  # noqa: BLE001 - a player's bug must not end the tournament
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, ... from a player are its fault
+        if isinstance(exc, KeyboardInterrupt) and INTERRUPTED:
+            raise  # a real Ctrl-C of a runner playing in its own process (the sequential debug path)
         record.update(status="error", error=_format(exc))
-        record["blamed_role"] = _blame(exc.__traceback__, ctx)
+        record["blamed_role"] = _blame(exc.__traceback__, ctx) or _role_at(acting.last_raiser(), roles)
     if record["status"] != "ok":
         role = record.get("blamed_role")
         record["blamed"] = match.assignment.get(role) if role else None
     record["duration"] = round(time.perf_counter() - started, 6)
     record["pid"] = os.getpid()
-    _clear_inflight(marker)
     return record
+
+
+def _role_at(index: int, roles: list[str]) -> str | None:
+    return roles[index - 1] if 0 < index <= len(roles) else None
 
 
 _LOKY_RELAXED = False
@@ -209,24 +225,3 @@ def _keep_loky_worker_alive() -> None:
 def _format(exc: BaseException) -> str:
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return text if len(text) <= MAX_TRACEBACK else text[:2000] + "\n...\n" + text[-(MAX_TRACEBACK - 2000):]
-
-
-def _mark_inflight(inflight_dir: str | None, match_id: str) -> Path | None:
-    # A marker per running match lets the parent tell which matches were on a
-    # worker the OS killed. Remote workers without the directory skip it.
-    if not inflight_dir:
-        return None
-    try:
-        path = Path(inflight_dir) / match_id
-        path.write_text(str(os.getpid()))  # which worker plays it, for a person (or test) watching
-        return path
-    except OSError:
-        return None
-
-
-def _clear_inflight(marker: Path | None) -> None:
-    if marker is not None:
-        try:
-            marker.unlink()
-        except OSError:
-            pass

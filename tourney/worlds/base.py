@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping
 
+from tourney import acting
 from tourney.params import signature_params, validate_params
 
 
@@ -46,7 +47,8 @@ class Seat:
             # **kwargs, which every negmas negotiator forwards to its base.
             if key in names or (key == "name" and var_kw):
                 kwargs.setdefault(key, value)
-        return self.cls(**kwargs)
+        with acting.playing(self.role):  # the constructor is the player's code
+            return self.cls(**kwargs)
 
 
 @dataclass
@@ -75,10 +77,15 @@ class MatchContext:
         self._objects: list[Any] = []  # keep registered objects alive so ids stay unique
 
     def register(self, obj: Any, role: str) -> Any:
-        """Mark ``obj`` as acting for ``role`` (for blame); returns ``obj``."""
+        """Mark ``obj`` as acting for ``role`` (for blame); returns ``obj``.
+
+        Its method calls are guarded from now on (``tourney.acting.guard``): each
+        marks ``role`` as acting, so a crash or a hang inside it is blamed on
+        that seat even when the process dies with it.
+        """
         self._owners[id(obj)] = role
         self._objects.append(obj)
-        return obj
+        return acting.guard(obj, role)
 
     def owner_of(self, obj: Any) -> str | None:
         return self._owners.get(id(obj))

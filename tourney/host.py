@@ -1,0 +1,210 @@
+"""The player host: the process in which players' code runs, forked by a supervisor.
+
+A host plays matches sent over its connection one at a time and replies with
+each record. It is set up so that what a player does stays inside it:
+
+- its own session and process group (a terminal's Ctrl-C goes to the runner,
+  not to players), and a child subreaper, so every process a player starts,
+  daemonised or not, stays its descendant and is killed when the match ends;
+- a data-size limit (``RLIMIT_DATA``, the league's ``format: {memory_mb}``):
+  an allocation past it raises MemoryError in the player that asked for it;
+- no inherited descriptors but stdin (``/dev/null``), stdout, stderr and its
+  connection, so a player cannot write into the runner's pipes or match log;
+  ``os.close``/``closerange``/``dup2`` on the connection are refused and
+  recorded as a fault of the acting player;
+- a thread that ends the host (and its process group) as soon as its
+  supervisor is gone, however the supervisor ended.
+
+The supervisor (``tourney.supervisor``) watches the wall clock, the memory
+and the host's life from outside and reads the acting slot when it dies.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from tourney import acting
+from tourney.acting import ActingSlot
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+PARENT_POLL_S = 0.2  # how often a host checks that its supervisor is alive
+EXIT_CHANNEL_LOST = 86  # the host could not reply: its connection was closed under it
+
+
+def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: bool) -> None:
+    """The body of a freshly forked host; never returns (ends the process)."""
+    code = 0
+    try:
+        parent = os.getppid()
+        _become_host(conn, memory_mb, pdeathsig)
+        _watch_parent(parent)
+        acting.install(slot)
+        from tourney.worker import play_match  # already imported by the supervisor: no cost
+
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break
+            if message is None:
+                break
+            seq, match, timeout, trace = message
+            slot.begin(seq)
+            record = play_match(match, timeout, trace)
+            kill_descendants()
+            if slot.fd_fault:
+                _blame_fd_fault(record, match, slot.fd_fault)
+            try:
+                conn.send((seq, record))
+            except (OSError, ValueError):
+                code = EXIT_CHANNEL_LOST
+                break
+    except BaseException:  # noqa: BLE001 - nothing may unwind into the supervisor's stack we were forked from
+        code = 70
+    finally:
+        try:
+            kill_descendants()
+        finally:
+            os._exit(code)
+
+
+def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool) -> None:
+    os.setsid()
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        if pdeathsig:  # only when the forking thread lives as long as the supervisor (its main thread)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    # whatever the supervisor installed: a SIGINT here comes from a player and raises in it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    keep = conn.fileno()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
+    if memory_mb:
+        limit = int(memory_mb) * 2**20
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    _protect_descriptor(keep)
+
+
+def _libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _protect_descriptor(fd: int) -> None:
+    """Refuse ``os.close``/``closerange``/``dup2`` on the host's connection; note who tried."""
+    close, closerange, dup2 = os.close, os.closerange, os.dup2
+    slot_note = _note_fd_fault
+
+    def guarded_close(target: int) -> None:
+        if target == fd:
+            slot_note()
+            raise OSError(9, "Bad file descriptor")
+        close(target)
+
+    def guarded_closerange(low: int, high: int) -> None:
+        if low <= fd < high:
+            slot_note()
+            closerange(low, fd)
+            closerange(fd + 1, high)
+            return
+        closerange(low, high)
+
+    def guarded_dup2(source: int, target: int, inheritable: bool = True) -> int:
+        if target == fd:
+            slot_note()
+            raise OSError(9, "Bad file descriptor")
+        return dup2(source, target, inheritable)
+
+    os.close, os.closerange, os.dup2 = guarded_close, guarded_closerange, guarded_dup2
+
+
+def _note_fd_fault() -> None:
+    memory = acting._Local.memory
+    if not memory[acting._FD_FAULT]:
+        memory[acting._FD_FAULT] = memory[0] or 255
+
+
+def _blame_fd_fault(record: dict[str, Any], match: Any, index: int) -> None:
+    roles = [s.role for s in match.seats]
+    role = roles[index - 1] if 0 < index <= len(roles) else None
+    record.update(status="error", error="the player tried to close the worker's connection to the runner",
+                  blamed_role=role, blamed=match.assignment.get(role) if role else None)
+
+
+def _watch_parent(parent: int) -> None:
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_S)
+            if os.getppid() != parent:
+                kill_descendants()
+                os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="tourney-parent-watch", daemon=True).start()
+
+
+def _children() -> list[int]:
+    pids: list[int] = []
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return pids
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/children", "rb") as fh:
+                pids.extend(int(p) for p in fh.read().split())
+        except OSError:
+            continue
+    return pids
+
+
+def kill_descendants() -> None:
+    """Kill every process a player started (the host is their subreaper) and reap them.
+
+    With no children (the usual case) this costs one directory listing and a
+    small read per thread.
+    """
+    for _round in range(3):  # grandchildren are reparented to us while we kill their parents
+        children = _children()
+        if not children:
+            return
+        import psutil
+
+        victims = []
+        for pid in children:
+            try:
+                proc = psutil.Process(pid)
+                victims.extend(proc.children(recursive=True))
+                victims.append(proc)
+            except psutil.Error:
+                continue
+        for proc in victims:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                time.sleep(0.002)

@@ -1,0 +1,365 @@
+"""The supervisor: plays each match in a player host it forked, and watches it from outside.
+
+Every worker (the runner itself with ``-j 1``, a loky worker, a dask or ray
+worker) runs one ``Supervisor``. It never runs a player's code: it forks a
+host (``tourney.host``) and hands it matches over a socket. While a match is
+played the supervisor waits for the reply and meanwhile enforces, from
+outside the player's process:
+
+- the wall limit: past ``timeout`` plus a small grace (the host's own SIGALRM
+  is the fast path and normally ends the match first), the host is killed and
+  the match recorded ``timeout``, blamed on the player that was acting;
+- the memory limit: a host whose resident memory passes ``memory_mb`` is
+  killed and the match recorded ``error`` (``memory``) against the acting
+  player; a host still above the limit after a match is replaced;
+- the host's life: when the host dies (``os._exit``, a signal, the OOM
+  killer), the acting slot (``tourney.acting``) says who was acting: the match
+  is recorded ``crashed`` and blamed on that player. A death outside any
+  player call is replayed in a fresh host, and recorded ``crashed`` unblamed
+  after ``CRASH_LIMIT`` deaths.
+
+After any of these the next match gets a fresh host. With ``isolation:
+process`` every match gets a fresh host. When the supervisor's own parent
+goes away (the runner was killed), a watcher thread kills the host and ends
+the supervisor, so no process outlives the runner.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from tourney import host as host_module
+from tourney.acting import ActingSlot
+from tourney.schedule import Match
+
+CRASH_LIMIT = 2  # host deaths outside any player call before a match is recorded crashed
+POLL_S = 0.1  # how often the supervisor looks at the clock and the memory while a match runs
+SETUP_LIMIT_S = 120.0  # importing a player's module and building the world, before the match clock starts
+DEFAULT_MEMORY_MB = 4096
+PARENT_POLL_S = 0.2
+
+
+def grace_for(timeout: float) -> float:
+    """How long past its limit a match may take to unwind before its host is killed."""
+    return min(10.0, 1.0 + 0.05 * timeout)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How players are contained: the league's ``format`` keys ``memory_mb`` and ``isolation``."""
+
+    memory_mb: int | None = DEFAULT_MEMORY_MB
+    fresh_per_match: bool = False  # ``isolation: process``
+
+
+class _Host:
+    def __init__(self, isolation: Isolation) -> None:
+        self.slot = ActingSlot()
+        ours, theirs = socket.socketpair()
+        pdeathsig = threading.current_thread() is threading.main_thread()
+        pid = os.fork()
+        if pid == 0:  # the host; never returns
+            ours.close()
+            host_module.serve(Connection(theirs.detach()), self.slot, isolation.memory_mb, pdeathsig)
+        theirs.close()
+        self.pid = pid
+        self.conn = Connection(ours.detach())
+        self.matches = 0
+        self.exit_status: int | None = None
+
+    def alive(self) -> bool:
+        return self.exit_status is None and self._reap(block=False) is None
+
+    def _reap(self, block: bool) -> int | None:
+        if self.exit_status is not None:
+            return self.exit_status
+        try:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            self.exit_status = -1
+            return self.exit_status
+        if pid == 0:
+            return None
+        self.exit_status = status
+        return status
+
+    def rss(self) -> int:
+        try:
+            with open(f"/proc/{self.pid}/statm", "rb") as fh:
+                return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def kill(self) -> None:
+        """Kill the host, everything in its session and every descendant; reap it."""
+        if self.exit_status is None:
+            try:
+                import psutil
+
+                victims = psutil.Process(self.pid).children(recursive=True)
+            except Exception:  # noqa: BLE001 - psutil missing or the host already gone
+                victims = []
+            for signal_target in (lambda: os.killpg(self.pid, signal.SIGKILL),
+                                  lambda: os.kill(self.pid, signal.SIGKILL)):
+                try:
+                    signal_target()
+                except OSError:
+                    pass
+            for proc in victims:
+                try:
+                    proc.kill()
+                except Exception:  # noqa: BLE001 - gone already
+                    pass
+            self._reap(block=True)
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+        self.slot.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and self._reap(block=False) is None:
+            time.sleep(0.005)
+        self.kill()
+
+
+class Supervisor:
+    """Plays matches in a forked host; see the module docstring for what it enforces."""
+
+    def __init__(self, isolation: Isolation) -> None:
+        self.isolation = isolation
+        self._host: _Host | None = None
+        self._seq = 0
+        self._watching = False
+
+    def play(self, match: Match, timeout: float | None, trace: bool = False) -> dict[str, Any]:
+        _prepare_world(match.world_type)
+        deaths = 0
+        while True:
+            host = self._fresh_host()
+            self._seq += 1
+            outcome = self._play_once(host, match, timeout, trace, self._seq)
+            if outcome is not None:
+                if self.isolation.fresh_per_match or not host.alive() or self._over_memory(host):
+                    self._retire()
+                return outcome
+            deaths += 1
+            if deaths >= CRASH_LIMIT:
+                return failed_record(match, "crashed", None, f"the worker process died {deaths} times while "
+                                     "playing this match, outside any player's call", os.getpid())
+
+    def close(self) -> None:
+        self._retire()
+
+    def _fresh_host(self) -> _Host:
+        if self._host is not None and not self._host.alive():
+            self._retire()
+        if self._host is None:
+            self._host = _Host(self.isolation)
+            self._watch_parent()
+        return self._host
+
+    def _retire(self) -> None:
+        if self._host is not None:
+            self._host.stop() if self._host.alive() else self._host.kill()
+            self._host = None
+
+    def _over_memory(self, host: _Host) -> bool:
+        limit = self.isolation.memory_mb
+        return bool(limit) and host.rss() > limit * 2**20
+
+    def _play_once(self, host: _Host, match: Match, timeout: float | None, trace: bool,
+                   seq: int) -> dict[str, Any] | None:
+        """The match's record, or None when the host died outside any player's call."""
+        started = time.monotonic()
+        try:
+            host.conn.send((seq, match, timeout, trace))
+        except OSError:
+            host.kill()
+            self._host = None
+            return None
+        limit = None if not timeout or timeout == float("inf") else timeout + grace_for(timeout)
+        memory = self.isolation.memory_mb * 2**20 if self.isolation.memory_mb else None
+        while True:
+            try:
+                ready = host.conn.poll(POLL_S)
+            except OSError:
+                ready = True
+            if ready:
+                try:
+                    got_seq, record = host.conn.recv()
+                except (EOFError, OSError, ValueError, TypeError):
+                    return self._died(host, match, started)
+                if got_seq == seq:
+                    record["pid"] = os.getpid()
+                    return record
+                continue  # a stale reply (cannot happen with one match at a time, but cheap to ignore)
+            now = time.monotonic()
+            clock = host.slot.clock_started if host.slot.seq == seq else 0.0
+            if limit is not None and clock and now > clock + limit:
+                return self._kill_for(host, match, started, "timeout",
+                                      f"match exceeded its {timeout:g} s limit and did not stop within "
+                                      f"{grace_for(timeout):g} s more; its process was killed")
+            if not clock and now > started + max(SETUP_LIMIT_S, timeout or 0):
+                return self._kill_for(host, match, started, "timeout",
+                                      f"setting up the match (importing players, building the world) took "
+                                      f"over {max(SETUP_LIMIT_S, timeout or 0):g} s; its process was killed")
+            if memory is not None and host.rss() > memory:
+                return self._kill_for(host, match, started, "error",
+                                      f"the worker passed its memory limit of {self.isolation.memory_mb} MB "
+                                      "(format: memory_mb); its process was killed", reason="memory")
+            if not host.alive():
+                return self._died(host, match, started)
+
+    def _acting_role(self, host: _Host, match: Match) -> str | None:
+        index = host.slot.acting
+        roles = [s.role for s in match.seats]
+        return roles[index - 1] if 0 < index <= len(roles) else None
+
+    def _kill_for(self, host: _Host, match: Match, started: float, status: str, error: str,
+                  reason: str | None = None) -> dict[str, Any]:
+        role = self._acting_role(host, match)  # read before the kill: the slot dies with the mapping
+        host.kill()
+        self._host = None
+        record = failed_record(match, status, role, error, os.getpid(), time.monotonic() - started)
+        if reason:
+            record["reason"] = reason
+        return record
+
+    def _died(self, host: _Host, match: Match, started: float) -> dict[str, Any] | None:
+        role = self._acting_role(host, match)
+        fd_fault = host.slot.fd_fault
+        status = host._reap(block=True)
+        host.kill()
+        self._host = None
+        how = _describe_exit(status)
+        if role is None and fd_fault and fd_fault != 255:
+            roles = [s.role for s in match.seats]
+            role = roles[fd_fault - 1] if fd_fault <= len(roles) else None
+        if role is None:
+            return None
+        return failed_record(match, "crashed", role, f"the worker process {how} while {match.assignment[role]} "
+                             f"({role}) was acting", os.getpid(), time.monotonic() - started)
+
+    def _watch_parent(self) -> None:
+        if self._watching:
+            return
+        self._watching = True
+        parent = os.getppid()
+
+        def watch() -> None:
+            while True:
+                time.sleep(PARENT_POLL_S)
+                if os.getppid() != parent:
+                    host = self._host
+                    if host is not None:
+                        host.kill()
+                    os._exit(1)
+
+        if _RUNNER_PID not in (0, os.getpid()):  # a worker: end with the process that started it
+            threading.Thread(target=watch, name="tourney-supervisor-watch", daemon=True).start()
+
+
+def _describe_exit(status: int | None) -> str:
+    if status is None or status < 0:
+        return "died"
+    if os.WIFSIGNALED(status):
+        try:
+            name = signal.Signals(os.WTERMSIG(status)).name
+        except ValueError:
+            name = str(os.WTERMSIG(status))
+        return f"was killed by {name}"
+    return f"exited with code {os.WEXITSTATUS(status)}"
+
+
+def failed_record(match: Match, status: str, role: str | None, error: str, pid: int | None,
+                  duration: float | None = None) -> dict[str, Any]:
+    return {
+        "id": match.id, "key": match.key, "world": match.world_label, "world_type": match.world_type,
+        "world_index": match.world_index, "setting": dict(match.setting), "assignment": match.assignment,
+        "rep": match.rep, "seed": match.seed, "status": status,
+        "blamed": match.assignment.get(role) if role else None, "blamed_role": role,
+        "error": error, "duration": round(duration, 6) if duration is not None else None, "pid": pid,
+    }
+
+
+def _prepare_world(world_type: str) -> None:
+    # World modules are trusted: importing them here means a fresh host starts warm.
+    from tourney.registry import world_class
+
+    try:
+        world_class(world_type)
+    except Exception:  # noqa: BLE001 - the host reports the error in the match's record
+        pass
+
+
+_RUNNER_PID = 0
+_SUPERVISORS: dict[Isolation, Supervisor] = {}
+
+
+def supervisor_for(isolation: Isolation, runner_pid: int) -> Supervisor:
+    """This process's supervisor for ``isolation`` (one per worker process)."""
+    global _RUNNER_PID
+    _RUNNER_PID = runner_pid
+    sup = _SUPERVISORS.get(isolation)
+    if sup is None:
+        sup = _SUPERVISORS[isolation] = Supervisor(isolation)
+    return sup
+
+
+def play_supervised(match: Match, timeout: float | None, trace: bool, inflight_dir: str | None,
+                    isolation: Isolation, runner_pid: int) -> dict[str, Any]:
+    """The task a backend runs: ``match`` played in this worker's host, its record returned."""
+    from tourney.worker import _keep_loky_worker_alive
+
+    _keep_loky_worker_alive()
+    marker = _mark_inflight(inflight_dir, match.id)
+    try:
+        return supervisor_for(isolation, runner_pid).play(match, timeout, trace)
+    finally:
+        _clear_inflight(marker)
+
+
+def _mark_inflight(inflight_dir: str | None, match_id: str) -> Path | None:
+    # A marker per running match lets the parent tell which matches were on a
+    # worker the OS killed. Remote workers without the directory skip it.
+    if not inflight_dir:
+        return None
+    try:
+        path = Path(inflight_dir) / match_id
+        path.write_text(str(os.getpid()))  # which worker plays it, for a person (or test) watching
+        return path
+    except OSError:
+        return None
+
+
+def _clear_inflight(marker: Path | None) -> None:
+    if marker is not None:
+        try:
+            marker.unlink()
+        except OSError:
+            pass
+
+
+def close_all() -> None:
+    """Stop every host this process started (the runner calls it at the end of a run)."""
+    for sup in list(_SUPERVISORS.values()):
+        sup.close()
+    _SUPERVISORS.clear()
+
+
+atexit.register(close_all)
