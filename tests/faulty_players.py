@@ -84,3 +84,150 @@ class Hostage(TimeDependent):
         while time.monotonic() < deadline:
             time.sleep(0.05)
         raise RuntimeError("Hostage was never killed")
+
+
+class SystemExiter(TimeDependent):
+    def propose(self, state, dest=None):
+        raise SystemExit(3)
+
+
+class Interrupter(TimeDependent):
+    def propose(self, state, dest=None):
+        raise KeyboardInterrupt
+
+
+class GeneratorExiter(TimeDependent):
+    def propose(self, state, dest=None):
+        raise GeneratorExit
+
+
+class Exiter(TimeDependent):
+    """Ends its own process at once, skipping every handler (os._exit)."""
+
+    def propose(self, state, dest=None):
+        import os
+
+        os._exit(1)
+
+
+class AlarmIgnorer(TimeDependent):
+    """Ignores SIGALRM, then spins: only a limit enforced from outside the process stops it."""
+
+    def propose(self, state, dest=None):
+        import signal
+
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        while True:
+            pass
+
+
+class TimeoutSwallower(TimeDependent):
+    """Catches every exception, the match timeout included, and keeps going forever."""
+
+    def propose(self, state, dest=None):
+        while True:
+            try:
+                time.sleep(0.05)
+            except BaseException:  # noqa: BLE001 - hostile on purpose
+                pass
+
+
+class ClassSwapper(TimeDependent):
+    """Swaps its utility function's class for one that rates every outcome 1000."""
+
+    def propose(self, state, dest=None):
+        ufun = self.ufun
+        cls = type(ufun)
+        if not getattr(cls, "_swapped", False):
+            class Rich(cls):
+                _swapped = True
+
+                def eval(self, offer):
+                    return 1000.0
+
+                def of_price(self, price):
+                    return 1000.0
+
+            ufun.__class__ = Rich
+        return super().propose(state, dest)
+
+
+class OpponentMutator(TimeDependent):
+    """Reaches the opponent's utility function through the mechanism and makes it love the worst deal for it."""
+
+    def propose(self, state, dest=None):
+        mechanism = getattr(self.nmi, "_mechanism", None)
+        for neg in getattr(mechanism, "negotiators", []) or []:
+            if neg is not self and neg.ufun is not None:
+                ufun = neg.ufun
+                if hasattr(ufun, "ip"):
+                    ufun.ip, ufun.rp = ufun.rp, ufun.ip  # the opponent now wants the other end
+                    ufun._span = float(ufun.rp - ufun.ip)
+                ufun.reserved_value = -1000.0
+        return super().propose(state, dest)
+
+
+class Spawner(TimeDependent):
+    """Starts a daemonised grandchild that would outlive the tournament, then plays normally.
+
+    The grandchild writes its pid to $SPAWN_DIR so a test can check it is gone.
+    """
+
+    def propose(self, state, dest=None):
+        import os
+        import subprocess
+        import sys
+
+        if not getattr(self, "_spawned", False):
+            self._spawned = True
+            code = ("import os, sys, time\n"
+                    "if os.fork(): os._exit(0)\n"
+                    "os.setsid()\n"
+                    "open(os.path.join(sys.argv[1], str(os.getpid())), 'w').close()\n"
+                    "time.sleep(10000)\n")
+            subprocess.Popen([sys.executable, "-c", code, os.environ.get("SPAWN_DIR", "/tmp")]).wait()
+        return super().propose(state, dest)
+
+
+class Hog(TimeDependent):
+    """Holds ever more memory (a module global, so it would survive into later matches)."""
+
+    def propose(self, state, dest=None):
+        HELD.append(b"\x01" * (64 * 2**20))  # 64 MB a proposal, every page written
+        return super().propose(state, dest)
+
+
+HELD = []
+
+
+class FdCloser(TimeDependent):
+    """Closes every file descriptor of its process above stderr."""
+
+    def propose(self, state, dest=None):
+        import os
+
+        os.closerange(3, 65536)
+        return super().propose(state, dest)
+
+
+def _sore_loser_base():
+    from negmas.sao import AspirationNegotiator
+
+    class SoreLoser(AspirationNegotiator):
+        """An AspirationNegotiator that kills its process whenever a negotiation ends badly for it.
+
+        "Badly": no agreement, or an agreement worth less than half its utility range.
+        """
+
+        def on_negotiation_end(self, state):
+            agreement = state.agreement
+            if agreement is None or self.ufun(agreement) < 0.5:
+                import os
+
+                os._exit(1)
+            return super().on_negotiation_end(state)
+
+    return SoreLoser
+
+
+SoreLoser = _sore_loser_base()

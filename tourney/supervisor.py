@@ -154,7 +154,10 @@ class Supervisor:
             self._seq += 1
             outcome = self._play_once(host, match, timeout, trace, self._seq)
             if outcome is not None:
-                if self.isolation.fresh_per_match or not host.alive() or self._over_memory(host):
+                # A timeout raised by the alarm can interrupt anything, a module import
+                # included: the host's state is not trusted after one.
+                if (self.isolation.fresh_per_match or outcome["status"] == "timeout" or not host.alive()
+                        or self._over_memory(host)):
                     self._retire()
                 return outcome
             deaths += 1

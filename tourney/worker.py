@@ -186,6 +186,8 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict
             raise  # a real Ctrl-C of a runner playing in its own process (the sequential debug path)
         record.update(status="error", error=_format(exc))
         record["blamed_role"] = _blame(exc.__traceback__, ctx) or _role_at(acting.last_raiser(), roles)
+        if isinstance(exc, MemoryError):
+            record["reason"] = "memory"  # past the worker's limit (format: memory_mb)
     if record["status"] != "ok":
         role = record.get("blamed_role")
         record["blamed"] = match.assignment.get(role) if role else None

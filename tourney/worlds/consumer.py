@@ -61,6 +61,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Protocol, runtime_checkable
 
+import negmas.genius.negotiator  # noqa: F401 - SAOMechanism.add imports it lazily (see lean_sao)
 from negmas import SAOMechanism, make_issue
 from negmas.gb import GBNegotiator
 from negmas.sao import ResponseType, SAONegotiator, SAOState

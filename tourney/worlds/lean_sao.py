@@ -33,6 +33,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 import attrs
+import negmas.genius.negotiator  # noqa: F401 - see below
 from negmas import SAOMechanism
 from negmas.common import MechanismAction
 from negmas.events import Event
@@ -42,6 +43,11 @@ from negmas.outcomes import ExtendedOutcome
 from negmas.sao.common import ResponseType, SAOResponse
 
 INF = float("inf")
+
+# SAOMechanism.add imports negmas.genius (plotly, narwhals: about a second)
+# on its first call. Importing it with the world keeps that off the first
+# match's clock in every fresh player host; the match time limit interrupting
+# that import would leave half-initialised modules behind.
 
 _COPIERS: dict[tuple[type, bool], Callable[[Any], Any]] = {}
 

@@ -1,0 +1,231 @@
+"""Hostile players (tests/faulty_players.py) cannot end, hang, crash for free or rewrite a tournament.
+
+Each test runs the real CLI on loky ``-j 1`` and ``-j 2`` and checks: the run
+completes within a bound, the hostile matches carry the right status and
+blame, the other matches score exactly as in a run without the hostile
+players, scores stay within the bilateral world's utility range, and no
+process the run started (tagged through its environment) is left behind.
+The dask runs are in test_isolation_dask.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import ROOT, TOURNEY, run_cli, write_league
+
+GOOD = [{"name": "Good", "type": "boulware"}, {"name": "Other", "type": "conceder"}]
+WORLD = [{"type": "bilateral", "params": {"n_steps": 30, "episodes": 2}}]
+TAG = "TOURNEY_TEST_RUN"
+
+
+def records(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "matches.jsonl").read_text().splitlines()]
+
+
+def tagged(tag: str) -> list[psutil.Process]:
+    """Live processes whose environment carries ``tag`` (every process a run started inherits it)."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.environ().get(TAG) == tag and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def assert_nothing_left(tag: str, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while (left := tagged(tag)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for proc in left:  # do not leak them into the rest of the suite, then fail
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    assert not left, [(p.pid, p.cmdline()) for p in left]
+
+
+def run(tmp_path: Path, name: str, players: list[dict], jobs: int, fmt: dict | None = None,
+        bound: float = 120, env: dict | None = None, **league) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    path = write_league(tmp_path / f"{name}.yaml", players=players, worlds=WORLD,
+                        format={"timeout": 5, **(fmt or {})},
+                        scoring={"max_failures": 1.0, "error_score": -1.0}, **league)
+    tag = uuid.uuid4().hex
+    started = time.monotonic()
+    proc = run_cli("run", str(path), "-j", str(jobs), "--out", str(tmp_path / name), "--quiet",
+                   env={TAG: tag, **(env or {})}, timeout=bound)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    assert elapsed < bound
+    assert_nothing_left(tag)
+    return proc, records(tmp_path / name)
+
+
+def assert_in_utility_range(recs: list[dict]) -> None:
+    """Every ok episode's utilities lie in what the world's price range allows (PriceUtility on the issue)."""
+    for r in recs:
+        if r["status"] != "ok":
+            continue
+        for ep in r["details"]["episodes"]:
+            (bip, brp), (sip, srp) = ep["prices"]["buyer"], ep["prices"]["seller"]
+            low, high = min(bip, srp), max(brp, sip)
+            for role, (ip, rp) in (("buyer", (bip, brp)), ("seller", (sip, srp))):
+                ends = sorted(((rp - low) / (rp - ip), (rp - high) / (rp - ip)))
+                assert ends[0] - 1e-9 <= ep["utility"][role] <= ends[1] + 1e-9, (r["assignment"], ep)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> dict[str, dict]:
+    """Good vs Other with nobody hostile in the league, by match key."""
+    tmp = tmp_path_factory.mktemp("clean")
+    _, recs = run(tmp, "clean", GOOD, 1)
+    return {r["key"]: r for r in recs}
+
+
+def assert_others_unaffected(recs: list[dict], clean: dict[str, dict]) -> None:
+    innocent = [r for r in recs if set(r["assignment"].values()) <= {"Good", "Other"}]
+    assert len(innocent) == len(clean) == 2
+    for r in innocent:
+        assert r["status"] == "ok"
+        assert r["roles"] == clean[r["key"]]["roles"], r["assignment"]
+
+
+def assert_blamed(recs: list[dict], faulty: dict[str, str]) -> None:
+    """Matches with one hostile player: its status, blame and error_score; the opponent is not blamed."""
+    for r in recs:
+        bad = set(r["assignment"].values()) & set(faulty)
+        if len(bad) != 1:
+            continue
+        (player,) = bad
+        assert r["status"] == faulty[player], r
+        assert r["blamed"] == player, r
+        assert r["blamed_role"] in r["assignment"] and r["assignment"][r["blamed_role"]] == player
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_base_exceptions_exits_and_closed_descriptors_are_blamed_faults(tmp_path, clean, jobs):
+    faulty = {"SysExit": "error", "Interrupt": "error", "GenExit": "error", "Exiter": "crashed",
+              "FdCloser": "error"}
+    players = GOOD + [
+        {"name": "SysExit", "type": "faulty_players.SystemExiter"},
+        {"name": "Interrupt", "type": "faulty_players.Interrupter"},
+        {"name": "GenExit", "type": "faulty_players.GeneratorExiter"},
+        {"name": "Exiter", "type": "faulty_players.Exiter"},
+        {"name": "FdCloser", "type": "faulty_players.FdCloser"},
+    ]
+    proc, recs = run(tmp_path, "base", players, jobs, bound=120)
+    assert len(recs) == 7 * 6 and len({r["id"] for r in recs}) == 42
+    assert_blamed(recs, faulty)
+    assert_others_unaffected(recs, clean)
+    assert_in_utility_range(recs)
+    by = {name: [r for r in recs if r["blamed"] == name] for name in faulty}
+    assert all("SystemExit" in r["error"] for r in by["SysExit"])
+    assert all("KeyboardInterrupt" in r["error"] for r in by["Interrupt"])
+    assert all("GeneratorExit" in r["error"] for r in by["GenExit"])
+    assert all("exited with code 1 while Exiter" in r["error"] for r in by["Exiter"])
+    assert all("close the worker's connection" in r["error"] for r in by["FdCloser"])
+    scores = {line.split(",")[1]: line.split(",") for line in (tmp_path / "base" / "scores.csv").read_text()
+              .splitlines()[1:]}
+    assert scores["Exiter"][2] == "-1.000000"  # error_score applies to a crash
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_player_ignoring_or_swallowing_the_timeout_cannot_hang_the_run(tmp_path, clean, jobs):
+    players = GOOD + [{"name": "Deaf", "type": "faulty_players.AlarmIgnorer"},
+                      {"name": "Swallow", "type": "faulty_players.TimeoutSwallower"}]
+    # 12 matches, 10 of them hang; each is killed 1 s + 5 % past its 0.5 s limit
+    proc, recs = run(tmp_path, "hang", players, jobs, fmt={"timeout": 0.5}, bound=90)
+    assert len(recs) == 12
+    assert_blamed(recs, {"Deaf": "timeout", "Swallow": "timeout"})
+    assert_others_unaffected(recs, clean)
+    hung = [r for r in recs if r["status"] == "timeout"]
+    assert len(hung) == 10
+    assert all(r["duration"] < 0.5 + 1.025 + 1.0 for r in hung), [r["duration"] for r in hung]
+    assert all("its process was killed" in r["error"] for r in hung)
+
+
+def test_processes_a_player_starts_are_killed_at_the_end_of_its_match(tmp_path, clean):
+    spawned = tmp_path / "spawned"
+    spawned.mkdir()
+    players = GOOD + [{"name": "Spawner", "type": "faulty_players.Spawner"}]
+    proc, recs = run(tmp_path, "spawn", players, 2, env={"SPAWN_DIR": str(spawned)})
+    assert all(r["status"] == "ok" for r in recs)
+    assert_others_unaffected(recs, clean)
+    pids = [int(p.name) for p in spawned.iterdir()]
+    assert len(pids) >= 4  # one daemonised grandchild per match the Spawner played
+    assert not [pid for pid in pids if psutil.pid_exists(pid)
+                and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_memory_hog_is_a_blamed_fault_and_does_not_keep_its_memory(tmp_path, clean):
+    players = GOOD + [{"name": "Hog", "type": "faulty_players.Hog"}]
+    proc, recs = run(tmp_path, "hog", players, 1, fmt={"memory_mb": 600, "timeout": 20})
+    assert_others_unaffected(recs, clean)
+    hog = [r for r in recs if "Hog" in r["assignment"].values()]
+    failed = [r for r in hog if r["status"] != "ok"]
+    assert failed and all(r["blamed"] == "Hog" and r.get("reason") == "memory" for r in failed), hog
+    # the hog's memory went with its host: later matches did not start near the limit
+    assert len(failed) >= 3
+
+
+def test_crashing_does_not_pay(tmp_path):
+    """A sore loser (os._exit when a negotiation ends badly) never scores above its honest twin."""
+    opponents = [{"name": "Boulware", "type": "boulware"}, {"name": "Conceder", "type": "conceder"},
+                 {"name": "Linear", "type": "linear"}, {"name": "Random", "type": "random"}]
+    players = opponents + [{"name": "Honest", "type": "negmas.sao.AspirationNegotiator"},
+                           {"name": "SoreLoser", "type": "faulty_players.SoreLoser"}]
+    path = write_league(tmp_path / "sore.yaml", players=players, repetitions=2,
+                        worlds=[{"type": "bilateral", "params": {"n_steps": 40, "episodes": 1}}],
+                        format={"timeout": 10}, scoring={"max_failures": 1.0})
+    run_cli("run", str(path), "-j", "2", "--out", str(tmp_path / "sore"), "--quiet", check=True, timeout=180)
+    recs = records(tmp_path / "sore")
+    crashed = [r for r in recs if r["status"] == "crashed"]
+    assert crashed and all(r["blamed"] == "SoreLoser" for r in crashed)
+    assert all(r["status"] == "ok" for r in recs if "SoreLoser" not in r["assignment"].values())
+    scores = {line.split(",")[1]: float(line.split(",")[2])
+              for line in (tmp_path / "sore" / "scores.csv").read_text().splitlines()[1:]}
+    assert scores["SoreLoser"] <= scores["Honest"], scores
+
+    # The check can fail: voiding its crashed matches (the old behaviour) would have paid.
+    def own(r):
+        role = next(role for role, name in r["assignment"].items() if name == "SoreLoser")
+        return r["roles"][role]["utility"]
+
+    kept = [own(r) for r in recs if r["status"] == "ok" and "SoreLoser" in r["assignment"].values()]
+    assert sum(kept) / len(kept) > scores["Honest"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_no_worker_or_player_process_outlives_a_killed_runner(tmp_path, signum):
+    spawned = tmp_path / "spawned"
+    spawned.mkdir()
+    players = GOOD + [{"name": "Spawner", "type": "faulty_players.Spawner"},
+                      {"name": "Slow", "type": "faulty_players.TimeoutSwallower"}]
+    path = write_league(tmp_path / "l.yaml", players=players, worlds=WORLD, repetitions=3,
+                        format={"timeout": 30}, scoring={"max_failures": 1.0})
+    tag = uuid.uuid4().hex
+    env = {**os.environ, TAG: tag, "SPAWN_DIR": str(spawned),
+           "PYTHONPATH": str(ROOT / "tests") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([*TOURNEY, "run", str(path), "-j", "2", "--out", str(tmp_path / "run"), "--quiet"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        # wait until the slow player hangs a worker and a spawned grandchild exists
+        while time.monotonic() < deadline and not (any(spawned.iterdir()) and len(tagged(tag)) >= 5):
+            time.sleep(0.05)
+        assert len(tagged(tag)) >= 5, [p.cmdline() for p in tagged(tag)]  # runner, 2 workers, their hosts
+    finally:
+        proc.send_signal(signum)
+        proc.wait(30)
+    assert_nothing_left(tag, within=5.0)
