@@ -71,9 +71,12 @@ class Hostage(TimeDependent):
             os.close(os.open(os.path.join(self.claim_dir, self.CLAIM), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
             return False
+        from tourney import host
+
+        worker = host.SUPERVISOR_PID or os.getpid()  # players run in a host process under the worker
         tmp = os.path.join(self.claim_dir, f".{self.PLAYING}.{os.getpid()}")
         with open(tmp, "w") as fh:
-            fh.write(str(os.getpid()))
+            fh.write(str(worker))
         os.replace(tmp, os.path.join(self.claim_dir, self.PLAYING))  # a reader never sees a half-written pid
         return True
 
@@ -168,24 +171,20 @@ class OpponentMutator(TimeDependent):
 
 
 class Spawner(TimeDependent):
-    """Starts a daemonised grandchild that would outlive the tournament, then plays normally.
+    """Starts a daemonised process (new session, parent gone) that would outlive the tournament.
 
-    The grandchild writes its pid to $SPAWN_DIR so a test can check it is gone.
+    Its pid is written to $SPAWN_DIR so a test can check it is gone.
     """
 
     def propose(self, state, dest=None):
         import os
         import subprocess
-        import sys
 
         if not getattr(self, "_spawned", False):
             self._spawned = True
-            code = ("import os, sys, time\n"
-                    "if os.fork(): os._exit(0)\n"
-                    "os.setsid()\n"
-                    "open(os.path.join(sys.argv[1], str(os.getpid())), 'w').close()\n"
-                    "time.sleep(10000)\n")
-            subprocess.Popen([sys.executable, "-c", code, os.environ.get("SPAWN_DIR", "/tmp")]).wait()
+            where = os.environ.get("SPAWN_DIR")
+            command = 'sleep 10000 & echo > "$0/$!"' if where else "sleep 10000 &"
+            subprocess.Popen(["sh", "-c", command, where or "-"], start_new_session=True).wait()
         return super().propose(state, dest)
 
 
@@ -231,3 +230,27 @@ def _sore_loser_base():
 
 
 SoreLoser = _sore_loser_base()
+
+
+class ParentKiller(TimeDependent):
+    """Tries to kill the process that supervises it (its parent) with os.kill."""
+
+    def propose(self, state, dest=None):
+        import os
+        import signal
+
+        os.kill(os.getppid(), signal.SIGKILL)
+        return super().propose(state, dest)
+
+
+class LowLevelParentKiller(TimeDependent):
+    """Kills its parent through libc, past the host's os.kill guard: the worker itself dies."""
+
+    def propose(self, state, dest=None):
+        import ctypes
+        import os
+        import signal
+
+        ctypes.CDLL(None).kill(os.getppid(), signal.SIGKILL)
+        time.sleep(5)  # the host goes when its parent is gone
+        return super().propose(state, dest)

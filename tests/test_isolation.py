@@ -95,7 +95,7 @@ def clean(tmp_path_factory) -> dict[str, dict]:
 
 def assert_others_unaffected(recs: list[dict], clean: dict[str, dict]) -> None:
     innocent = [r for r in recs if set(r["assignment"].values()) <= {"Good", "Other"}]
-    assert len(innocent) == len(clean) == 2
+    assert innocent and len(innocent) <= len(clean) == 2
     for r in innocent:
         assert r["status"] == "ok"
         assert r["roles"] == clean[r["key"]]["roles"], r["assignment"]
@@ -116,16 +116,17 @@ def assert_blamed(recs: list[dict], faulty: dict[str, str]) -> None:
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_base_exceptions_exits_and_closed_descriptors_are_blamed_faults(tmp_path, clean, jobs):
     faulty = {"SysExit": "error", "Interrupt": "error", "GenExit": "error", "Exiter": "crashed",
-              "FdCloser": "error"}
+              "FdCloser": "error", "Killer": "error"}
     players = GOOD + [
         {"name": "SysExit", "type": "faulty_players.SystemExiter"},
         {"name": "Interrupt", "type": "faulty_players.Interrupter"},
         {"name": "GenExit", "type": "faulty_players.GeneratorExiter"},
         {"name": "Exiter", "type": "faulty_players.Exiter"},
         {"name": "FdCloser", "type": "faulty_players.FdCloser"},
+        {"name": "Killer", "type": "faulty_players.ParentKiller"},
     ]
     proc, recs = run(tmp_path, "base", players, jobs, bound=120)
-    assert len(recs) == 7 * 6 and len({r["id"] for r in recs}) == 42
+    assert len(recs) == 8 * 7 and len({r["id"] for r in recs}) == 56
     assert_blamed(recs, faulty)
     assert_others_unaffected(recs, clean)
     assert_in_utility_range(recs)
@@ -134,7 +135,8 @@ def test_base_exceptions_exits_and_closed_descriptors_are_blamed_faults(tmp_path
     assert all("KeyboardInterrupt" in r["error"] for r in by["Interrupt"])
     assert all("GeneratorExit" in r["error"] for r in by["GenExit"])
     assert all("exited with code 1 while Exiter" in r["error"] for r in by["Exiter"])
-    assert all("close the worker's connection" in r["error"] for r in by["FdCloser"])
+    assert all("tried to close the worker's connection" in r["error"] for r in by["FdCloser"])
+    assert all("tried to signal the runner" in r["error"] for r in by["Killer"])
     scores = {line.split(",")[1]: line.split(",") for line in (tmp_path / "base" / "scores.csv").read_text()
               .splitlines()[1:]}
     assert scores["Exiter"][2] == "-1.000000"  # error_score applies to a crash
@@ -144,13 +146,13 @@ def test_base_exceptions_exits_and_closed_descriptors_are_blamed_faults(tmp_path
 def test_a_player_ignoring_or_swallowing_the_timeout_cannot_hang_the_run(tmp_path, clean, jobs):
     players = GOOD + [{"name": "Deaf", "type": "faulty_players.AlarmIgnorer"},
                       {"name": "Swallow", "type": "faulty_players.TimeoutSwallower"}]
-    # 12 matches, 10 of them hang; each is killed 1 s + 5 % past its 0.5 s limit
-    proc, recs = run(tmp_path, "hang", players, jobs, fmt={"timeout": 0.5}, bound=90)
-    assert len(recs) == 12
+    # one role order per pair: 6 matches, 5 of them hang; each is killed 1 s + 5 % past its 0.5 s limit
+    proc, recs = run(tmp_path, "hang", players, jobs, fmt={"timeout": 0.5, "both_roles": False}, bound=90)
+    assert len(recs) == 6
     assert_blamed(recs, {"Deaf": "timeout", "Swallow": "timeout"})
     assert_others_unaffected(recs, clean)
     hung = [r for r in recs if r["status"] == "timeout"]
-    assert len(hung) == 10
+    assert len(hung) == 5
     assert all(r["duration"] < 0.5 + 1.025 + 1.0 for r in hung), [r["duration"] for r in hung]
     assert all("its process was killed" in r["error"] for r in hung)
 
@@ -185,7 +187,7 @@ def test_crashing_does_not_pay(tmp_path):
                  {"name": "Linear", "type": "linear"}, {"name": "Random", "type": "random"}]
     players = opponents + [{"name": "Honest", "type": "negmas.sao.AspirationNegotiator"},
                            {"name": "SoreLoser", "type": "faulty_players.SoreLoser"}]
-    path = write_league(tmp_path / "sore.yaml", players=players, repetitions=2,
+    path = write_league(tmp_path / "sore.yaml", players=players, repetitions=1,
                         worlds=[{"type": "bilateral", "params": {"n_steps": 40, "episodes": 1}}],
                         format={"timeout": 10}, scoring={"max_failures": 1.0})
     run_cli("run", str(path), "-j", "2", "--out", str(tmp_path / "sore"), "--quiet", check=True, timeout=180)

@@ -35,7 +35,10 @@ from typing import Any, Callable, Iterator
 SLOT_BYTES = 64
 _CLOCK = struct.Struct("d")  # bytes 8..16: monotonic time the match clock started (0: not started)
 _SEQ = struct.Struct("q")  # bytes 16..24: sequence number of the match the slot describes
-_FD_FAULT = 24  # byte 24: index + 1 of the seat that tried to close a protected descriptor
+_TAMPER = 24  # byte 24: index of the seat that tampered with the runner (255: outside any seat's call)
+_TAMPER_KIND = 25  # byte 25: what it tried (one of TAMPERING)
+TAMPERING = {1: "tried to close the worker's connection to the runner",
+             2: "tried to signal the runner or the worker supervising it"}
 
 
 class ActingSlot:
@@ -51,7 +54,8 @@ class ActingSlot:
     def begin(self, seq: int) -> None:
         """A new match: nobody acting, clock not started."""
         self.memory[0] = 0
-        self.memory[_FD_FAULT] = 0
+        self.memory[_TAMPER] = 0
+        self.memory[_TAMPER_KIND] = 0
         self.memory[8:16] = _CLOCK.pack(0.0)
         self.memory[16:24] = _SEQ.pack(seq)
 
@@ -67,12 +71,9 @@ class ActingSlot:
         return _SEQ.unpack(self.memory[16:24])[0]
 
     @property
-    def fd_fault(self) -> int:
-        return self.memory[_FD_FAULT]
-
-    def note_fd_fault(self) -> None:
-        if not self.memory[_FD_FAULT]:
-            self.memory[_FD_FAULT] = self.memory[0] or 255
+    def tamper(self) -> tuple[int, int]:
+        """(seat index or 255, kind) of the first tampering in this match; (0, 0) when none."""
+        return self.memory[_TAMPER], self.memory[_TAMPER_KIND]
 
     def close(self) -> None:
         self.memory.close()
@@ -111,6 +112,14 @@ def playing(role: str) -> Iterator[None]:
         yield
     finally:
         memory[0] = previous
+
+
+def note_tamper(kind: int) -> None:
+    """Record that the acting seat tried ``TAMPERING[kind]`` (the first attempt of a match counts)."""
+    memory = _Local.memory
+    if not memory[_TAMPER]:
+        memory[_TAMPER] = memory[0] or 255
+        memory[_TAMPER_KIND] = kind
 
 
 def acting_now() -> int:

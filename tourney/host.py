@@ -37,14 +37,17 @@ PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 PARENT_POLL_S = 0.2  # how often a host checks that its supervisor is alive
 EXIT_CHANNEL_LOST = 86  # the host could not reply: its connection was closed under it
+SUPERVISOR_PID = 0  # in a host: the pid of the worker process supervising it
 
 
-def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: bool) -> None:
+def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: bool,
+          runner_pid: int = 0) -> None:
     """The body of a freshly forked host; never returns (ends the process)."""
+    global SUPERVISOR_PID
     code = 0
     try:
-        parent = os.getppid()
-        _become_host(conn, memory_mb, pdeathsig)
+        parent = SUPERVISOR_PID = os.getppid()
+        _become_host(conn, memory_mb, pdeathsig, runner_pid)
         _watch_parent(parent)
         acting.install(slot)
         from tourney.worker import play_match  # already imported by the supervisor: no cost
@@ -60,8 +63,8 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
             slot.begin(seq)
             record = play_match(match, timeout, trace)
             kill_descendants()
-            if slot.fd_fault:
-                _blame_fd_fault(record, match, slot.fd_fault)
+            if slot.tamper[0]:
+                _blame_tampering(record, match, *slot.tamper)
             try:
                 conn.send((seq, record))
             except (OSError, ValueError):
@@ -76,7 +79,7 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
             os._exit(code)
 
 
-def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool) -> None:
+def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runner_pid: int) -> None:
     os.setsid()
     libc = _libc()
     if libc is not None:
@@ -98,7 +101,7 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool) -> No
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
-    _protect_descriptor(keep)
+    _protect_runner(keep, {os.getppid(), runner_pid} - {0})
 
 
 def _libc():
@@ -108,20 +111,36 @@ def _libc():
         return None
 
 
-def _protect_descriptor(fd: int) -> None:
-    """Refuse ``os.close``/``closerange``/``dup2`` on the host's connection; note who tried."""
-    close, closerange, dup2 = os.close, os.closerange, os.dup2
-    slot_note = _note_fd_fault
+def _protect_runner(fd: int, protected: set[int]) -> None:
+    """Refuse the casual ways to break out: closing the host's connection, signalling its supervisor.
+
+    ``os.close``/``closerange``/``dup2`` on the connection and ``os.kill``/
+    ``killpg`` aimed at the supervisor, the runner or their process groups
+    raise OSError in the player and are recorded as its fault. A player
+    going through ctypes or another program gets past this; what it breaks
+    then is handled as a worker death (README, "Faults").
+    """
+    close, closerange, dup2, kill, killpg = os.close, os.closerange, os.dup2, os.kill, os.killpg
+    groups = set()
+    for pid in protected:
+        try:
+            groups.add(os.getpgid(pid))
+        except OSError:
+            pass
+    groups.discard(os.getpgid(0))
+
+    def refuse(kind: int) -> None:
+        acting.note_tamper(kind)
+        raise PermissionError(1, "Operation not permitted")
 
     def guarded_close(target: int) -> None:
         if target == fd:
-            slot_note()
-            raise OSError(9, "Bad file descriptor")
+            refuse(1)
         close(target)
 
     def guarded_closerange(low: int, high: int) -> None:
         if low <= fd < high:
-            slot_note()
+            acting.note_tamper(1)
             closerange(low, fd)
             closerange(fd + 1, high)
             return
@@ -129,24 +148,28 @@ def _protect_descriptor(fd: int) -> None:
 
     def guarded_dup2(source: int, target: int, inheritable: bool = True) -> int:
         if target == fd:
-            slot_note()
-            raise OSError(9, "Bad file descriptor")
+            refuse(1)
         return dup2(source, target, inheritable)
 
-    os.close, os.closerange, os.dup2 = guarded_close, guarded_closerange, guarded_dup2
+    def guarded_kill(pid: int, signum: int) -> None:
+        if pid in protected or pid == -1 or (pid < -1 and -pid in groups):
+            refuse(2)
+        kill(pid, signum)
+
+    def guarded_killpg(pgid: int, signum: int) -> None:
+        if pgid in groups:
+            refuse(2)
+        killpg(pgid, signum)
+
+    os.close, os.closerange, os.dup2, os.kill, os.killpg = (guarded_close, guarded_closerange, guarded_dup2,
+                                                            guarded_kill, guarded_killpg)
 
 
-def _note_fd_fault() -> None:
-    memory = acting._Local.memory
-    if not memory[acting._FD_FAULT]:
-        memory[acting._FD_FAULT] = memory[0] or 255
-
-
-def _blame_fd_fault(record: dict[str, Any], match: Any, index: int) -> None:
+def _blame_tampering(record: dict[str, Any], match: Any, index: int, kind: int) -> None:
     roles = [s.role for s in match.seats]
     role = roles[index - 1] if 0 < index <= len(roles) else None
-    record.update(status="error", error="the player tried to close the worker's connection to the runner",
-                  blamed_role=role, blamed=match.assignment.get(role) if role else None)
+    record.update(status="error", error=f"the player {acting.TAMPERING.get(kind, 'tampered with the runner')}",
+                  blamed_role=role, blamed=match.assignment.get(role) if role else None, reason="tampering")
 
 
 def _watch_parent(parent: int) -> None:

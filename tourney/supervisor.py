@@ -69,7 +69,7 @@ class _Host:
         pid = os.fork()
         if pid == 0:  # the host; never returns
             ours.close()
-            host_module.serve(Connection(theirs.detach()), self.slot, isolation.memory_mb, pdeathsig)
+            host_module.serve(Connection(theirs.detach()), self.slot, isolation.memory_mb, pdeathsig, _RUNNER_PID)
         theirs.close()
         self.pid = pid
         self.conn = Connection(ours.detach())
@@ -245,14 +245,14 @@ class Supervisor:
 
     def _died(self, host: _Host, match: Match, started: float) -> dict[str, Any] | None:
         role = self._acting_role(host, match)
-        fd_fault = host.slot.fd_fault
+        tamperer, _kind = host.slot.tamper
         status = host._reap(block=True)
         host.kill()
         self._host = None
         how = _describe_exit(status)
-        if role is None and fd_fault and fd_fault != 255:
+        if role is None and 0 < tamperer != 255:  # died of what a player did to its connection
             roles = [s.role for s in match.seats]
-            role = roles[fd_fault - 1] if fd_fault <= len(roles) else None
+            role = roles[tamperer - 1] if tamperer <= len(roles) else None
         if role is None:
             return None
         return failed_record(match, "crashed", role, f"the worker process {how} while {match.assignment[role]} "
