@@ -176,12 +176,18 @@ def negotiation_trace(run_dir: Path, tables: Tables, match_id: str, out: Path) -
 
 def _replay_with_trace(tables: Tables, match_id: str) -> dict:
     """Play a match again from its seed with traces on (same seed, same moves)."""
-    from tourney.worker import play_match
+    import os
+
+    from tourney.supervisor import Isolation, close_all, supervisor_for
 
     match = next((m for m in iter_schedule(tables.league) if m.id == match_id), None)
     if match is None:
         raise TourneyError(f"match {match_id} is not in the league's schedule")
-    record = play_match(match, tables.league.format.timeout, trace=True)
+    fmt = tables.league.format
+    try:  # in a player host, as in a run: a player's crash must not take the plot command with it
+        record = supervisor_for(Isolation(memory_mb=fmt.memory_mb), os.getpid()).play(match, fmt.timeout, trace=True)
+    finally:
+        close_all()
     if record["status"] != "ok":
         raise TourneyError(f"replaying match {match_id} failed: {record['error']}")
     return record
