@@ -45,9 +45,9 @@ def test_report_formats(tmp_path):
     assert manifest["seed"] == 3 and manifest["status"] == "finished" and "negmas" in manifest["versions"]
 
 
-def test_report_on_a_non_run_directory_exits_1_cleanly(tmp_path):
+def test_report_on_a_non_run_directory_exits_2_cleanly(tmp_path):
     proc = run_cli("report", str(tmp_path))
-    assert proc.returncode == 1 and "not a run directory" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "not a run directory" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_seed_override_changes_the_run_and_report_follows(tmp_path):

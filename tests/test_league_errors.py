@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 GOOD_PLAYERS = """players:
   - {name: A, type: boulware}
@@ -85,3 +85,124 @@ def test_bad_input_never_touches_existing_results(tmp_path, league_file):
     proc = run_cli("run", str(bad), "--out", str(out))
     assert proc.returncode == 2
     assert (out / "matches.jsonl").read_bytes() == before
+
+
+# ------------------------------------------------------------------ hostile and careless files (issue 14)
+# In-process: each must raise LeagueError quickly (bounded work), one line, naming file:line: key.
+
+import time  # noqa: E402
+
+from tourney.errors import LeagueError  # noqa: E402
+from tourney.league import MAX_PLAYERS, load_league  # noqa: E402
+from tourney.schedule import MAX_MATCHES  # noqa: E402
+
+
+def _alias_bomb(levels: int) -> str:
+    lines = ["name: bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n" + GOOD_WORLDS + GOOD_PLAYERS
+
+
+def _grid(n_keys: int, n_values: int) -> str:
+    keys = ["n_steps", "episodes", "zoa"][:n_keys]
+    settings = "".join(f"      {k}: [{', '.join(str(v) for v in range(1, n_values + 1))}]\n" for k in keys)
+    return "name: x\nworlds:\n  - type: bilateral\n    settings:\n" + settings + GOOD_PLAYERS
+
+
+HOSTILE = [
+    ("alias bomb, 9 levels of 9", _alias_bomb(9), ":7: a5: expands to more than 100,000 nodes"),
+    ("alias bomb, 7 levels of 9", _alias_bomb(7), ":7: a5: expands to more than 100,000 nodes"),
+    ("recursive alias", "name: x\nworlds: &w [*w]\n" + GOOD_PLAYERS, ":2: worlds: expands to more than"),
+    ("settings grid of 10^9", _grid(3, 1000), ":4: worlds[0].settings: 1,000,000,000 combinations of settings"),
+    ("repetitions 10^12", "name: x\nrepetitions: 1000000000000\n" + GOOD_WORLDS + GOOD_PLAYERS,
+     ":2: repetitions: the schedule has 2,000,000,000,000 matches, more than the limit of 1,000,000"),
+    ("NUL byte in a name", "name: x\n" + GOOD_WORLDS + "players:\n  - {name: \"A\x00\", type: boulware}\n"
+     "  - {name: B, type: conceder}\n", ":5: players[0].name: not valid YAML: the control character U+0000"),
+    ("unhashable key", "{[a]: b}\n", ":1: not valid YAML: a key must be a plain string or number, got a list"),
+    ("a function as world type", "name: x\nworlds: [{type: os.system}]\n" + GOOD_PLAYERS,
+     ":2: worlds[0].type: 'os.system' is not a world class"),
+    ("league name with a newline", 'name: "nl\\n"\n' + GOOD_WORLDS + GOOD_PLAYERS, ":1: name: required: a name of"),
+    ("player name with a newline", "name: x\n" + GOOD_WORLDS + 'players:\n  - {name: "A\\nB", type: boulware}\n'
+     "  - {name: B, type: conceder}\n", ":5: players[0].name: must be printable"),
+    ("player name with a tab", "name: x\n" + GOOD_WORLDS + 'players:\n  - {name: "A\\tB", type: boulware}\n'
+     "  - {name: B, type: conceder}\n", ":5: players[0].name: must be printable"),
+    ("NFC and NFD spellings of one name", "name: x\n" + GOOD_WORLDS + "players:\n"
+     "  - {name: \"Caf\\u00e9\", type: boulware}\n  - {name: \"Cafe\\u0301\", type: conceder}\n",
+     ":6: players[1].name: duplicate player name 'Café'"),
+    ("name of spaces only", "name: x\n" + GOOD_WORLDS + 'players:\n  - {name: "  ", type: boulware}\n'
+     "  - {name: B, type: conceder}\n", ":5: players[0].name: must be a non-empty string"),
+    ("non-identifier param key", "name: x\nworlds:\n  - type: bilateral\n    params: {1: 2}\n" + GOOD_PLAYERS,
+     ":4: worlds[0].params[1]: a parameter name must be an identifier"),
+    ("NaN timeout", "name: x\n" + GOOD_WORLDS + GOOD_PLAYERS + "format: {timeout: .nan}\n",
+     "format.timeout: the parameter of format must be a number in (0, inf)"),
+    ("NaN error_score", "name: x\n" + GOOD_WORLDS + GOOD_PLAYERS + "scoring: {error_score: .nan}\n",
+     "scoring.error_score:"),
+    ("too many players", "name: x\n" + GOOD_WORLDS + "players:\n"
+     + "".join(f"  - {{name: P{i}, type: boulware}}\n" for i in range(MAX_PLAYERS + 1)),
+     f":4: players: {MAX_PLAYERS + 1} players; a league has at most {MAX_PLAYERS}"),
+    ("bad max_backend_faults", "name: x\n" + GOOD_WORLDS + GOOD_PLAYERS + "run: {max_backend_faults: 0}\n",
+     "run.max_backend_faults: the parameter of run must be an int in [1, inf]"),
+]
+
+
+@pytest.mark.parametrize("label,text,expected", HOSTILE, ids=[c[0] for c in HOSTILE])
+def test_hostile_league_fails_fast_in_one_line(tmp_path, label, text, expected):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    started = time.perf_counter()
+    with pytest.raises(LeagueError) as info:
+        load_league(path)
+    assert time.perf_counter() - started < 3.0, "validation must stay bounded"
+    message = str(info.value)
+    assert message.startswith(f"{path}:"), message
+    assert expected in message, message
+    assert "\n" not in message
+
+
+def test_module_that_fails_on_import_is_a_league_error(tmp_path):
+    (tmp_path / "broken_agent.py").write_text("raise ValueError('import-time failure')\n")
+    path = tmp_path / "league.yaml"
+    path.write_text("name: x\n" + GOOD_WORLDS + "players:\n  - {name: A, type: broken_agent.Agent}\n"
+                    "  - {name: B, type: conceder}\n")
+    with pytest.raises(LeagueError, match=r":5: players\[0\].type: importing 'broken_agent.Agent' failed: "
+                                          r"ValueError: import-time failure"):
+        load_league(path)
+
+
+def test_reps_override_is_bounded_too(tmp_path, league_file):
+    league = load_league(league_file())
+    with pytest.raises(LeagueError, match=f"--reps 10000000000: the schedule has .* the limit of {MAX_MATCHES:,}"):
+        league.with_overrides(repetitions=10**10)
+
+
+def test_insight_table_missing_fails_validation_naming_file_and_command(tmp_path):
+    text = (ROOT / "leagues" / "insight-one-seller.yaml").read_text().replace(
+        "results/insight-tables/one-seller-11-100.json", str(tmp_path / "missing.json"))
+    path = tmp_path / "insight.yaml"
+    path.write_text(text)
+    with pytest.raises(LeagueError, match=r":16: players\[1\]\.params\.load_path: no Q-table at .*missing\.json; "
+                                          r"make it with: python -m players\.insight\.train"):
+        load_league(path)
+
+
+def test_insight_league_names_the_make_step_for_its_table(tmp_path):
+    table = ROOT / "results" / "insight-tables" / "one-seller-11-100.json"
+    if table.exists():
+        pytest.skip(f"{table} exists here (made by make reproduce-insight)")
+    proc = run_cli("validate", "leagues/insight-one-seller.yaml")
+    assert proc.returncode == 2, proc.stderr
+    assert "no Q-table at results/insight-tables/one-seller-11-100.json" in proc.stderr
+    assert "make reproduce-insight" in proc.stderr and "--seed 11" in proc.stderr
+
+
+def test_hostile_files_exit_2_from_the_command_line(tmp_path):
+    """The exit code and one-line stderr, through the real command, for a NUL byte and an alias bomb."""
+    for name, text in (("nul.yaml", HOSTILE[5][1]), ("bomb.yaml", _alias_bomb(9))):
+        path = tmp_path / name
+        path.write_text(text)
+        started = time.perf_counter()
+        proc = run_cli("validate", str(path))
+        assert time.perf_counter() - started < 20
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith(f"Error: {path}:") and len(proc.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in proc.stderr

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 
 from tourney import __version__
-from tourney.errors import LeagueError, RegressionError, TourneyError
+from tourney.errors import LeagueError, RegressionError, Terminated, TourneyError
+
+INTERRUPTED = "Interrupted: finished matches are in the log; rerun the same command to resume."
+TERMINATED = "Terminated: finished matches are in the log; rerun the same command to resume."
 
 
 class _ShardType(click.ParamType):
@@ -60,11 +67,12 @@ def run(league, jobs, out, fresh, retry_failed, seed, reps, quiet, backend, addr
 
     spec = load_league(league).with_overrides(seed, reps)
     run_dir = out or Path("results") / spec.name
-    summary = run_league(spec, run_dir, jobs=jobs, backend=backend, address=address, fresh=fresh,
-                         progress=not quiet, trace=trace, shard=shard, max_matches=max_matches,
-                         group_commit_ms=group_commit, retry_failed=retry_failed)
-    tables = compute_tables(run_dir, spec)
-    write_tables(run_dir, tables)
+    with _writing(run_dir, "tourney run"):
+        summary = run_league(spec, run_dir, jobs=jobs, backend=backend, address=address, fresh=fresh,
+                             progress=not quiet, trace=trace, shard=shard, max_matches=max_matches,
+                             group_commit_ms=group_commit, retry_failed=retry_failed)
+        tables = compute_tables(run_dir, spec)
+        write_tables(run_dir, tables)
     click.echo(run_header(tables))
     click.echo(render_scores(tables))
     if summary.played:
@@ -73,6 +81,29 @@ def run(league, jobs, out, fresh, retry_failed, seed, reps, quiet, backend, addr
     if plot:
         _plot(run_dir, None)
     _check_failures(tables)
+
+
+@contextmanager
+def _writing(run_dir: Path, command: str) -> Iterator[None]:
+    """Hold ``run_dir``'s lock for the block; mark its manifest if the block ends early.
+
+    An OSError that names no file (a failed write() does not) is reported
+    against ``run_dir``, in one line.
+    """
+    from tourney.store import RunLock, mark_unfinished, storage_error
+
+    with RunLock(run_dir, command):
+        try:
+            yield
+        except KeyboardInterrupt as exc:
+            mark_unfinished(run_dir, "interrupted", "SIGTERM" if isinstance(exc, Terminated) else "SIGINT")
+            raise
+        except TourneyError as exc:
+            mark_unfinished(run_dir, "stopped", str(exc))
+            raise
+        except OSError as exc:
+            mark_unfinished(run_dir, "stopped", exc.strerror or str(exc))
+            raise storage_error(Path(exc.filename) if exc.filename else run_dir, exc) from None
 
 
 def _check_failures(tables) -> None:
@@ -142,6 +173,8 @@ def check(run_dir, baseline, tol):
     from tourney.checking import compare_scores
     from tourney.report import compute_tables
 
+    if math.isnan(tol):
+        raise click.BadParameter("must be a number >= 0, not nan", param_hint="'--tol'")
     tables = compute_tables(run_dir)
     ok, text = compare_scores(tables.scores, baseline, tol)
     click.echo(text)
@@ -205,9 +238,10 @@ def merge(out, run_dirs):
     from tourney.report import compute_tables, render_scores, run_header, write_tables
     from tourney.store import CONFLICTS_NAME, merge_runs
 
-    summary = merge_runs(out, list(run_dirs))
-    tables = compute_tables(out)
-    write_tables(out, tables)
+    with _writing(out, "tourney merge"):
+        summary = merge_runs(out, list(run_dirs))
+        tables = compute_tables(out)
+        write_tables(out, tables)
     click.echo(run_header(tables))
     click.echo(render_scores(tables))
     click.echo(f"merged {len(run_dirs)} runs into {out}: {summary.written} new records, "
@@ -235,8 +269,26 @@ cli.add_command(_LazyTrain(name="train", help="Train a learning player (the regi
                                              "ddpg, godfather, insight, ...)."))
 
 
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
+def _interrupt_of(exc: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt behind ``exc`` (click wraps one raised in a command in ``Abort``)."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: errors become one line on stderr and an exit code."""
+    """Entry point: errors become one line on stderr and an exit code.
+
+    Ctrl-C (SIGINT) exits 130 and SIGTERM 143, each with a line saying the
+    finished matches are kept; the run's manifest then says ``interrupted``.
+    """
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         cli.main(args=argv, prog_name="tourney", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -244,15 +296,21 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
+    except (click.Abort, KeyboardInterrupt) as exc:
+        interrupt = _interrupt_of(exc)
+        if interrupt is None:  # click's Abort for an EOF at a prompt
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        terminated = isinstance(interrupt, Terminated)
+        click.echo(TERMINATED if terminated else INTERRUPTED, err=True)
+        sys.exit(143 if terminated else 130)
     except TourneyError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted: finished matches are in the log; rerun the same command to resume.", err=True)
-        sys.exit(130)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
     sys.exit(0)
 
 

@@ -27,6 +27,22 @@ class LeagueError(TourneyError):
     exit_code = 2
 
 
+class RunDirError(TourneyError):
+    """A directory given as a run directory is not one (no league copy), or is locked by another run."""
+
+    exit_code = 2
+
+
+class StorageError(TourneyError):
+    """The disk refused a write (full, read-only, permissions): the message names the path."""
+
+    exit_code = 1
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by SIGTERM, so a run unwinds as on Ctrl-C (log closed, manifest marked)."""
+
+
 class RegistryError(TourneyError):
     """An unknown player or world type, or a dotted path that does not import."""
 

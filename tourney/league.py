@@ -3,16 +3,32 @@
 Every error names the file, line and key, and the allowed values:
 ``leagues/x.yaml:12: players[3].type: unknown player 'bolware' (did you mean 'boulware'?)``.
 Unknown keys are errors, never silently ignored.
+
+Validation is bounded, so a hostile or careless file fails fast instead of
+eating the machine: YAML anchors may expand the document to at most
+``MAX_YAML_NODES`` nodes, a world's settings grid to ``MAX_SETTINGS``
+combinations, a league to ``MAX_PLAYERS`` players and ``MAX_WORLDS`` worlds,
+and the schedule to ``tourney.schedule.MAX_MATCHES`` matches; all are counted
+arithmetically, never by building what they count.
+
+A league file runs code: a dotted player or world type is imported (its
+import-time code runs) when the league is validated. The league file's folder
+is on the import path (``tourney.imports``).
+
+Names (players, worlds) are NFC-normalised, so "Café" typed two ways is one
+player, and must be printable (no newline, tab or NUL).
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import yaml
 
@@ -26,10 +42,17 @@ from tourney.params import (
     signature_params,
     validate_params,
 )
+from tourney.imports import add_import_dirs
 from tourney.registry import ResolvedPlayer, is_dotted, resolve_player, world_class
+from tourney.worlds.base import World
 
 AGGREGATES = ("mean", "median", "truncated_mean")
 BACKENDS = ("loky", "sequential", "dask", "ray")
+MAX_YAML_NODES = 100_000  # nodes of the document with every alias expanded
+MAX_SETTINGS = 10_000  # combinations of one world's settings grid
+MAX_PLAYERS = 500
+MAX_WORLDS = 100
+MAX_NAME = 200  # characters of a player or world name
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
@@ -48,10 +71,16 @@ class WorldEntry:
     params: Mapping[str, Any]
     settings: Mapping[str, list]
 
-    def setting_grid(self) -> list[dict[str, Any]]:
-        """Every combination of the settings, in a stable order."""
+    def setting_grid(self) -> Iterator[dict[str, Any]]:
+        """Every combination of the settings, in a stable order (a generator: grids can be large)."""
         keys = sorted(self.settings)
-        return [dict(zip(keys, combo)) for combo in itertools.product(*(self.settings[k] for k in keys))]
+        for combo in itertools.product(*(self.settings[k] for k in keys)):
+            yield dict(zip(keys, combo))
+
+    @property
+    def n_settings(self) -> int:
+        """How many combinations ``setting_grid`` yields, counted without building them."""
+        return math.prod(len(values) for values in self.settings.values())
 
 
 @dataclass(frozen=True)
@@ -79,6 +108,7 @@ class RunOptions:
     jobs: int = -1
     backend: str = "loky"
     address: str | None = None
+    max_backend_faults: int = 3  # consecutive matches lost to an unreachable model endpoint before the run stops
 
 
 @dataclass(frozen=True)
@@ -94,17 +124,26 @@ class League:
     description: str = ""
     source: str = ""  # the YAML text it was read from
     path: str = ""
+    import_dirs: tuple[str, ...] = ()  # folders player modules are imported from (the league file's)
     # resolved player classes per (player name, world index): None if it cannot play there
     resolved: Mapping[tuple[str, int], ResolvedPlayer | None] = field(default_factory=dict, repr=False)
 
     def with_overrides(self, seed: int | None = None, repetitions: int | None = None) -> "League":
         from dataclasses import replace
 
-        return replace(
+        from tourney.schedule import check_schedule_size
+
+        league = replace(
             self,
             seed=self.seed if seed is None else seed,
             repetitions=self.repetitions if repetitions is None else repetitions,
         )
+        if repetitions is not None and repetitions != self.repetitions:
+            try:
+                check_schedule_size(league)
+            except ValueError as exc:
+                raise LeagueError(f"--reps {repetitions}: {exc}") from None
+        return league
 
     @property
     def fingerprint(self) -> str:
@@ -138,7 +177,44 @@ def _dotted(keypath: tuple) -> str:
     return out or "<league>"
 
 
+def _expanded_size(root: yaml.Node, limit: int) -> int | None:
+    """Nodes of the document with every alias expanded, or None once past ``limit``.
+
+    An alias is a reference to an earlier node, so sizes are memoised per node:
+    linear in the text, however many times the aliases multiply. A node that
+    contains itself (``&a [*a]``) expands without end: ``math.inf``.
+    """
+    sizes: dict[int, float] = {}
+    in_progress: set[int] = set()
+
+    def size(node: yaml.Node) -> float:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in in_progress:
+            return math.inf
+        in_progress.add(id(node))
+        total = 1.0
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                total += size(key_node) + size(value_node)
+                if total > limit:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item)
+                if total > limit:
+                    break
+        in_progress.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    total = size(root)
+    return None if total > limit else int(total)
+
+
 def _record_lines(node: yaml.Node, keypath: tuple, lines: dict, loader: yaml.SafeLoader) -> None:
+    # Bounded by _expanded_size (called first): at most MAX_YAML_NODES paths.
     lines.setdefault(keypath, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -152,18 +228,43 @@ def _record_lines(node: yaml.Node, keypath: tuple, lines: dict, loader: yaml.Saf
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys (YAML would keep the last silently)."""
+    """A SafeLoader that refuses duplicate keys (YAML would keep the last silently)
+    and keys that are not plain values (``{[a]: b}``)."""
 
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool, type(None))):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a key must be a plain string or number, got a {type(key).__name__} "
+                    f"({yaml.safe_dump(key, default_flow_style=True).strip()[:60]})", key_node.start_mark
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key '{key}' (first on line {seen[key]})", key_node.start_mark
                 )
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
+
+
+def _key_on_line(text: str, line: int) -> str:
+    """The dotted key whose entry is on ``line`` (for errors YAML reports before any key is known)."""
+    try:
+        cleaned = "".join(c if c in "\t\n\r" or c.isprintable() else " " for c in text)
+        loader = _UniqueKeyLoader(cleaned)
+        try:
+            node = loader.get_single_node()
+            if node is None or _expanded_size(node, MAX_YAML_NODES) is None:
+                return ""
+            lines: dict = {}
+            _record_lines(node, (), lines, loader)
+        finally:
+            loader.dispose()
+    except Exception:  # noqa: BLE001 - a best-effort hint; the error itself is reported anyway
+        return ""
+    on_line = [kp for kp, n in lines.items() if n == line and kp]
+    return _dotted(max(on_line, key=len)) + ": " if on_line else ""
 
 
 def _read_yaml(path: Path) -> tuple[Any, _Lines, str]:
@@ -174,21 +275,39 @@ def _read_yaml(path: Path) -> tuple[Any, _Lines, str]:
         raise LeagueError(f"{path}: no such league file") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise LeagueError(f"{path}: cannot read the league file: {exc}") from None
-    loader = _UniqueKeyLoader(text)
+    except OSError as exc:
+        raise LeagueError(f"{path}: cannot read the league file: {exc.strerror or exc}") from None
+    loader = None
     try:
+        loader = _UniqueKeyLoader(text)  # checks every character first: a NUL byte fails here
         node = loader.get_single_node()
         if node is None:
             raise LeagueError(f"{path}:1: the league file is empty")
+        if _expanded_size(node, MAX_YAML_NODES) is None:
+            where_, key = node, "<league>"
+            if isinstance(node, yaml.MappingNode):  # name the top-level key that blows up
+                where_, key = next(((k, k.value) for k, v in node.value
+                                    if _expanded_size(v, MAX_YAML_NODES) is None), (node, key))
+            raise LeagueError(f"{path}:{where_.start_mark.line + 1}: {key}: expands to more than "
+                              f"{MAX_YAML_NODES:,} nodes (YAML anchors and aliases); a league is smaller")
         data = loader.construct_document(node)
         _record_lines(node, (), where.lines, loader)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise LeagueError(f"{path}:{line}: {_key_on_line(text, line)}not valid YAML: the control "
+                          f"character U+{code:04X} is not allowed in a league file") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise LeagueError(f"{path}:{line}: not valid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
-        raise LeagueError(f"{path}: not valid YAML: {exc}") from None
+        raise LeagueError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise LeagueError(f"{path}: not valid YAML: nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, where, text
 
 
@@ -217,6 +336,7 @@ _RUN = {
     "jobs": [Interval(int, -1, -1), Interval(int, 1, None)],
     "backend": [Options(BACKENDS)],
     "address": [NONE, OfType(str)],
+    "max_backend_faults": [Interval(int, 1, None)],
 }
 
 
@@ -245,14 +365,18 @@ def _checked_section(where: _Lines, data: dict, key: str, constraints: dict, cls
     return cls(**section)
 
 
-def load_league(path: str | Path) -> League:
-    """Read and validate a league file; raise LeagueError naming file, line and key."""
+def load_league(path: str | Path, extra_import_dirs: tuple[str, ...] = ()) -> League:
+    """Read and validate a league file; raise LeagueError naming file, line and key.
+
+    Player modules are imported from the league file's folder, then from
+    ``extra_import_dirs`` (a run directory's copy names its original's folder).
+    """
     path = Path(path)
     data, where, text = _read_yaml(path)
     _check_keys(where, (), data, _TOP, "a league file")
 
     name = data.get("name")
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise where.fail(("name",), "required: a name of letters, digits, '.', '_', '+' or '-' "
                          f"(it names the run directory); got {name!r}")
     seed = data.get("seed", 0)
@@ -269,6 +393,8 @@ def load_league(path: str | Path) -> League:
     scoring = _checked_section(where, data, "scoring", _SCORING, Scoring)
     run = _checked_section(where, data, "run", _RUN, RunOptions)
 
+    import_dirs = tuple(dict.fromkeys((str(path.resolve().parent), *extra_import_dirs)))
+    add_import_dirs(import_dirs)
     worlds = _load_worlds(where, data.get("worlds"))
     players, resolved = _load_players(where, data.get("players"), worlds)
     if scoring.metric is not None:
@@ -281,19 +407,50 @@ def load_league(path: str | Path) -> League:
     league = League(
         name=name, seed=seed, repetitions=reps, worlds=tuple(worlds), players=tuple(players),
         format=fmt, scoring=scoring, run=run, description=description, source=text,
-        path=str(path), resolved=resolved,
+        path=str(path), import_dirs=import_dirs, resolved=resolved,
     )
-    from tourney.schedule import count_matches
+    from tourney.schedule import check_schedule_size
 
-    if count_matches(league) == 0:
+    try:
+        total = check_schedule_size(league)
+    except ValueError as exc:
+        raise where.fail(("repetitions",) if "repetitions" in data else ("worlds",), str(exc)) from None
+    if total == 0:
         raise where.fail(("players",), "no match can be played: no assignment of these players "
                          "fills the roles of any world (check roles, self_play)")
     return league
 
 
+def _clean_name(where: _Lines, keypath: tuple, name: Any) -> str:
+    """``name`` NFC-normalised; a LeagueError unless it is a printable, non-empty string."""
+    if not isinstance(name, str) or not name.strip():
+        raise where.fail(keypath, f"must be a non-empty string; got {name!r}")
+    name = unicodedata.normalize("NFC", name)
+    if not name.isprintable():
+        raise where.fail(keypath, f"must be printable (no newline, tab or control character); got {name!r}")
+    if name != name.strip():
+        raise where.fail(keypath, f"must not start or end with a space; got {name!r}")
+    if len(name) > MAX_NAME:
+        raise where.fail(keypath, f"must be at most {MAX_NAME} characters; got {len(name)}")
+    return name
+
+
+def _check_param_keys(where: _Lines, keypath: tuple, params: dict) -> None:
+    for key in params:
+        if not isinstance(key, str) or not key.isidentifier():
+            raise where.fail(keypath + (key,), f"a parameter name must be an identifier; got {key!r}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
+
+
 def _load_worlds(where: _Lines, raw: Any) -> list[WorldEntry]:
     if not isinstance(raw, list) or not raw:
         raise where.fail(("worlds",), "required: a non-empty list of worlds, each with a 'type'")
+    if len(raw) > MAX_WORLDS:
+        raise where.fail(("worlds",), f"{len(raw)} worlds; a league has at most {MAX_WORLDS}")
     entries: list[WorldEntry] = []
     labels: set[str] = set()
     types = [w.get("type") if isinstance(w, dict) else None for w in raw]
@@ -307,12 +464,19 @@ def _load_worlds(where: _Lines, raw: Any) -> list[WorldEntry]:
             cls = world_class(wtype)
         except RegistryError as exc:
             raise where.fail(kp + ("type",), str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - a module that fails on import is bad input
+            raise where.fail(kp + ("type",), f"importing '{wtype}' failed: {_first_line(exc)}") from None
+        if not (isinstance(cls, type) and issubclass(cls, World)):
+            raise where.fail(kp + ("type",), f"'{wtype}' is not a world class (a subclass of "
+                             "tourney.worlds.base.World); run `tourney worlds` for the built-in ones")
         params = item.get("params") or {}
         if not isinstance(params, dict):
             raise where.fail(kp + ("params",), "must be a mapping of parameter: value")
+        _check_param_keys(where, kp + ("params",), params)
         settings = item.get("settings") or {}
         if not isinstance(settings, dict):
             raise where.fail(kp + ("settings",), "must be a mapping of parameter: [values]")
+        _check_param_keys(where, kp + ("settings",), settings)
         resolve = getattr(cls, "resolve_paths", None)
         if callable(resolve):
             # Paths in a world's params are relative to the league file, wherever tourney runs.
@@ -332,18 +496,22 @@ def _load_worlds(where: _Lines, raw: Any) -> list[WorldEntry]:
                 raise where.fail(kp + ("settings", key), "is also given in params: give it in one place")
         try:
             cls.validate(params)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             key, _, msg = str(exc).partition(": ")
             raise where.fail(kp + ("params", key), msg or str(exc)) from None
         label = item.get("name") or (wtype if types.count(wtype) == 1 else f"{wtype}#{i}")
-        if not isinstance(label, str) or label in labels:
+        label = _clean_name(where, kp + ("name",), label)
+        if label in labels:
             raise where.fail(kp + ("name",), f"world names must be unique strings; got {label!r}")
         labels.add(label)
         entry = WorldEntry(i, wtype, label, dict(params), {k: list(v) for k, v in settings.items()})
+        if entry.n_settings > MAX_SETTINGS:
+            raise where.fail(kp + ("settings",), f"{entry.n_settings:,} combinations of settings; "
+                             f"a world has at most {MAX_SETTINGS:,} (split it into several worlds)")
         for setting in entry.setting_grid():
             try:
                 cls.validate({**params, **setting})
-            except ValueError as exc:
+            except (ValueError, TypeError) as exc:
                 key, _, msg = str(exc).partition(": ")
                 sub = ("settings", key) if key in setting else ("params", key)
                 raise where.fail(kp + sub, f"{msg or exc} (in setting {setting})") from None
@@ -354,6 +522,8 @@ def _load_worlds(where: _Lines, raw: Any) -> list[WorldEntry]:
 def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry]):
     if not isinstance(raw, list) or not raw:
         raise where.fail(("players",), "required: a non-empty list of players, each with a name and a type")
+    if len(raw) > MAX_PLAYERS:
+        raise where.fail(("players",), f"{len(raw)} players; a league has at most {MAX_PLAYERS}")
     players: list[PlayerEntry] = []
     resolved: dict[tuple[str, int], ResolvedPlayer | None] = {}
     seen: set[str] = set()
@@ -363,21 +533,22 @@ def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry]):
         ptype = item.get("type")
         if not isinstance(ptype, str):
             raise where.fail(kp + ("type",), "required: a player type (run `tourney players`) or a dotted path")
-        name = item.get("name", ptype)
-        if not isinstance(name, str) or not name:
-            raise where.fail(kp + ("name",), f"must be a non-empty string; got {name!r}")
+        name = _clean_name(where, kp + ("name",), item.get("name", ptype))
         if name in seen:
             raise where.fail(kp + ("name",), f"duplicate player name '{name}'")
         seen.add(name)
         params = item.get("params") or {}
         if not isinstance(params, dict):
             raise where.fail(kp + ("params",), "must be a mapping of parameter: value")
+        _check_param_keys(where, kp + ("params",), params)
         merged = None
         for w in worlds:
             try:
                 r = resolve_player(ptype, w.type)
             except RegistryError as exc:
                 raise where.fail(kp + ("type",), str(exc)) from None
+            except Exception as exc:  # noqa: BLE001 - a module that fails on import is bad input
+                raise where.fail(kp + ("type",), f"importing '{ptype}' failed: {_first_line(exc)}") from None
             resolved[(name, w.index)] = r
             if r is not None:
                 merged = {**r.defaults, **params}
@@ -401,7 +572,7 @@ def _validate_player_params(where: _Lines, kp: tuple, r: ResolvedPlayer, params:
         check = getattr(r.cls, "check_params", None)
         if callable(check):
             check(dict(params))
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         key, _, msg = str(exc).partition(": ")
         raise where.fail(kp + ("params", key), msg or str(exc)) from None
     if var_kw and is_dotted(r.type_name):

@@ -31,6 +31,8 @@ class Interval:
             return False
         if self.kind is float and not isinstance(value, Real):
             return False
+        if value != value:  # NaN passes no comparison, so it would slip through the bounds
+            return False
         if self.low is not None:
             if value < self.low or (value == self.low and self.closed in ("right", "neither")):
                 return False

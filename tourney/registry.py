@@ -34,7 +34,12 @@ def import_object(path: str) -> Any:
     if not module_name or not attr:
         raise RegistryError(f"'{path}' is not a dotted path to a class (like 'package.module.Class')")
     try:
-        module = importlib.import_module(module_name)
+        if module_name.endswith(".py"):  # path/to/agent.py:Class (see tourney.imports)
+            from tourney.imports import import_file
+
+            module = import_file(module_name)
+        else:
+            module = importlib.import_module(module_name)
     except ImportError as exc:
         raise RegistryError(f"cannot import '{module_name}' for '{path}': {exc}") from None
     obj: Any = module

@@ -17,12 +17,12 @@ from typing import Iterator
 import pandas as pd
 from tabulate import tabulate
 
-from tourney.errors import TourneyError
+from tourney.errors import RunDirError
 from tourney.league import League, load_league
 from tourney.ranking import adjacent_gaps
-from tourney.schedule import iter_schedule
+from tourney.schedule import ScheduleIndex, count_matches
 from tourney.scoring import breakdown_table, match_rows, pairwise_table, score_table
-from tourney.store import LEAGUE_COPY, iter_records, read_manifest
+from tourney.store import LEAGUE_COPY, LOG_NAME, LogReader, read_manifest
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -36,26 +36,33 @@ class Tables:
     rows: pd.DataFrame
     statuses: dict[str, int]
     expected: int  # matches in the schedule
+    unreadable: int = 0  # complete lines of the log that are not records (skipped)
 
 
 def league_of_run(run_dir: Path) -> League:
     path = Path(run_dir) / LEAGUE_COPY
-    if not path.exists():
-        raise TourneyError(f"{run_dir}: not a run directory (no {LEAGUE_COPY}); run `tourney run` first")
+    if not path.is_file():
+        raise RunDirError(f"{run_dir}: not a run directory (no {LEAGUE_COPY}); run `tourney run` first")
     manifest = read_manifest(run_dir)
-    return load_league(path).with_overrides(manifest.get("seed"), manifest.get("repetitions"))
+    # The league's player modules live beside the original league file, not the copy.
+    original = manifest.get("league_file")
+    extra = (str(Path(original).resolve().parent),) if isinstance(original, str) and original else ()
+    return load_league(path, extra_import_dirs=extra).with_overrides(manifest.get("seed"),
+                                                                     manifest.get("repetitions"))
 
 
 def compute_tables(run_dir: Path, league: League | None = None) -> Tables:
     league = league or league_of_run(run_dir)
-    ids = {m.id for m in iter_schedule(league)}
+    index = ScheduleIndex(league)
     statuses: dict[str, int] = {}
+    log = LogReader(Path(run_dir) / LOG_NAME)
 
     def first_of_each() -> Iterator[dict]:
         # The log is read as a stream: a record is parsed, turned into rows and dropped.
+        # Only the ids of played matches are kept, never a set of the whole schedule.
         seen: set[str] = set()
-        for record in iter_records(run_dir):
-            if record["id"] in ids and record["id"] not in seen:
+        for record in log:
+            if record["id"] not in seen and index.match_of(record) is not None:
                 seen.add(record["id"])
                 statuses[record["status"]] = statuses.get(record["status"], 0) + 1
                 yield record
@@ -64,7 +71,8 @@ def compute_tables(run_dir: Path, league: League | None = None) -> Tables:
     scores = score_table(rows, league.scoring.aggregate, league.scoring.trim, [p.name for p in league.players],
                          league.scoring.truncation)
     scores = adjacent_gaps(scores, rows)
-    return Tables(league, scores, pairwise_table(rows), breakdown_table(rows), rows, statuses, len(ids))
+    return Tables(league, scores, pairwise_table(rows), breakdown_table(rows), rows, statuses,
+                  count_matches(league), log.unreadable)
 
 
 def write_tables(run_dir: Path, tables: Tables) -> None:
@@ -131,4 +139,7 @@ def run_header(tables: Tables) -> str:
     text = f"{tables.league.name}: {played}/{tables.expected} matches"
     if failed:
         text += " (" + ", ".join(f"{v} {k}" for k, v in failed.items()) + ")"
+    if tables.unreadable:
+        text += (f"; {tables.unreadable} unreadable line{'s' if tables.unreadable > 1 else ''} "
+                 f"of {LOG_NAME} skipped")
     return text

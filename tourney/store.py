@@ -15,9 +15,12 @@ per match, which dominates for sub-millisecond matches (see bench/bench_scale.py
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
+import socket
 import platform
 import sys
 import time
@@ -30,16 +33,55 @@ MANIFEST_NAME = "manifest.json"
 LEAGUE_COPY = "league.yaml"
 
 
+# The fields every reader relies on, with their types: a line without them
+# (hand-edited, or written by something else) is unreadable, not a record.
+_REQUIRED = {"id": str, "status": str, "world": str, "assignment": dict}
+
+
 def _parse(line: bytes) -> dict | None:
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    return record if isinstance(record, dict) and "id" in record else None
+    if not isinstance(record, dict):
+        return None
+    for name, kind in _REQUIRED.items():
+        if not isinstance(record.get(name), kind):
+            return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in record["assignment"].items()):
+        return None
+    return record
+
+
+class LogReader:
+    """The records of a match log, streamed; ``unreadable`` counts the complete lines skipped.
+
+    A line that is not a record (corrupt, hand-edited, valid JSON of the wrong
+    shape) is skipped and counted, never fatal; a torn last line (a write cut
+    short) is neither a record nor counted: the next run cuts it off.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.unreadable = 0
+
+    def __iter__(self) -> Iterator[dict]:
+        self.unreadable = 0
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as fh:
+            for line in fh:
+                if not line.endswith(b"\n"):
+                    continue
+                record = _parse(line)
+                if record is not None:
+                    yield record
+                elif line.strip():
+                    self.unreadable += 1
 
 
 def iter_records(run_dir: str | Path) -> Iterator[dict]:
-    """Yield the match records of a run, one dict per line, skipping torn lines."""
+    """Yield the match records of a run, one dict per line, skipping torn and unreadable lines."""
     yield from _iter_file(Path(run_dir) / LOG_NAME)
 
 
@@ -100,15 +142,30 @@ class MatchLog:
         return {r["id"] for r in _iter_file(self.path)}
 
     def open(self) -> "MatchLog":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.repair()
-        self._fh = self.path.open("ab")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.repair()
+            # Unbuffered: a record goes to the OS in one write, and a failed write
+            # leaves nothing half-buffered for close() to retry.
+            self._fh = self.path.open("ab", buffering=0)
+        except OSError as exc:
+            raise storage_error(self.path, exc) from None
         return self
 
     def append(self, record: dict) -> None:
+        """Write one record; on a disk error cut any partial line off, so the log stays valid."""
         data = (json.dumps(record, sort_keys=True, default=_json_default, allow_nan=False) + "\n").encode()
-        self._fh.write(data)
-        self._fh.flush()
+        start = os.fstat(self._fh.fileno()).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[self._fh.write(view):]
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fh.fileno(), start)
+            except OSError:
+                pass  # a torn last line is cut when the log is reopened
+            raise storage_error(self.path, exc) from None
         self._dirty = True
         if self.fsync and time.monotonic() - self._synced_at >= self.group_commit_ms / 1000:
             self.sync()
@@ -116,15 +173,20 @@ class MatchLog:
     def sync(self) -> None:
         """fsync what was appended since the last sync."""
         if self._fh is not None and self._dirty and self.fsync:
-            os.fsync(self._fh.fileno())
+            try:
+                os.fsync(self._fh.fileno())
+            except OSError as exc:
+                raise storage_error(self.path, exc) from None
             self._synced_at = time.monotonic()
             self._dirty = False
 
     def close(self) -> None:
         if self._fh is not None:
-            self.sync()
-            self._fh.close()
-            self._fh = None
+            try:
+                self.sync()
+            finally:
+                self._fh.close()
+                self._fh = None
 
     def __enter__(self) -> "MatchLog":
         return self.open()
@@ -134,14 +196,7 @@ class MatchLog:
 
 
 def _iter_file(path: Path) -> Iterator[dict]:
-    if not path.exists():
-        return
-    with path.open("rb") as fh:
-        for line in fh:
-            if line.endswith(b"\n"):
-                record = _parse(line)
-                if record is not None:
-                    yield record
+    yield from LogReader(path)
 
 
 def _json_default(obj: Any) -> Any:
@@ -178,11 +233,88 @@ def versions() -> dict[str, str]:
     return out
 
 
+def storage_error(path: Path, exc: OSError):
+    """A one-line StorageError naming ``path`` (an OSError from write() names no file)."""
+    from tourney.errors import StorageError
+
+    reason = exc.strerror or str(exc)
+    hint = "; free some space and rerun the same command to resume" if exc.errno in (errno.ENOSPC,
+                                                                                      errno.EDQUOT) else ""
+    return StorageError(f"{exc.filename or path}: cannot write: {reason}{hint}")
+
+
 def write_manifest(run_dir: Path, data: dict) -> None:
     path = run_dir / MANIFEST_NAME
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise storage_error(path, exc) from None
+
+
+def mark_unfinished(run_dir: Path, status: str, reason: str) -> None:
+    """Record in the manifest that a run stopped early (only if it still says ``running``)."""
+    manifest = read_manifest(run_dir)
+    if manifest.get("status") == "running":
+        manifest.update(status=status, stopped=now(), stop_reason=reason)
+        try:
+            write_manifest(run_dir, manifest)
+        except OSError:
+            pass  # the disk is what failed: the original error is the one to report
+
+
+LOCK_NAME = ".lock"
+
+
+class RunLock:
+    """An exclusive lock on a run directory, so two commands never write one log.
+
+    ``fcntl.flock`` on ``RUN_DIR/.lock``: the kernel drops it when the holder
+    exits, even by kill -9, so a lock is never stale. The file says who holds
+    it (pid, host, command, since), for the error a second command gets.
+    flock is advisory and local: it does not guard a run dir on NFS shared by
+    several machines.
+    """
+
+    def __init__(self, run_dir: str | Path, command: str) -> None:
+        self.run_dir = Path(run_dir)
+        self.command = command
+        self._fd: int | None = None
+
+    def __enter__(self) -> "RunLock":
+        from tourney.errors import RunDirError
+
+        path = self.run_dir / LOCK_NAME
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise storage_error(path, exc) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                raise RunDirError(f"{self.run_dir} is in use by {holder}; wait for it to end or "
+                                  "choose another --out") from None
+            raise storage_error(path, exc) from None
+        text = f"pid {os.getpid()} on {socket.gethostname()} ({self.command}, since {now()})\n"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text.encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+            except OSError:
+                pass
+            os.close(self._fd)  # releases the flock
+            self._fd = None
 
 
 def read_manifest(run_dir: Path) -> dict:
@@ -233,7 +365,14 @@ def merge_runs(out: str | Path, run_dirs: list[str | Path]) -> MergeSummary:
     sources = [Path(d) for d in run_dirs]
     league_text, manifest = _common_league(out, sources)
     out.mkdir(parents=True, exist_ok=True)
-    (out / LEAGUE_COPY).write_text(league_text)
+    # The manifest first, then the league copy: a merge killed at any point
+    # leaves an ``out`` that the same merge accepts and completes (idempotent:
+    # records already in ``out`` are not written again).
+    write_manifest(out, {**manifest, "status": "merging", "merged_from": [str(s) for s in sources]})
+    try:
+        (out / LEAGUE_COPY).write_text(league_text)
+    except OSError as exc:
+        raise storage_error(out / LEAGUE_COPY, exc) from None
     summary = MergeSummary()
     seen: dict[str, tuple[str, str]] = {}  # id -> (digest, where it came from)
     for record in _iter_file(out / LOG_NAME):
@@ -271,8 +410,10 @@ def _common_league(out: Path, sources: list[Path]) -> tuple[str, dict]:
     texts, manifests = {}, {}
     for source in sources:
         path = source / LEAGUE_COPY
-        if not path.exists():
-            raise TourneyError(f"{source}: not a run directory (no {LEAGUE_COPY})")
+        if not path.is_file():
+            from tourney.errors import RunDirError
+
+            raise RunDirError(f"{source}: not a run directory (no {LEAGUE_COPY})")
         texts[source] = path.read_text()
         manifests[source] = read_manifest(source)
     if (out / LEAGUE_COPY).exists() and out not in texts:
@@ -283,6 +424,8 @@ def _common_league(out: Path, sources: list[Path]) -> tuple[str, dict]:
         if text != texts[first]:
             raise TourneyError(f"{source} played a different league file than {first}; "
                                "only shards of one league can be merged")
+        if source == out and not manifests[out]:
+            continue  # a merge killed before its manifest: its records carry their seed in their ids
         for key in ("seed", "repetitions"):
             if manifests[source].get(key) != manifests[first].get(key):
                 raise TourneyError(f"{source} was run with {key}={manifests[source].get(key)} but "

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from tourney import acting
 from tourney.errors import MatchTimeout, PlayerFault
+from tourney.imports import add_import_dirs
 from tourney.registry import resolve_player, world_class
 from tourney.schedule import Match
 from tourney.seeding import seed_globals
@@ -166,6 +167,7 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict
         # Importing the player and world modules is worker set-up, paid once per
         # process: it stays outside the clock so the first match of a worker
         # on a loaded machine is not timed out for it.
+        add_import_dirs(match.import_dirs)  # player modules beside the league file
         seats = _seats(match)
         world_cls = world_class(match.world_type)
         acting.start_clock(time.monotonic())

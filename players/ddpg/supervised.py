@@ -53,7 +53,7 @@ def teacher_league(league_path: str | Path, teacher: str, episodes: int, episode
         worlds.append({"type": w.type, "params": {**dict(w.params), "trace": True,
                                                   "episodes": episodes_per_match},
                        "settings": {k: list(v) for k, v in w.settings.items()}})
-        n_combos += len(w.setting_grid()) * len(sellers)
+        n_combos += w.n_settings * len(sellers)
     if not worlds:
         raise ValueError(f"{league_path}: supervised traces need an emarket world")
     reps = max(1, -(-episodes // (n_combos * episodes_per_match)))

@@ -27,6 +27,7 @@ greedy action of a loaded table and never updates it; ``load_path`` and
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from players.insight.base import InsightSeller
@@ -83,6 +84,25 @@ class QLearningSeller(InsightSeller):
         self.load_path = load_path
         self.save_path = save_path
         self.table_: QTable | None = None
+
+    # Tables the repository's leagues load, and the command that makes each
+    # (the Makefile's reproduce-insight step); any other path gets the generic command.
+    KNOWN_TABLES = {
+        "results/insight-tables/one-seller-11-100.json":
+            "python -m players.insight.train --price-range 11 100 --episodes 100000 --seed 11 "
+            "--out results/insight-tables/one-seller-11-100.json (part of `make reproduce-insight`)",
+    }
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> None:
+        """Fail league validation, not a match, when the table to load is missing."""
+        path = params.get("load_path")
+        if path is not None and not Path(path).is_file():
+            command = cls.KNOWN_TABLES.get(Path(path).as_posix(),
+                                           f"python -m players.insight.train --price-range LOW HIGH --out {path}")
+            raise ValueError(f"load_path: no Q-table at {path}; make it with: {command}")
+        if params.get("exploit_only") and path is None:
+            raise ValueError("exploit_only: needs a learnt Q-table to exploit (set load_path)")
 
     # --- match and episode ---
     def on_begin_match(self, episodes: int) -> None:
