@@ -120,7 +120,7 @@ HOSTILE = [
      "  - {name: B, type: conceder}\n", ":5: players[0].name: not valid YAML: the control character U+0000"),
     ("unhashable key", "{[a]: b}\n", ":1: not valid YAML: a key must be a plain string or number, got a list"),
     ("a function as world type", "name: x\nworlds: [{type: os.system}]\n" + GOOD_PLAYERS,
-     ":2: worlds[0].type: 'os.system' is not a world class"),
+     ":2: worlds[0].type: world 'os.system' is not a tourney World class"),
     ("league name with a newline", 'name: "nl\\n"\n' + GOOD_WORLDS + GOOD_PLAYERS, ":1: name: required: a name of"),
     ("player name with a newline", "name: x\n" + GOOD_WORLDS + 'players:\n  - {name: "A\\nB", type: boulware}\n'
      "  - {name: B, type: conceder}\n", ":5: players[0].name: must be printable"),
