@@ -26,8 +26,15 @@ of (agreed price, rounds) over the repetitions. Bare loop and tourney must agree
 everywhere; cartesian_tournament does not seed MiCRO per negotiation, so pairs
 with MiCRO may differ there and are counted separately.
 
-Targets (issue 2): tourney >= 3x faster than cartesian_tournament, and tourney
-within 1.15x of (bare loop time / cores).
+4. The floor: the same bare loop with every negotiator entry point (construction,
+   ``join``, ``__call__``, each callback) timed in thread CPU seconds, the
+   timer's own cost subtracted: the CPU the negotiators themselves need.
+
+Targets (issue 16, target 1): tourney ``-j 2`` >= 6x faster than
+cartesian_tournament by wall time, tourney's CPU per negotiation within 1.3x of
+the floor's, identical (agreement, rounds) everywhere, MiCRO included (against
+the bare loops; cartesian_tournament does not seed MiCRO). Printed as well: the
+issue 2 ratio of tourney to (bare loop / cores).
 
 Run: ``.venv/bin/python bench/bench_bilateral.py`` (``--help`` for options;
 ``make bench`` runs it). Scratch files go to a temporary directory.
@@ -47,6 +54,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 # cartesian_tournament would otherwise download a Chrome build to draw figures.
 os.environ.setdefault("NEGMAS_AUTO_INSTALL_CHROME", "0")
@@ -235,7 +243,8 @@ def _dotted_negmas(type_path: str) -> str:
 
 
 # --- 3. the bare loop -------------------------------------------------------------------
-def bare_negotiation(n: Negotiation, mechanism_cls: type, options: dict) -> tuple[int | None, int]:
+def bare_negotiation(n: Negotiation, mechanism_cls: type, options: dict,
+                     classes: Callable[[str], type] = negotiator_class) -> tuple[int | None, int]:
     """One negotiation as the bilateral world plays it, without tourney."""
     from negmas import make_issue
 
@@ -247,11 +256,80 @@ def bare_negotiation(n: Negotiation, mechanism_cls: type, options: dict) -> tupl
                               **options)
     players = {"buyer": n.buyer, "seller": n.seller}
     for role in (n.opener, "seller" if n.opener == "buyer" else "buyer"):
-        negotiator = negotiator_class(players[role])(name=f"{role}:{players[role]}")
+        negotiator = classes(players[role])(name=f"{role}:{players[role]}")
         mechanism.add(negotiator, ufun=PriceUtility(*n.scenario.prices(role),
                                                     outcome_space=mechanism.outcome_space))
     state = mechanism.run()
     return (None if state.agreement is None else state.agreement[0]), state.step
+
+
+# --- 4. the floor: CPU spent inside the negotiators' own methods -----------------------
+# Every entry point through which the world or the mechanism runs negotiator code:
+# construction, joining (sets the utility function, whose change callbacks run),
+# the per-offer call (respond + propose) and every callback. Nested entries
+# (a callback calling another) are counted once, at the outermost.
+ENTRY_POINTS = ("__init__", "join", "__call__", "_on_negotiation_start", "_on_negotiation_end",
+                "on_round_start", "on_round_end", "on_partner_response", "on_partner_proposal",
+                "on_mechanism_error", "on_leave", "on_negotiator_left", "cancel")
+
+
+class FloorClock:
+    """Thread CPU seconds spent inside negotiator entry points, and how many entries."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.entries = 0
+        self._depth = 0
+
+    def timed(self, method):
+        clock = time.thread_time_ns
+
+        def wrapper(*args, **kwargs):
+            if self._depth:
+                return method(*args, **kwargs)
+            self._depth = 1
+            start = clock()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.seconds += (clock() - start) / 1e9
+                self.entries += 1
+                self._depth = 0
+
+        wrapper.__name__ = getattr(method, "__name__", "wrapper")
+        return wrapper
+
+    def overhead_per_entry(self, samples: int = 20000) -> float:
+        """What the two clock reads of one entry cost (measured on a no-op, subtracted from the floor)."""
+        probe = FloorClock()
+        noop = probe.timed(lambda: None)
+        start = time.thread_time_ns()
+        for _ in range(samples):
+            noop()
+        total = (time.thread_time_ns() - start) / 1e9
+        bare_start = time.thread_time_ns()
+        for _ in range(samples):
+            (lambda: None)()
+        bare = (time.thread_time_ns() - bare_start) / 1e9
+        # the part of an entry's cost that lands inside the measured interval is about half of it
+        return max(0.0, total - bare) / samples / 2
+
+
+def timed_class(cls: type, clock: FloorClock) -> type:
+    """A subclass of ``cls`` (same name) whose entry points add their CPU time to ``clock``."""
+    body = {name: clock.timed(getattr(cls, name)) for name in ENTRY_POINTS if hasattr(cls, name)}
+    return type(cls.__name__, (cls,), {**body, "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+
+
+def run_floor(work: list[Negotiation], mechanism_cls: type, options: dict) -> tuple[float, float, int, dict]:
+    """The bare loop with timed negotiators: (floor CPU s, overhead-corrected, entries, outcomes)."""
+    clock = FloorClock()
+    classes = {name: timed_class(negotiator_class(name), clock) for name in NEGOTIATORS}
+    outcomes: dict = defaultdict(list)
+    for n in work:
+        outcomes[n.pair].append(bare_negotiation(n, mechanism_cls, options, classes.get))
+    corrected = clock.seconds - clock.entries * clock.overhead_per_entry()
+    return clock.seconds, corrected, clock.entries, _sorted(outcomes)
 
 
 def run_bare(work: list[Negotiation], mechanism_cls: type, options: dict) -> tuple[float, float, dict]:
@@ -313,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bare loop, negmas defaults: {n['bare_default_s']:.1f} s", flush=True)
         n["bare_s"], n["bare_cpu"], bare = run_bare(work, SAO_MECHANISM, FAST_SAO_OPTIONS)
         print(f"bare loop, {SAO_MECHANISM.__name__}(**{FAST_SAO_OPTIONS}): {n['bare_s']:.1f} s", flush=True)
+        n["floor_raw_cpu"], n["floor_cpu"], n["floor_entries"], floor = run_floor(work, SAO_MECHANISM,
+                                                                                 FAST_SAO_OPTIONS)
+        print(f"negotiators' own CPU (the floor): {n['floor_cpu']:.1f} s ({n['floor_raw_cpu']:.1f} s measured, "
+              f"{n['floor_entries']} entries)", flush=True)
         n["tourney_s"], tourney, info = run_tourney(league_path, tmp / "run", args.jobs)
         n["tourney_cpu"], n["tourney_dispatch_s"] = info["cpu_s"], info["dispatch_s"]
         print(f"tourney run -j {args.jobs}: {n['tourney_s']:.1f} s ({info['dispatch_s']} s playing matches); "
@@ -320,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         n["agreement_rate"] = agreement_rate(tourney)
         n["tourney_vs_bare"] = compare(tourney, bare)
         n["bare_vs_bare_default"] = compare(bare, bare_default)
+        n["floor_vs_bare"] = compare(floor, bare)
         if not args.skip_cartesian:
             n["cartesian_s"], n["cartesian_cpu"], cartesian = run_cartesian(
                 args.reps, tmp / "cartesian", args.cartesian_njobs)
@@ -358,16 +441,25 @@ def report(n: dict) -> str:
 
     if "cartesian_s" in n:
         ratio = n["cartesian_s"] / n["tourney_s"]
-        lines.append(f"- cartesian_tournament / tourney, wall: {ratio:.2f}x (target >= 3x: {verdict(ratio >= 3)}); "
+        lines.append(f"- cartesian_tournament / tourney, wall: {ratio:.2f}x (target >= 6x: {verdict(ratio >= 6)}); "
                      f"CPU: {n['cartesian_cpu'] / n['tourney_cpu']:.2f}x")
     for label, key in (("negmas defaults", "bare_default"), ("tourney's mechanism", "bare")):
         wall = n["tourney_s"] / (n[f"{key}_s"] / cores)
         cpu = n["tourney_cpu"] / n[f"{key}_cpu"]
         lines.append(f"- tourney / (bare loop with {label} / {cores} cores), wall: {wall:.2f} "
                      f"(target <= 1.15: {verdict(wall <= 1.15)}); CPU: tourney / bare loop = {cpu:.2f}")
+    if "floor_cpu" in n:
+        per = n["tourney_cpu"] / count * 1000
+        floor = n["floor_cpu"] / count * 1000
+        ratio = per / floor
+        lines.append(f"- tourney CPU per negotiation / negotiators' own CPU per negotiation: {per:.2f} / {floor:.2f} ms "
+                     f"= {ratio:.2f} (target <= 1.3: {verdict(ratio <= 1.3)}); bare loop with tourney's mechanism: "
+                     f"{n['bare_cpu'] / n['floor_cpu']:.2f}; floor measured with {n['floor_entries']} timed entries, "
+                     f"{n['floor_raw_cpu'] / count * 1000:.2f} ms before subtracting the timer's cost")
     lines.append(f"- agreement rate: {n['agreement_rate']:.3f}")
     for label, key in (("tourney vs bare loop", "tourney_vs_bare"),
                        ("bare loop, tourney's mechanism vs negmas defaults", "bare_vs_bare_default"),
+                       ("timed negotiators (floor) vs bare loop", "floor_vs_bare"),
                        ("tourney vs cartesian_tournament", "tourney_vs_cartesian")):
         if key in n:
             c = n[key]
