@@ -119,6 +119,12 @@ class LeanSAOMechanism(SAOMechanism):
             return min(1.0, relative_step if relative_step > -1.0 else -1.0)
         return super()._relative_time_for(nmi)
 
+    def _lean_state_for(self, negotiator):
+        # negmas' state_for -> _state_for_nmi, without the two calls between
+        state = fast_copy(self._current_state)
+        object.__setattr__(state, "relative_time", self._relative_time_for(self._nmis[negotiator.id]))
+        return state
+
     @property
     def state4history(self) -> Any:
         return history_copy(self._current_state)
@@ -181,7 +187,7 @@ class LeanSAOMechanism(SAOMechanism):
         if self._extra_callbacks:
             for negotiator in self._negotiators:
                 strt = time.perf_counter()
-                self._call(negotiator, negotiator.on_round_start, state=self.state_for(negotiator))
+                self._call(negotiator, negotiator.on_round_start, state=self._lean_state_for(negotiator))
                 negotiator_times[negotiator.id] += time.perf_counter() - strt
         step_start = time.perf_counter()
         self._last_start = step_start
@@ -213,7 +219,7 @@ class LeanSAOMechanism(SAOMechanism):
             if self._extra_callbacks:
                 for negotiator in self._negotiators:
                     strt = time.perf_counter()
-                    self._call(negotiator, negotiator.on_round_end, state=self.state_for(negotiator))
+                    self._call(negotiator, negotiator.on_round_end, state=self._lean_state_for(negotiator))
                     negotiator_times[negotiator.id] += time.perf_counter() - strt
             self._add_to_history(state4history)
             state.step += 1
@@ -242,7 +248,7 @@ class LeanSAOMechanism(SAOMechanism):
                 continue
             strt = time.perf_counter()
             dest = negotiators[ordered_indices[(neg_indx + 1) % 2]].id
-            resp, has_exceptions = self._call_negotiator(neg, state, times, exceptions, dest, self.state_for(neg))
+            resp, has_exceptions = self._call_negotiator(neg, state, times, exceptions, dest, self._lean_state_for(neg))
             self._negotiator_times[neg.id] += time.perf_counter() - strt
             if has_exceptions:
                 state.broken = True
@@ -271,7 +277,7 @@ class LeanSAOMechanism(SAOMechanism):
             if self._extra_callbacks and state.current_offer is not None:
                 for other in negotiators:
                     if other is not neg:
-                        other.on_partner_response(state=self.state_for(other), partner_id=neg.id,
+                        other.on_partner_response(state=self._lean_state_for(other), partner_id=neg.id,
                                                   outcome=state.current_offer, response=resp.response)
             response = resp.response
             if response == ResponseType.NO_RESPONSE:

@@ -37,6 +37,16 @@ class PriceUtility(UtilityFunction):
     def reserved_value(self, value: Any) -> None:
         UtilityFunction.reserved_value.fset(self, value)
 
+    def __call__(self, offer: Any) -> float:
+        # negmas' UtilityFunction.__call__ checks an invalid-value marker and
+        # constraints before calling eval; PriceUtility sets neither, so the
+        # same float comes straight from eval's formula (anything else: negmas).
+        if offer is None:
+            return self.reserved_value
+        if self._invalid_value is not None or self._constraints:
+            return UtilityFunction.__call__(self, offer)
+        return (self.rp - offer[0]) / self._span
+
     def eval(self, offer: Any) -> float:
         if offer is None:
             return self.reserved_value
