@@ -141,3 +141,30 @@ def test_the_lean_loop_steps_aside_outside_the_common_case():
     got, lean = _play(LeanSAOMechanism, "MiCRONegotiator", "BoulwareTBNegotiator", SCENARIOS[0], 5,
                       time_limit=60, sync_calls=True)
     assert lean._lean is True and got[:5] == expected[:5]
+
+
+class _CountsRounds(BoulwareTBNegotiator):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seen = []
+
+    def on_round_start(self, state):
+        self.seen.append(("start", state.step, state.relative_time))
+
+    def on_round_end(self, state):
+        self.seen.append(("end", state.step, state.relative_time))
+
+
+def test_round_callbacks_a_negotiator_defines_are_called_as_by_negmas():
+    # negmas' empty base callbacks are skipped by the lean loop; defined ones must not be
+    seen = {}
+    for cls, options in ((SAOMechanism, {}), (LeanSAOMechanism, {"sync_calls": True})):
+        mechanism = cls(issues=[make_issue((300, 520), "price")], n_steps=30, **options)
+        counter = _CountsRounds(name="buyer")
+        mechanism.add(counter, ufun=PriceUtility(300, 500, outcome_space=mechanism.outcome_space))
+        mechanism.add(AspirationNegotiator(name="seller"),
+                      ufun=PriceUtility(520, 320, outcome_space=mechanism.outcome_space))
+        state = mechanism.run()
+        seen[cls] = (counter.seen, state.step, state.agreement)
+    assert seen[LeanSAOMechanism] == seen[SAOMechanism]
+    assert len(seen[SAOMechanism][0]) >= 2 * seen[SAOMechanism][1] - 1 > 10

@@ -39,6 +39,7 @@ from negmas.common import MechanismAction
 from negmas.events import Event
 from negmas.helpers import exception2str
 from negmas.mechanisms import MechanismStepResult
+from negmas.negotiators import Negotiator
 from negmas.outcomes import ExtendedOutcome
 from negmas.sao.common import ResponseType, SAOResponse
 
@@ -88,6 +89,11 @@ def _make_copier(cls: type, containers: bool) -> Callable[[Any], Any]:
     return namespace["copier"]
 
 
+def _overrides(negotiator: Any, callback: str) -> bool:
+    """Whether ``negotiator.callback`` is anything but negmas' empty ``Negotiator`` method."""
+    return callback in vars(negotiator) or getattr(type(negotiator), callback) is not getattr(Negotiator, callback)
+
+
 class LeanSAOMechanism(SAOMechanism):
     """``SAOMechanism`` with cheap state snapshots and a lean step loop for the common case.
 
@@ -132,6 +138,11 @@ class LeanSAOMechanism(SAOMechanism):
     def _lean_applies(self) -> bool:
         nmi = self._internal_nmi
         negotiators = self._negotiators
+        # Round callbacks that are negmas' no-op base methods are not called (nor
+        # their state copies made): nothing observable changes but the per-negotiator
+        # wall-time statistic, which differs between any two runs anyway.
+        self._round_start_calls = [n for n in negotiators if _overrides(n, "on_round_start")]
+        self._round_end_calls = [n for n in negotiators if _overrides(n, "on_round_end")]
         untimed = all(limit == INF for limit in (nmi.time_limit, nmi.step_time_limit, nmi.negotiator_time_limit,
                                                  self._hidden_time_limit))
         return (
@@ -185,7 +196,7 @@ class LeanSAOMechanism(SAOMechanism):
             return self._current_state
         negotiator_times = self._negotiator_times
         if self._extra_callbacks:
-            for negotiator in self._negotiators:
+            for negotiator in self._round_start_calls:
                 strt = time.perf_counter()
                 self._call(negotiator, negotiator.on_round_start, state=self._lean_state_for(negotiator))
                 negotiator_times[negotiator.id] += time.perf_counter() - strt
@@ -217,7 +228,7 @@ class LeanSAOMechanism(SAOMechanism):
         if not state.waiting and result.completed:
             state4history = self.state4history
             if self._extra_callbacks:
-                for negotiator in self._negotiators:
+                for negotiator in self._round_end_calls:
                     strt = time.perf_counter()
                     self._call(negotiator, negotiator.on_round_end, state=self._lean_state_for(negotiator))
                     negotiator_times[negotiator.id] += time.perf_counter() - strt
