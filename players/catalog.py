@@ -8,13 +8,15 @@ class plays and whether it keeps state are declared on the class itself.
 from tourney.specs import PlayerSpec
 
 # --- heuristics: Faratin et al. (1998) tactics and a random player (issue 2) ---
-linear = PlayerSpec("players.faratin:TimeDependent",
+# On multi-issue scenarios (issue 15) the time-dependent tactics concede in utility space.
+_TIME_DEPENDENT = {"*": "players.faratin:TimeDependent", "negotiation": "players.faratin_utility:UtilityTimeDependent"}
+linear = PlayerSpec(_TIME_DEPENDENT,
                     "Faratin time-dependent tactic, beta = 1 (linear concession)", {"beta": 1.0})
-conceder = PlayerSpec("players.faratin:TimeDependent",
+conceder = PlayerSpec(_TIME_DEPENDENT,
                       "Faratin time-dependent tactic, beta = 20 (concedes early)", {"beta": 20.0})
-boulware = PlayerSpec("players.faratin:TimeDependent",
+boulware = PlayerSpec(_TIME_DEPENDENT,
                       "Faratin time-dependent tactic, beta = 0.1 (holds firm until late)", {"beta": 0.1})
-time_dependent = PlayerSpec("players.faratin:TimeDependent",
+time_dependent = PlayerSpec(_TIME_DEPENDENT,
                             "Faratin time-dependent tactic with any beta, kappa, polynomial|exponential")
 relative_tft = PlayerSpec("players.faratin:RelativeTFT",
                           "Faratin relative tit-for-tat (delta = 1): mirrors the opponent's concession ratio")
@@ -79,7 +81,8 @@ ihelp_3 = PlayerSpec("players.ihelp:Approach3",
 
 # --- Godfather and SCML agents (issue 7) ---
 godfather = PlayerSpec({"oneshot": "players.godfather.agent:GodfatherAgent",
-                        "bilateral": "players.godfather.bilateral:GodfatherNegotiator"},
+                        "bilateral": "players.godfather.bilateral:GodfatherNegotiator",
+                        "negotiation": "players.godfather.negotiation:GodfatherMultiIssue"},
                        "Godfather (SCML 2021): marginal utilities + Pareto aspiration to Nash, empirical predictor",
                        extra="oneshot")
 godfather_gbm = PlayerSpec({"oneshot": "players.godfather.agent:GodfatherGBMAgent",
@@ -105,6 +108,7 @@ nothing_oneshot = _scml("OneshotDoNothingAgent")
 
 # --- LLM players (issue 8) ---
 llm = PlayerSpec({"bilateral": "players.llm.negotiator:LLMNegotiator",
-                  "consumer": "players.llm.consumer:LLMConsumerPlayer"},
+                  "consumer": "players.llm.consumer:LLMConsumerPlayer",
+                  "negotiation": "players.llm.multi_issue:LLMMultiIssueNegotiator"},
                  "chat model: embedded SmolLM2-135M GGUF (default, offline) or any OpenAI-compatible endpoint",
                  extra="llm")

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from players.llm.backends import BackendError, LocalBackend, OpenAIBackend
 from players.llm.cache import ReplyCache, cache_key, default_cache_path
-from players.llm.parser import ParsedReply, parse_reply
+from players.llm.parser import parse_reply
 from tourney.params import NONE, Interval, OfType, Options
 from tourney.seeding import derive_seed
 
@@ -113,9 +113,10 @@ class LLMClient:
             self.cache.put(key, reply)
         return reply
 
-    def ask(self, messages: list[dict], schema: dict | None,
-            validate: Callable[[ParsedReply], bool]) -> tuple[ParsedReply | None, str]:
-        """The first valid parsed reply (and its raw text), or (None, last raw text)."""
+    def ask(self, messages: list[dict], schema: dict | None, validate: Callable[[Any], bool],
+            read: Callable[[str], Any] = parse_reply) -> tuple[Any | None, str]:
+        """The first valid reply as ``read`` makes it of the raw text (a ``ParsedReply``
+        by default), and the raw text; or (None, last raw text)."""
         question = self._n_questions
         self._n_questions += 1
         raw = ""
@@ -130,7 +131,7 @@ class LLMClient:
                 raw = f"<backend error: {exc}>"
                 continue
             raw = reply["text"]
-            parsed = parse_reply(raw)
+            parsed = read(raw)
             if validate(parsed):
                 return parsed, raw
             if len(self.usage.malformed) < 5:

@@ -98,3 +98,52 @@ def bilateral_messages(role: str, ip: float, rp: float, low: float, high: float,
     else:
         lines.append("Make your offer.")
     return [{"role": "system", "content": system}, {"role": "user", "content": " ".join(lines)}]
+
+
+# --- multi-issue negotiation (the `negotiation` world) ---
+# The outcome space and the player's own utilities are put in words; the reply is
+# {"accept": bool, "offer": {issue: value, ...}}, each value constrained to its
+# issue's values by the schema (a grammar on the local backend).
+MAX_LISTED_VALUES = 12  # per issue in the prompt; a 135M model's 2k context is small
+
+
+def multi_issue_schema(issues: list[tuple[str, list[str]]]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "accept": {"type": "boolean"},
+            "offer": {"type": "object",
+                      "properties": {name: {"type": "string", "enum": values} for name, values in issues},
+                      "required": [name for name, _ in issues]},
+        },
+        "required": ["accept", "offer"],
+    }
+
+
+def render_outcome(issues: list[tuple[str, list[str]]], outcome: tuple) -> str:
+    return "{" + ", ".join(f"{name}: {value}" for (name, _), value in zip(issues, outcome)) + "}"
+
+
+def multi_issue_messages(issues: list[tuple[str, list[str]]], scoring: str, reserved: float, step: int,
+                         n_steps: int | None, offers: list[tuple[str, str, float]], history: int,
+                         current: tuple[str, float] | None) -> list[dict]:
+    listing = "; ".join(
+        f"{name}: {', '.join(values[:MAX_LISTED_VALUES])}"
+        + (f" (and {len(values) - MAX_LISTED_VALUES} more)" if len(values) > MAX_LISTED_VALUES else "")
+        for name, values in issues)
+    deadline = f" of {n_steps}" if n_steps else ""
+    system = (
+        f"You negotiate an agreement on these issues: {listing}. {scoring} "
+        f"Without an agreement you get {reserved:.2f}: never accept less. Get as much utility as you can. "
+        'Answer only with JSON: {"accept": true or false, "offer": {<issue>: <value>, ...}}.'
+    )
+    lines = [f"Round {step + 1}{deadline}."]
+    if offers:
+        lines.append("Offers so far: " + "; ".join(f"{who} {text} (utility {u:.2f} for you)"
+                                                   for who, text, u in offers[-history:]) + ".")
+    if current is not None:
+        lines.append(f"The other side offers {current[0]}, worth {current[1]:.2f} to you. "
+                     "Accept it, or make a counter-offer.")
+    else:
+        lines.append("Make your offer.")
+    return [{"role": "system", "content": system}, {"role": "user", "content": " ".join(lines)}]

@@ -141,11 +141,20 @@ class CheckedSAOMechanism(SAO_MECHANISM):
         self._valid = valid
         self.roles_: dict[str, str] = {}
 
-    def _safe_counter(self, negotiator, *args: Any, **kwargs: Any):
-        response, failed = super()._safe_counter(negotiator, *args, **kwargs)
+    def _checked(self, negotiator: Any, response: Any) -> None:
         if response is not None and response.outcome is not None and not self._valid(response.outcome):
             role = self.roles_.get(negotiator.id, negotiator.id)
             raise PlayerFault(role, f"offered {response.outcome!r}, not an outcome of this scenario")
+
+    # negmas' call path and LeanSAOMechanism's lean one: every response passes one of them.
+    def _safe_counter(self, negotiator, *args: Any, **kwargs: Any):
+        response, failed = super()._safe_counter(negotiator, *args, **kwargs)
+        self._checked(negotiator, response)
+        return response, failed
+
+    def _call_negotiator(self, negotiator, *args: Any, **kwargs: Any):
+        response, failed = super()._call_negotiator(negotiator, *args, **kwargs)
+        self._checked(negotiator, response)
         return response, failed
 
 
@@ -269,9 +278,13 @@ class NegotiationWorld(World):
         for role in ROLES:
             roles[role]["agreement"] = agreements / n
             roles[role]["rounds"] = rounds / n
+        details: dict[str, Any] = {"negotiations": negotiations}
+        usage = {role: kept[role].usage_report() for role in ROLES if callable(getattr(kept[role], "usage_report", None))}
+        if usage:  # what a model-backed player's calls cost (LLM players)
+            details["usage"] = usage
         return MatchResult(roles=roles, metrics={"agreement": agreements / n, "rounds": rounds / n,
                                                  "negotiations": len(negotiations)},
-                           details={"negotiations": negotiations})
+                           details=details)
 
     def _negotiate(self, p: PreparedScenario, negotiators: Mapping[str, Any], n_steps: int | None,
                    ctx: MatchContext) -> dict[str, Any]:

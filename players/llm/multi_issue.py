@@ -1,0 +1,160 @@
+"""An LLM negotiator for the ``negotiation`` world: multi-issue offers as issue -> value JSON.
+
+The prompt (``prompts.multi_issue_messages``) holds the outcome space (each
+issue and its values), the player's own utilities in words (for a
+linear-additive ufun each issue's weight and each value's score, otherwise its
+best outcomes and their utilities), its reserved value, the round, the recent
+offers with what each is worth to it, and the offer on the table. One model
+call per round, as the bilateral LLM player: in ``respond`` the model sees the
+offer and answers ``{"accept": bool, "offer": {issue: value}}``; the
+counter-offer is kept for the ``propose`` that follows a rejection.
+
+A reply is valid when its offer names a value of every issue that is one of
+that issue's values (compared as text, so ``3`` and ``"3"`` are the same value);
+the schema asks the local backend's grammar for exactly that. When every retry
+failed the player rejects and repeats its last offer (its best outcome before
+any), so it never offers outside the outcome space.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from negmas.preferences import LinearAdditiveUtilityFunction
+from negmas.sao import ResponseType, SAONegotiator, SAOState
+
+from players.llm.client import LLM_PARAM_CONSTRAINTS, LLMClient, LLMParamsMixin
+from players.llm.parser import _first_json_object
+from players.llm.prompts import MAX_LISTED_VALUES, multi_issue_messages, multi_issue_schema, render_outcome
+
+BEST_LISTED = 8  # outcomes listed for a ufun that is not linear additive
+
+
+class LLMMultiIssueNegotiator(LLMParamsMixin, SAONegotiator):
+    """A chat model negotiating over a multi-issue outcome space."""
+
+    plays = {"negotiation": ("first", "second")}
+    keeps_state = True  # one model client for every negotiation of a match
+    param_constraints = LLM_PARAM_CONSTRAINTS
+
+    def __init__(
+        self,
+        backend: str = "local",
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key_env: str | None = "OPENAI_API_KEY",
+        response_format: str = "json_object",
+        temperature: float = 0.7,
+        seed: int | None = None,
+        max_tokens: int = 96,
+        max_retries: int = 2,
+        cache: str | None = None,
+        n_threads: int = 1,
+        n_ctx: int = 2048,
+        history: int = 4,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.backend = backend
+        self.model = model
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        self.response_format = response_format
+        self.temperature = temperature
+        self.seed = seed
+        self.max_tokens = max_tokens
+        self.max_retries = max_retries
+        self.cache = cache
+        self.n_threads = n_threads
+        self.n_ctx = n_ctx
+        self.history = history
+        self.client_: LLMClient | None = None
+        self.issues_: list[tuple[str, list[str]]] = []
+        self.values_: list[dict[str, Any]] = []  # per issue: text -> the issue's own value
+        self.scoring_ = ""
+        self.offers_: list[tuple[str, str, float]] = []
+        self.planned_: tuple[int, tuple] | None = None
+        self.last_own_: tuple | None = None
+
+    # --- what the prompt says about the outcome space and our utilities ---
+    def on_negotiation_start(self, state: SAOState) -> None:
+        if self.client_ is None:
+            self.client_ = self.make_client()
+        issues = self.nmi.outcome_space.issues
+        self.issues_ = [(issue.name, [str(v) for v in issue.all]) for issue in issues]
+        self.values_ = [{str(v): v for v in issue.all} for issue in issues]
+        self.scoring_ = self._describe_utilities()
+        self.offers_ = []
+        self.planned_ = None
+        self.last_own_ = None
+        super().on_negotiation_start(state)
+
+    def _describe_utilities(self) -> str:
+        ufun = self.ufun
+        if isinstance(ufun, LinearAdditiveUtilityFunction):
+            parts = []
+            for (name, texts), weight, fun, values in zip(self.issues_, ufun.weights, ufun.values, self.values_):
+                scored = sorted(((float(fun(values[t])), t) for t in texts), reverse=True)[:MAX_LISTED_VALUES]
+                parts.append(f"{name} (weight {weight:.2f}): " + ", ".join(f"{t}={u:.2f}" for u, t in scored))
+            return ("Your utility of an outcome is the weighted sum of its values' scores. "
+                    "Scores: " + "; ".join(parts) + ".")
+        best = sorted(self.nmi.outcome_space.enumerate_or_sample(max_cardinality=5000),
+                      key=lambda o: -float(ufun(o)))[:BEST_LISTED]
+        return "Your best outcomes: " + "; ".join(
+            f"{render_outcome(self.issues_, o)}={float(ufun(o)):.2f}" for o in best) + "."
+
+    # --- replies ---
+    def read(self, raw: str) -> tuple[bool, tuple] | None:
+        """(accept, outcome) from a reply, or None unless the offer is a valid outcome."""
+        try:
+            obj = json.loads(raw.strip())
+        except ValueError:
+            obj = _first_json_object(raw)
+        if not isinstance(obj, dict) or not isinstance(obj.get("offer"), dict):
+            return None
+        offer = {str(k): str(v) for k, v in obj["offer"].items()}
+        outcome = []
+        for (name, _), values in zip(self.issues_, self.values_):
+            if offer.get(name) not in values:
+                return None
+            outcome.append(values[offer[name]])
+        return bool(obj.get("accept") is True), tuple(outcome)
+
+    def _ask(self, state: SAOState, current: tuple | None) -> tuple[bool, tuple]:
+        n_steps = self.nmi.n_steps if self.nmi.n_steps not in (None, float("inf")) else None
+        shown = (render_outcome(self.issues_, current), float(self.ufun(current))) if current is not None else None
+        reserved = self.ufun.reserved_value
+        messages = multi_issue_messages(self.issues_, self.scoring_, float(reserved) if reserved is not None else 0.0,
+                                        state.step, n_steps, self.offers_, self.history, shown)
+        reply, _raw = self.client_.ask(messages, multi_issue_schema(self.issues_), lambda r: r is not None,
+                                       read=self.read)
+        if reply is None:
+            return False, self.last_own_ if self.last_own_ is not None else self.ufun.best()
+        return reply
+
+    def respond(self, state: SAOState, source: str | None = None) -> ResponseType:
+        offer = state.current_offer
+        if offer is None:
+            return ResponseType.REJECT_OFFER
+        offer = tuple(offer)
+        self.offers_.append(("they offered", render_outcome(self.issues_, offer), float(self.ufun(offer))))
+        accept, counter = self._ask(state, offer)
+        if accept:
+            return ResponseType.ACCEPT_OFFER
+        self.planned_ = (state.step, counter)
+        return ResponseType.REJECT_OFFER
+
+    def propose(self, state: SAOState, dest: str | None = None) -> tuple:
+        if self.planned_ is not None and self.planned_[0] == state.step:
+            outcome = self.planned_[1]
+        else:
+            _, outcome = self._ask(state, None)
+        self.planned_ = None
+        self.last_own_ = outcome
+        self.offers_.append(("you offered", render_outcome(self.issues_, outcome), float(self.ufun(outcome))))
+        return outcome
+
+    def usage_report(self) -> dict[str, Any]:
+        return self.client_.usage.as_dict() if self.client_ is not None else {}
