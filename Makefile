@@ -27,6 +27,7 @@ test: install
 ## make bench: benchmarks (not part of the test suite)
 bench: install
 	$(PY) bench/bench_bilateral.py
+	$(PY) bench/bench_negotiation.py
 	$(PY) bench/bench_bidding.py --jobs 2
 	$(PY) bench/bench_emarket.py
 	$(PY) bench/bench_llm.py
