@@ -83,19 +83,39 @@ def test_tit_for_tat_undercuts_the_rivals_previous_offer():
 
 def test_competitive_and_reactive_copy_the_rivals_decrement_plus_one():
     rival = [28, 25, 24, 17]
-    # 30 (opening); 28 - (0 + 1); 25 - (3 + 1); 24 - (1 + 1) = 22, capped below its own 21
-    assert refused_offers(start(Competitive(), 10, 30, rivals=1), 4, rival) == [30, 27, 21, 20]
-    assert refused_offers(start(Reactive(), 10, 30, rivals=1), 4, rival) == [30, 27, 21, 20]
-    # 24 -> 17 is a cut of 7 > 5: Reactive drops to the floor, Competitive goes to 17 - 8
-    assert refused_offers(start(Reactive(), 10, 30, rivals=1), 5, rival + [16]) == [30, 27, 21, 20, 10]
-    assert refused_offers(start(Competitive(), 10, 30, rivals=1), 5, rival + [16]) == [30, 27, 21, 20, 10]
+    # 30 (opening); 28 - (0 + 1); 25 - (3 + 1); 24 - (1 + 1) = 22, above its own refused 21
+    assert refused_offers(start(Competitive(), 10, 30, rivals=1), 4, rival) == [30, 27, 21, 22]
+    assert refused_offers(start(Reactive(), 10, 30, rivals=1), 4, rival) == [30, 27, 21, 22]
+    # never_raise caps it below its last offer
+    assert refused_offers(start(Competitive(never_raise=True), 10, 30, rivals=1), 4, rival) == [30, 27, 21, 20]
+    # 24 -> 17 is a cut of 7 > 5: Reactive drops to the floor, Competitive goes to 17 - 8 = 9, clamped to 10
+    assert refused_offers(start(Reactive(), 10, 30, rivals=1), 5, rival + [16]) == [30, 27, 21, 22, 10]
+    assert refused_offers(start(Competitive(), 10, 30, rivals=1), 5, rival + [16]) == [30, 27, 21, 22, 10]
     assert refused_offers(start(Competitive(), 10, 30, rivals=1), 5, [29, 28, 27, 26, 25]) == [30, 28, 26, 25, 24]
 
 
 def test_copycat_replays_the_rivals_last_buyer_one_turn_ahead():
     seller = start(Copycat(), 10, 30, rivals=1, episodes=2)
     assert refused_offers(seller, 3, rival=[29, 26, 20]) == [30, 24, 19]  # no memory yet: arithmetic
-    assert refused_offers(seller, 4, rival=[28, 27, 26, 25]) == [26, 20, 19, 18]
+    assert refused_offers(seller, 4, rival=[28, 27, 26, 25]) == [26, 20, 20, 20]
+    capped = start(Copycat(never_raise=True), 10, 30, rivals=1, episodes=2)
+    refused_offers(capped, 3, rival=[29, 26, 20])
+    assert refused_offers(capped, 4, rival=[28, 27, 26, 25]) == [26, 20, 19, 18]
+
+
+def test_never_raise_bounds_the_q_learners_actions():
+    from tourney.params import validate_params
+
+    free = start(QLearningSeller(seed=1), 11, 30, episodes=200)
+    capped = start(QLearningSeller(seed=1, never_raise=True), 11, 30, episodes=200)
+    assert free.top_action(20) == 30 and capped.top_action(20) == 19 and capped.top_action(None) == 30
+    # exploring (epsilon starts at 1): the free learner re-offers refused prices, the capped one never does
+    free_offers = [refused_offers(free, 6) for _ in range(200)]
+    assert any(b >= a for o in free_offers for a, b in zip(o, o[1:]))
+    capped_offers = [refused_offers(capped, 6) for _ in range(200)]
+    assert all(b < a or a == b == 11 for o in capped_offers for a, b in zip(o, o[1:]))
+    with pytest.raises(ValueError, match="^never_raise"):
+        validate_params("qlearning", {"never_raise": "yes"}, QLearningSeller.param_constraints)
 
 
 def test_one_q_update_on_a_hand_made_transition():
@@ -146,7 +166,7 @@ def test_q_table_saves_loads_and_exploit_only_never_updates(tmp_path):
                                                      {"seed": 5, "save_path": str(path)})}, 1, MatchContext(1))
     saved = json.loads(path.read_text())
     assert saved["format"] == "tourney-insight-qtable/1"
-    assert saved["meta"] == {"low": 11, "high": 30, "rivals": 0}
+    assert saved["meta"] == {"low": 11, "high": 30, "rivals": 0, "never_raise": False}
     loaded = QTable.load(path)
     assert len(loaded) == len(saved["entries"]) > 50
 

@@ -7,10 +7,14 @@ then per buyer ``begin_episode`` and, per turn, ``make_offer(rival_last)`` and
 writes only ``choose(rival_last)``, the price its tactic wants now, and may
 learn in ``learn``.
 
-One rule for every seller, where the paper is silent: a seller never repeats
-or raises a price the buyer has refused (the buyer's maximum lies below it, so
-the buyer would refuse again); ``make_offer`` caps the tactic's price at one
-below its last offer and floors it at the bottom of the range.
+The paper's game lets a seller offer any price in the range every turn; a
+refused price is refused again (the buyer's maximum is fixed), so repeating or
+raising one only wastes a turn. ``never_raise=True`` forbids it, a rule the
+paper does not state: ``make_offer`` then caps the tactic's price at one below
+its last offer (and the Q-learner's actions likewise). It makes learning easier
+and a Q-vs-Q price war close to built in, so it is off by default and in the
+INSIGHT reproduction, which reports both settings. Every price is clamped into
+the range either way.
 
 Bilateral world, as a seller: the seller's range ``[rp, ip]`` is cut into
 ``levels`` equal steps and the tactic plays its one-seller game on the grid
@@ -31,16 +35,23 @@ from typing import Any
 from negmas.sao import SAOState
 
 from players.base import PriceNegotiator
+from tourney.params import Interval, OfType
+
+# every INSIGHT seller's own keys; subclasses add theirs to a copy
+SELLER_CONSTRAINTS = {"levels": [Interval(int, 1, None)], "never_raise": [OfType(bool)]}
 
 
 class InsightSeller(PriceNegotiator):
     """A seller for the bidding worlds that also negotiates as a bilateral seller."""
     plays = {"bidding": ("seller",), "bidding2": ("seller_a", "seller_b"), "bilateral": ("seller",)}
 
-    def __init__(self, levels: int = 20, seed: int | None = None, name: str | None = None,
-                 **kwargs: Any) -> None:
+    param_constraints = SELLER_CONSTRAINTS
+
+    def __init__(self, levels: int = 20, never_raise: bool = False, seed: int | None = None,
+                 name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.levels = levels
+        self.never_raise = never_raise
         self.seed = seed
         self.rng_ = random.Random(seed)
         self.low_ = self.high_ = 0
@@ -71,7 +82,7 @@ class InsightSeller(PriceNegotiator):
 
     def make_offer(self, rival_last: int | None) -> int:
         price = int(self.choose(rival_last))
-        if self.my_last_ is not None:
+        if self.never_raise and self.my_last_ is not None:
             price = min(price, self.my_last_ - 1)
         price = min(max(price, self.low_), self.high_)
         self.my_last_ = price
@@ -90,7 +101,7 @@ class InsightSeller(PriceNegotiator):
 
     # --- what subclasses write ---
     def choose(self, rival_last: int | None) -> int:
-        """The price this tactic wants to offer now (before the no-raise cap)."""
+        """The price this tactic wants to offer now (before the ``never_raise`` cap)."""
         raise NotImplementedError
 
     def learn(self, rival_offer: int | None, profit: float, done: bool) -> None:

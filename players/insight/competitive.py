@@ -16,21 +16,22 @@
 
 Silent in the paper, chosen here: with no rival offer to react to (the first
 turn, the one-seller game, the bilateral world, or Copycat's first buyer)
-they all play the arithmetic descent with its default step; and like every
-INSIGHT seller they never repeat or raise a refused price.
+they all play the arithmetic descent with its default step. Their reactions
+may repeat or raise a refused price unless ``never_raise`` is set (see
+``players.insight.base``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from players.insight.base import InsightSeller
+from players.insight.base import SELLER_CONSTRAINTS, InsightSeller
 from players.insight.heuristics import arithmetic_offer, default_descent
 from tourney.params import Interval
 
 
 class _RivalAware(InsightSeller):
-    param_constraints = {"levels": [Interval(int, 1, None)]}
+    param_constraints = SELLER_CONSTRAINTS
 
     def fallback(self) -> int:
         return arithmetic_offer(self.n_offers_, self.my_last_, self.high_,
@@ -40,7 +41,7 @@ class _RivalAware(InsightSeller):
 class TitForTat(_RivalAware):
     """Offers slightly below the rival's previous offer."""
 
-    param_constraints = {"undercut": [Interval(int, 0, None)], "levels": [Interval(int, 1, None)]}
+    param_constraints = {**SELLER_CONSTRAINTS, "undercut": [Interval(int, 0, None)]}
 
     def __init__(self, undercut: int = 1, levels: int = 20, seed: int | None = None,
                  name: str | None = None, **kwargs: Any) -> None:
@@ -84,7 +85,7 @@ class Competitive(_RivalAware):
 class Reactive(Competitive):
     """Competitive, but drops to the floor when the rival cuts by more than ``threshold``."""
 
-    param_constraints = {"threshold": [Interval(int, 0, None)], "levels": [Interval(int, 1, None)]}
+    param_constraints = {**SELLER_CONSTRAINTS, "threshold": [Interval(int, 0, None)]}
 
     def __init__(self, threshold: int = 5, levels: int = 20, seed: int | None = None,
                  name: str | None = None, **kwargs: Any) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from players.insight.base import InsightSeller
+from players.insight.base import SELLER_CONSTRAINTS, InsightSeller
 from tourney.params import NONE, Interval
 
 
@@ -40,10 +40,42 @@ def arithmetic_offer(n: int, last: int | None, initial: int, descent: int, low: 
     return max(low, last - max(descent - (n - 1), 1))
 
 
+def arithmetic_sequence(initial: int, descent: int | None, low: int, turns: int) -> list[int]:
+    """The first ``turns`` offers of the arithmetic descent (``descent`` None: the default)."""
+    step = default_descent(initial, low) if descent is None else descent
+    offers: list[int] = []
+    for n in range(turns):
+        offers.append(arithmetic_offer(n, offers[-1] if offers else None, initial, step, low))
+    return offers
+
+
+def best_arithmetic(low: int, high: int, unit_cost: float, impatience: float, impatience_step: float,
+                    max_turns: int, initial: int | None = None) -> tuple[int, int, float]:
+    """The (initial, descent) with the highest exact expected profit per buyer in the
+    one-seller game, and that profit; ``initial`` given: the best descent from it.
+
+    A rule that looks only at the setting (range, cost, impatience), never at an
+    opponent: how the INSIGHT leagues fix the heuristic's silent parameters.
+    Ties go to the higher start, then the larger descent.
+    """
+    from tourney.worlds.bidding import sequence_profit
+
+    best: tuple[float, int, int] | None = None
+    for start in ([initial] if initial is not None else range(low, high + 1)):
+        for descent in range(1, high - low + 1):
+            offers = arithmetic_sequence(start, descent, low, max_turns)
+            value = round(sequence_profit(offers, low, high, unit_cost, impatience, impatience_step,
+                                          max_turns), 12)
+            if best is None or (value, start, descent) > best:
+                best = (value, start, descent)
+    value, start, descent = best
+    return start, descent, value
+
+
 class RandomSeller(InsightSeller):
     """Bids at random between its previous bid and the floor."""
 
-    param_constraints = {"levels": [Interval(int, 1, None)]}
+    param_constraints = SELLER_CONSTRAINTS
 
     def choose(self, rival_last: int | None) -> int:
         top = self.high_ if self.my_last_ is None else self.my_last_ - 1
@@ -55,7 +87,7 @@ class RandomSeller(InsightSeller):
 class DescentByOne(InsightSeller):
     """Starts at the top of the range and offers one less every turn."""
 
-    param_constraints = {"levels": [Interval(int, 1, None)]}
+    param_constraints = SELLER_CONSTRAINTS
 
     def choose(self, rival_last: int | None) -> int:
         return self.high_ if self.my_last_ is None else self.my_last_ - 1
@@ -65,9 +97,9 @@ class DescentArithmetic(InsightSeller):
     """Offers decreasing with a diminishing step: initial, initial - d, ... - (d - 1), ..."""
 
     param_constraints = {
+        **SELLER_CONSTRAINTS,
         "initial": [NONE, Interval(int)],
         "descent": [NONE, Interval(int, 1, None)],
-        "levels": [Interval(int, 1, None)],
     }
 
     def __init__(self, initial: int | None = None, descent: int | None = None, levels: int = 20,

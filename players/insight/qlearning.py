@@ -2,9 +2,9 @@
 
 State: ``(last offer, number of offers)`` in the one-seller game, plus the
 competitor's last offer in the two-seller game (``None`` before any offer).
-Action: the price to offer, an integer from the floor of the range to one below
-the last offer (the whole range on the first turn); see ``players.insight.base``
-for why a refused price is never offered again. Reward: the profit of a sale
+Action: the price to offer, an integer anywhere in the range (the paper's
+game); with ``never_raise`` only from the floor to one below the last offer
+(the whole range on the first turn), see ``players.insight.base``. Reward: the profit of a sale
 made by this offer, else 0; an episode ends with the buyer's purchase or
 departure. Update, eq. (1):
 
@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from players.insight.base import InsightSeller
+from players.insight.base import SELLER_CONSTRAINTS, InsightSeller
 from players.insight.qtable import QTable
 from tourney.params import NONE, Interval, OfType
 
@@ -39,6 +39,7 @@ class QLearningSeller(InsightSeller):
     """Tabular epsilon-greedy Q-learning seller with decaying alpha and epsilon."""
 
     param_constraints = {
+        **SELLER_CONSTRAINTS,
         "alpha": [Interval(float, 0, 1, closed="right")],
         "alpha_decay": [Interval(float, 0, 1, closed="right")],
         "alpha_min": [Interval(float, 0, 1)],
@@ -50,7 +51,6 @@ class QLearningSeller(InsightSeller):
         "exploit_only": [OfType(bool)],
         "load_path": [NONE, OfType(str)],
         "save_path": [NONE, OfType(str)],
-        "levels": [Interval(int, 1, None)],
     }
 
     def __init__(
@@ -67,11 +67,12 @@ class QLearningSeller(InsightSeller):
         load_path: str | None = None,
         save_path: str | None = None,
         levels: int = 20,
+        never_raise: bool = False,
         seed: int | None = None,
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(levels=levels, seed=seed, name=name, **kwargs)
+        super().__init__(levels=levels, never_raise=never_raise, seed=seed, name=name, **kwargs)
         self.alpha = alpha
         self.alpha_decay = alpha_decay
         self.alpha_min = alpha_min
@@ -106,7 +107,7 @@ class QLearningSeller(InsightSeller):
 
     # --- match and episode ---
     def on_begin_match(self, episodes: int) -> None:
-        meta = {"low": self.low_, "high": self.high_, "rivals": self.rivals_}
+        meta = {"low": self.low_, "high": self.high_, "rivals": self.rivals_, "never_raise": self.never_raise}
         if self.load_path is not None:
             try:
                 table = QTable.load(self.load_path)
@@ -138,7 +139,8 @@ class QLearningSeller(InsightSeller):
         return (last, n_offers, rival_last) if self.rivals_ else (last, n_offers)
 
     def top_action(self, last: int | None) -> int:
-        if last is None:
+        """The highest price allowed after offering ``last``."""
+        if last is None or not self.never_raise:
             return self.high_
         return max(self.low_, last - 1)
 

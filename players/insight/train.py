@@ -5,6 +5,8 @@ greedy policy of a table learnt beforehand).
     python -m players.insight.train --price-range 11 100 --episodes 100000 \\
         --seed 11 --out results/insight-tables/one-seller-11-100.json
 
+(``--never-raise`` learns with the seller's actions capped below its last offer.)
+
 Training is one match of ``tourney.worlds.bidding.BiddingWorld`` with a
 ``QLearningSeller`` whose ``save_path`` is ``--out``; every draw derives from
 ``--seed``.
@@ -38,10 +40,13 @@ def train_one_seller(out: Path, price_range: tuple[int, int] = (11, 100), episod
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--impatience", type=click.FloatRange(0, 1), default=0.1, show_default=True)
 @click.option("--impatience-step", type=click.FloatRange(0, 1), default=0.1, show_default=True)
+@click.option("--never-raise", is_flag=True,
+              help="learn with the seller's actions capped below its last offer (players.insight.base)")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def command(price_range, episodes, seed, impatience, impatience_step, out):
+def command(price_range, episodes, seed, impatience, impatience_step, never_raise, out):
     """Learn a one-seller INSIGHT Q-table and save it to OUT."""
-    metrics = train_one_seller(out, price_range, episodes, seed, impatience, impatience_step)
+    metrics = train_one_seller(out, price_range, episodes, seed, impatience, impatience_step,
+                               never_raise=never_raise)
     click.echo(f"saved {out}: profit per buyer {metrics['profit']:.3f}, "
                f"last episodes {metrics['profit_last']:.3f} "
                f"({metrics['pareto_efficiency_last']:.1%} of the optimum)")
