@@ -135,7 +135,7 @@ class BiddingWorld(World):
 
     name = "bidding"
     roles: tuple[str, ...] = ("seller",)
-    metrics = ("profit", "profit_last", "sale_rate", "price")
+    metrics = ("profit", "profit_last", "sale_rate", "price", "price_last")
     default_metric = "profit"
     param_constraints = {
         "price_range": [Range(int)],
@@ -316,6 +316,8 @@ class _Tally:
         self.profit_last = {r: 0.0 for r in roles}
         self.sales = {r: 0 for r in roles}
         self.price_sum = {r: 0.0 for r in roles}
+        self.sales_last = {r: 0 for r in roles}
+        self.price_sum_last = {r: 0.0 for r in roles}
         self.turns = 0
         self.curve = {"episodes": [], "profit": {r: [] for r in roles}, "price": [], "sale_rate": []}
         self._window_profit = {r: 0.0 for r in roles}
@@ -331,6 +333,8 @@ class _Tally:
             self.profit[winner] += profit
             if episode >= self.last_start:
                 self.profit_last[winner] += profit
+                self.sales_last[winner] += 1
+                self.price_sum_last[winner] += price
             self._window_profit[winner] += profit
             self._window_prices.append(price)
         self._window_n += 1
@@ -355,6 +359,8 @@ class _Tally:
                 "profit_last": self.profit_last[r] / n_last,
                 "sale_rate": self.sales[r] / n,
                 "price": self.price_sum[r] / self.sales[r] if self.sales[r] else None,
+                # mean sale price over the last episodes: where the price settles
+                "price_last": self.price_sum_last[r] / self.sales_last[r] if self.sales_last[r] else None,
             }
             for r in self.roles
         }
@@ -366,6 +372,8 @@ class _Tally:
             "profit_last": combined_last,
             "sale_rate": sales / n,
             "price": sum(self.price_sum.values()) / sales if sales else None,
+            "price_last": (sum(self.price_sum_last.values()) / sum(self.sales_last.values())
+                           if any(self.sales_last.values()) else None),
             "turns": self.turns / n,
             "optimal_profit": optimum,
             "pareto_efficiency": combined / optimum,
