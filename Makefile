@@ -49,15 +49,22 @@ reproduce-anegma-a: install
 	$(TOURNEY) run leagues/anegma-table4.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce anegma-table4 results/anegma-table4
 
-## make reproduce-insight: INSIGHT Figures 3-7 (learn the exploit-only table, run both leagues, compare)
+## make reproduce-insight: INSIGHT Figures 3-7, every claim judged over seeds, the paper's game beside the
+## never-raise restriction (learn the two exploit-only tables, run the three leagues, write the report and its
+## REPRODUCTION.md section)
 .PHONY: reproduce-insight
 reproduce-insight: install
 	$(TOURNEY) train insight --price-range 11 100 --episodes 100000 --seed 11 \
 		--out results/insight-tables/one-seller-11-100.json
+	$(PY) -m players.insight.train --price-range 11 100 --episodes 100000 --seed 11 --never-raise \
+		--out results/insight-tables/one-seller-11-100-never-raise.json
 	$(TOURNEY) run leagues/insight-one-seller.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) run leagues/insight-two-seller.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) run leagues/insight-two-seller-never-raise.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce insight-one-seller results/insight-one-seller
 	$(TOURNEY) reproduce insight-two-seller results/insight-two-seller
+	$(TOURNEY) reproduce insight-two-seller results/insight-two-seller-never-raise
+	$(PY) -m tourney.reproduce.collect . --section "make reproduce-insight"
 
 ## make reproduce-ihelp: I-Help Tables 16.1-16.2 and claims over 20 scenario seeds (approaches 1-3, sessions S1-S3,
 ## five preference combinations), the concession sweep on calibration seeds, then its REPRODUCTION.md section
