@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -226,10 +227,13 @@ def test_league_gives_the_same_records_with_one_and_two_jobs_and_reproduces(tmp_
     assert (tmp_path / "1" / "scores.csv").read_bytes() == (tmp_path / "2" / "scores.csv").read_bytes()
 
     text = one_seller(tmp_path / "1")
-    assert "| Q | 2 |" in text and "| claim (paper) | holds here |" in text
+    assert "| Q (`Q`) | paper's game | 2 |" in text
+    assert "| claim | source | quantity | difference | 95 % CI | n | verdict |" in text
+    assert re.search(r"\*\*\d+ of 4 claims hold, \d+ fail, \d+ not resolved\*\*", text)
     assert (tmp_path / "1" / "plots" / "fig3_one_seller.png").stat().st_size > 1000
     text = two_seller(tmp_path / "1")
     assert "| Heuristic vs Q | 2 |" in text and "| Q vs Random | 2 |" in text
+    assert "| q-beats-random: " in text and "2 seeds" in text
     for stem in ("fig4_heuristic_vs_random", "fig5_q_vs_random", "fig6_q_vs_heuristic"):
         assert (tmp_path / "1" / "plots" / f"{stem}.png").stat().st_size > 1000
 

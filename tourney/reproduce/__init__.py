@@ -14,7 +14,7 @@ from __future__ import annotations
 # whose reproduction.md it collects). Each reproduction adds its line.
 SECTIONS: list[tuple[str, str, list[str]]] = [
     ("INSIGHT: Q-learning bidding, Figures 3-7", "make reproduce-insight",
-     ["results/insight-one-seller", "results/insight-two-seller"]),
+     ["results/insight-one-seller", "results/insight-two-seller", "results/insight-two-seller-never-raise"]),
     ("ANEGMA: Hypothesis A (Figures 2-3) and Table 4, CONAN vs Williams", "make reproduce-anegma-a",
      ["results/anegma-hypothesis-a", "results/anegma-table4"]),
     ("ANEGMA: Tables 5-7, ANN vs ANEGMA(SL+RL) vs ANEGMA(RL), transfer", "make reproduce-anegma",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from scipy import stats
@@ -153,6 +153,27 @@ def verdict_table(verdicts: Iterable[Verdict]) -> str:
             f"| {_cell(c.id)}: \"{_cell(c.text)}\" | {_cell(c.source)} | {_cell(c.quantity)} "
             f"(claimed {c.direction} 0) | {_number(v.difference)} | {ci} | {_count(v.n, c.unit)} | **{v.verdict}** |"
         )
+    return "\n".join(lines)
+
+
+def compare_table(columns: Mapping[str, Sequence[Verdict]]) -> str:
+    """Markdown: one row per claim (by id, in the first column's order), one column per
+    setting with the difference, its CI and the verdict: the same claims judged on two runs."""
+    labels = list(columns)
+    by_id = [{v.claim.id: v for v in columns[label]} for label in labels]
+    ids = list(dict.fromkeys(v.claim.id for label in labels for v in columns[label]))
+    lines = ["| claim | " + " | ".join(_cell(label) for label in labels) + " |",
+             "|---|" + "---|" * len(labels)]
+    for claim_id in ids:
+        cells = []
+        for verdicts in by_id:
+            v = verdicts.get(claim_id)
+            if v is None:
+                cells.append("not judged")
+            else:
+                ci = "n/a" if math.isnan(v.low) else f"[{_number(v.low)}, {_number(v.high)}]"
+                cells.append(f"{_number(v.difference)} {ci} **{v.verdict}**")
+        lines.append(f"| {_cell(claim_id)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

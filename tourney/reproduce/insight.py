@@ -1,13 +1,16 @@
 """Reproduce INSIGHT (Haddad, Bondarenko & Lew 2023), Figures 3-7, from the
 match logs of ``leagues/insight-one-seller.yaml`` (``one_seller``) and
-``leagues/insight-two-seller.yaml`` (``two_seller``).
+``leagues/insight-two-seller.yaml`` (``two_seller``; beside it, when it was
+run, ``leagues/insight-two-seller-never-raise.yaml`` in the sibling directory
+``<run_dir>-never-raise``).
 
-The paper gives its results as learning-curve figures and a few numbers in the
-text (section 5.2: a random seller averages "around $2 profit per buyer"
-against the heuristic; Q-learning and the heuristic "settle on around $3"
-against the random seller, price range 10-30); those are the paper's column.
-Players are grouped by their league ``type`` (read from the run's copy of the
-league), so two Q-learner entries both count as Q.
+Every claim of the paper is judged over seeds by ``tourney.reproduce.claims``
+(the claims and their readings: ``tourney.reproduce.insight_claims``): the
+difference, its 95 % CI and holds / fails / not resolved. The restriction
+"never repeat or raise a refused price" is not in the paper; the reports show
+the paper's game and the restricted one side by side. Players are grouped by
+their league ``type`` (two Q-learner entries both count as Q); ``never_raise``
+and ``load_path`` do not make a new kind.
 
 Our extra yardstick: the exact optimum of the one-seller game by backward
 induction (``tourney.worlds.bidding.optimal_single_seller``), which the paper
@@ -17,13 +20,23 @@ joint outcome behind Pareto efficiency in the two-seller game.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import yaml
 
+from tourney.reproduce.claims import compare_table, mean_interval, summary_line, verdict_table
+from tourney.reproduce.insight_claims import (
+    UNTESTED,
+    SeedView,
+    fixed_kinds,
+    judge_checks,
+    one_seller_checks,
+    two_seller_checks,
+)
 from tourney.store import iter_records
 from tourney.worlds.bidding import optimal_single_seller, sequence_profit
 
@@ -38,28 +51,46 @@ KINDS = {
     "competitive": "Competitive",
     "reactive": "Reactive",
 }
+LEARNING_TYPES = ("qlearning", "qlearning-exploit")  # the only types whose play never_raise changes
+SETTING_PARAMS = ("never_raise", "load_path")  # params that do not make a new kind
 COLORS = {"Q": "tab:red", "Q exploit-only": "tab:green", "Heuristic": "tab:blue",
           "Random": "tab:orange", "Descent-by-one": "tab:gray"}
+PAPER_GAME, NEVER_RAISE = "paper's game", "never raise (not in the paper)"
+NEVER_RAISE_SUFFIX = "-never-raise"
 
 
 # --- reading a run ---
-def _kinds(run_dir: Path) -> dict[str, str]:
+def _league(run_dir: Path) -> dict:
+    return yaml.safe_load((run_dir / "league.yaml").read_text())
+
+
+def _kinds(league: dict, never_raise: bool | None = None) -> dict[str, str]:
     """League player name -> kind (Q, Heuristic, Random, ...).
 
-    Entries of one type with the same params share a kind (two Q-learners are
-    both Q); a later entry of a type already seen with other params is its own
-    kind, under its league name.
+    Entries of one type with the same params (but for ``never_raise`` and
+    ``load_path``) share a kind; a later entry of a type already seen with
+    other params is its own kind, under its league name. With ``never_raise``
+    given, learners of the other setting are left out (the fixed sellers
+    never raise a price anyway, so they belong to both settings).
     """
-    league = yaml.safe_load((run_dir / "league.yaml").read_text())
     first_params: dict[str, Any] = {}
     kinds = {}
     for p in league["players"]:
-        params = p.get("params") or {}
+        params = {k: v for k, v in (p.get("params") or {}).items() if k not in SETTING_PARAMS}
         kind = KINDS.get(p["type"], p["name"])
         if first_params.setdefault(p["type"], params) != params:
             kind = p["name"]
+        if (never_raise is not None and p["type"] in LEARNING_TYPES
+                and bool((p.get("params") or {}).get("never_raise", False)) != never_raise):
+            continue
         kinds[p["name"]] = kind
     return kinds
+
+
+def _never_raise(league: dict) -> bool | None:
+    """The league's setting when every player shares it, else None."""
+    values = {bool((p.get("params") or {}).get("never_raise", False)) for p in league["players"]}
+    return values.pop() if len(values) == 1 else None
 
 
 def _records(run_dir: Path, world_type: str) -> list[dict[str, Any]]:
@@ -78,53 +109,69 @@ def _world_params(league: dict, world_type: str) -> dict[str, Any]:
     return {}
 
 
-def _mean(values: Iterable[float | None]) -> float:
-    values = [v for v in values if v is not None]
-    return statistics.fmean(values) if values else float("nan")
+def _fmt(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None or x != x else f"{x:.{digits}f}"
 
 
-def _sd(values: list[float]) -> float:
-    return statistics.stdev(values) if len(values) > 1 else 0.0
+def _ci(values: Iterable[float | None], digits: int = 2) -> str:
+    mean, low, high = mean_interval(values)
+    if math.isnan(mean):
+        return "n/a"
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def _mean_curves(curves: list[list[float | None]]) -> list[float]:
-    return [_mean(column) for column in zip(*curves)]
+# --- learning curves with CI bands over seeds ---
+def _per_seed_curves(items: Iterable[tuple[int, list[float | None]]]) -> list[list[float | None]]:
+    """(rep, curve) pairs -> one curve per seed (matches of one seed averaged)."""
+    by_rep: dict[int, list[list[float | None]]] = defaultdict(list)
+    for rep, curve in items:
+        by_rep[rep].append(curve)
+    out = []
+    for rep in sorted(by_rep):
+        columns = zip(*by_rep[rep])
+        out.append([statistics.fmean(c) if all(v is not None for v in c) else None for c in columns])
+    return out
 
 
-def _fmt(x: float, digits: int = 2) -> str:
-    return "n/a" if x != x else f"{x:.{digits}f}"
+def _band(curves: list[list[float | None]]) -> tuple[list[float], list[float], list[float]]:
+    """Per point: mean and 95 % t interval over seeds."""
+    points = [mean_interval(column) for column in zip(*curves)]
+    return [p[0] for p in points], [p[1] for p in points], [p[2] for p in points]
 
 
-def _yes(flag: bool) -> str:
-    return "**yes**" if flag else "**no**"
-
-
-def _plot(path: Path, title: str, x: list[int], series: dict[str, list[float]],
-          optimum: float | None = None, prices: list[float] | None = None, floor: int | None = None) -> None:
+def _plot(path: Path, title: str, x: list[int], series: Mapping[str, list[list[float | None]]],
+          n_seeds: int, optimum: float | None = None, prices: list[list[float | None]] | None = None,
+          floor: int | None = None, dashed: Iterable[str] = ()) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    dashed = set(dashed)
     rows = 2 if prices is not None else 1
     fig, axes = plt.subplots(rows, 1, figsize=(7, 3.2 * rows), sharex=True, squeeze=False)
     ax = axes[0][0]
     used: set[str] = set()
-    for label, ys in series.items():
+    for label, curves in series.items():
         color = COLORS.get(label.split(" (")[0])
-        if color in used:  # two sellers of one kind: tell them apart
-            color = "tab:purple"
+        if color is None or color in used:  # two sellers of one kind, or a kind without a colour
+            color = next(c for c in ("tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+                         if c not in used)
         used.add(color)
-        ax.plot(x, ys, label=label, color=color)
+        mean, low, high = _band(curves)
+        ax.plot(x, mean, label=label, color=color, linestyle="--" if label in dashed else "-")
+        ax.fill_between(x, low, high, color=color, alpha=0.2, linewidth=0)
     if optimum is not None:
-        ax.axhline(optimum, color="black", linestyle="--", linewidth=1, label="optimum (one seller)")
+        ax.axhline(optimum, color="black", linestyle=":", linewidth=1, label="optimum (one seller)")
     ax.set_ylabel("profit per buyer")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.set_title(f"{title}\nmean over {n_seeds} seeds, band: 95 % CI", fontsize=10)
+    ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     if prices is not None:
         pax = axes[1][0]
-        pax.plot(x, prices, color="black")
+        mean, low, high = _band(prices)
+        pax.plot(x, mean, color="black")
+        pax.fill_between(x, low, high, color="black", alpha=0.15, linewidth=0)
         if floor is not None:
             pax.axhline(floor, color="gray", linestyle=":", label="floor")
             pax.legend(fontsize=8)
@@ -137,99 +184,117 @@ def _plot(path: Path, title: str, x: list[int], series: dict[str, list[float]],
     plt.close(fig)
 
 
+def _untested() -> list[str]:
+    return ["Not judged (listed so that no claim of the paper goes unmentioned):", "",
+            *[f"- {text} ({source}): {why}." for text, source, why in UNTESTED]]
+
+
 # --- Figure 3: one seller ---
 def one_seller(run_dir: Path) -> str:
     run_dir = Path(run_dir)
-    kinds = _kinds(run_dir)
+    league = _league(run_dir)
     records = _records(run_dir, "bidding")
     if not records:
         return "# INSIGHT one-seller game\n\nNo finished `bidding` matches in this run."
-    by_kind: dict[str, list[dict]] = defaultdict(list)
-    for r in records:
-        by_kind[kinds.get(r["assignment"]["seller"], r["assignment"]["seller"])].append(r)
+    all_kinds = _kinds(league)
+    settings = {PAPER_GAME: _kinds(league, never_raise=False), NEVER_RAISE: _kinds(league, never_raise=True)}
     m0 = records[0]["metrics"]
     optimum = m0["optimal_profit"]
-    league = yaml.safe_load((run_dir / "league.yaml").read_text())
     wparams = {**_world_params(league, "bidding"), **(records[0].get("setting") or {})}
     low, high = wparams.get("price_range", [11, 30])
     impatience = wparams.get("impatience", 0.1)
     step = wparams.get("impatience_step", 0.1)
     max_turns = wparams.get("max_turns", 50)
     cost = wparams.get("unit_cost") if wparams.get("unit_cost") is not None else low - 1
+    n_seeds = len({r["rep"] for r in records})
 
-    rows, last = [], {}
-    for kind, recs in sorted(by_kind.items(), key=lambda kv: -_mean(r["roles"]["seller"]["profit_last"] for r in kv[1])):
-        profit = [r["roles"]["seller"]["profit"] for r in recs]
+    # one row per league player (its kind and setting)
+    by_player: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        by_player[r["assignment"]["seller"]].append(r)
+    players = {p["name"]: p for p in league["players"]}
+    rows = []
+    for name, recs in sorted(by_player.items(), key=lambda kv: -statistics.fmean(
+            r["roles"]["seller"]["profit_last"] for r in kv[1])):
+        p = players.get(name, {"type": "", "params": {}})
+        setting = ("never raise" if (p.get("params") or {}).get("never_raise") else "paper's game") \
+            if p["type"] in LEARNING_TYPES else "either (never raises)"
         tail = [r["roles"]["seller"]["profit_last"] for r in recs]
-        last[kind] = tail
         rows.append(
-            f"| {kind} | {len(recs)} | {_fmt(_mean(profit))} | {_fmt(_mean(tail))} ± {_fmt(_sd(tail))} | "
-            f"{_fmt(_mean(r['roles']['seller']['sale_rate'] for r in recs))} | "
-            f"{_fmt(_mean(r['roles']['seller']['price'] for r in recs), 1)} | "
-            f"{_fmt(_mean(tail) / optimum)} | figure only |"
+            f"| {all_kinds.get(name, name)} (`{name}`) | {setting} | {len(recs)} | "
+            f"{_fmt(statistics.fmean(r['roles']['seller']['profit'] for r in recs))} | {_ci(tail)} | "
+            f"{_fmt(statistics.fmean(r['roles']['seller']['sale_rate'] for r in recs))} | "
+            f"{_fmt(statistics.fmean(tail) / optimum)} |"
         )
 
-    x = records[0]["details"]["curve"]["episodes"]
-    series = {kind: _mean_curves([r["details"]["curve"]["profit"]["seller"] for r in recs])
-              for kind, recs in by_kind.items() if kind in COLORS}
-    plot = run_dir / "plots" / "fig3_one_seller.png"
-    _plot(plot, f"One seller, prices {low}-{high} (Figure 3)", x, series, optimum=optimum)
+    verdicts = {label: judge_checks(one_seller_checks(), SeedView(records, kinds))
+                for label, kinds in settings.items()}
 
-    q, heur, rand = _mean(last.get("Q", [])), _mean(last.get("Heuristic", [])), _mean(last.get("Random", []))
-    qx = _mean(last.get("Q exploit-only", []))
-    q_wins = sum(a > b for a, b in zip(last.get("Q", []), last.get("Heuristic", [])))
-    others = [_mean(v) for k, v in last.items() if k not in ("Q", "Q exploit-only", "Heuristic")]
+    x = records[0]["details"]["curve"]["episodes"]
+    paper_kinds = settings[PAPER_GAME]
+    series: dict[str, list] = {}
+    for name, kind in sorted(paper_kinds.items(), key=lambda kv: kv[1]):
+        if kind in COLORS and name in by_player:
+            series[kind] = _per_seed_curves((r["rep"], r["details"]["curve"]["profit"]["seller"])
+                                            for r in by_player[name])
+    for name, kind in settings[NEVER_RAISE].items():
+        if kind == "Q" and name in by_player:
+            series["Q (never raise)"] = _per_seed_curves((r["rep"], r["details"]["curve"]["profit"]["seller"])
+                                                         for r in by_player[name])
+    plot = run_dir / "plots" / "fig3_one_seller.png"
+    _plot(plot, f"One seller, prices {low}-{high} (Figure 3)", x, series, n_seeds, optimum=optimum,
+          dashed=["Q (never raise)"])
+
     example_1130 = sequence_profit([30, 24, 19, 15, 12, 11], 11, 30, 10, 0.1, 0.1, 50)
     best_1130, seq_1130 = optimal_single_seller(11, 30, 10.0, 0.1, 0.1, 50)
     _, seq = optimal_single_seller(low, high, float(cost), float(impatience), float(step), max_turns)
-    heuristic_exact = None
+    heuristic_lines = []
     for p in league["players"]:
         if p["type"] == "descent-arithmetic":
-            from players.insight.heuristics import arithmetic_offer, default_descent
+            from players.insight.heuristics import arithmetic_sequence
 
-            init = p.get("params", {}).get("initial") or high
-            d = p.get("params", {}).get("descent") or default_descent(init, low)
-            offers, lastp = [], None
-            for n in range(max_turns):
-                lastp = arithmetic_offer(n, lastp, init, d, low)
-                offers.append(lastp)
-            heuristic_exact = sequence_profit(offers, low, high, cost, impatience, step, max_turns)
+            params = p.get("params") or {}
+            init = params.get("initial") or high
+            offers = arithmetic_sequence(init, params.get("descent"), low, max_turns)
+            exact = sequence_profit(offers, low, high, cost, impatience, step, max_turns)
+            measured = [r["roles"]["seller"]["profit"] for r in by_player.get(p["name"], [])]
+            heuristic_lines.append(
+                f"Exact expected profit of `{p['name']}` (offers {offers[:offers.index(low) + 1]}): "
+                f"{_fmt(exact, 3)} per buyer (measured over whole matches: "
+                f"{_fmt(statistics.fmean(measured) if measured else None, 3)}).")
 
-    claims = [
-        ("Q-learning ends above the arithmetic-descent heuristic (mean over the last episodes)",
-         q > heur, f"Q {_fmt(q)} vs heuristic {_fmt(heur)}; Q ahead in {q_wins} of {len(last.get('Q', []))} repetitions"),
-        ("Q-learning ends above the random seller", q > rand, f"Q {_fmt(q)} vs random {_fmt(rand)}"),
-        ("Q exploit-only (greedy on a learnt table) is above the heuristic and random", qx > max(heur, rand),
-         f"exploit-only {_fmt(qx)}"),
-        ("The arithmetic descent beats the other heuristics (random, descent-by-one)",
-         all(heur > o for o in others) if others else False,
-         ", ".join(f"{k} {_fmt(_mean(v))}" for k, v in last.items() if k not in ("Q", "Q exploit-only"))),
-    ]
+    paper = verdicts[PAPER_GAME]
     lines = [
         "# INSIGHT one-seller game (Figure 3)",
         "",
         f"Price range {low}-{high}, unit cost {cost:g} (a sale at the floor earns 1), impatience "
-        f"{impatience:g} + {step:g} per turn, {records[0]['details']['curve']['episodes'][-1]} buyers per match, "
-        f"scores over the last {wparams.get('last_episodes', 1000)} buyers. The paper reports Figure 3 "
-        "as curves only (no numbers in its text).",
+        f"{impatience:g} + {step:g} per turn, {x[-1]} buyers per match, {n_seeds} seeds, scores over the last "
+        f"{wparams.get('last_episodes', 1000)} buyers. The paper reports Figure 3 as curves only (no numbers "
+        "in its text). Every parameter and its source is in the league file.",
         "",
-        "| seller | matches | profit per buyer (all) | profit per buyer (last) | sale rate | mean price | share of optimum (last) | paper |",
-        "|---|---|---|---|---|---|---|---|",
+        f"**{summary_line(paper)}** (the paper's game).",
+        "",
+        "| seller (league entry) | setting | matches | profit per buyer (all) | profit per buyer (last), "
+        "mean [95 % CI] | sale rate | share of optimum (last) |",
+        "|---|---|---|---|---|---|---|",
         *rows,
         "",
         f"Optimum of the one-seller game (backward induction): **{_fmt(optimum, 3)}** per buyer, offers {list(seq)}.",
-    ]
-    if heuristic_exact is not None:
-        lines.append(f"Exact expected profit of the league's heuristic sequence: {_fmt(heuristic_exact, 3)} "
-                     f"(measured above: {_fmt(_mean(p['roles']['seller']['profit'] for p in by_kind.get('Heuristic', [])), 3)}).")
-    lines += [
+        *heuristic_lines,
         f"For 11-30 (the paper's example range, impatience 0.1): the paper's heuristic [30, 24, 19, 15, 12, 11] "
         f"earns {_fmt(example_1130, 3)} per buyer exactly; the optimal sequence the paper left as "
         f"\"[Insert Sequence]\" is {list(seq_1130)} with {_fmt(best_1130, 3)}.",
         "",
-        "| claim (paper) | holds here | numbers |",
-        "|---|---|---|",
-        *[f"| {c} | {_yes(ok)} | {why} |" for c, ok, why in claims],
+        "## Claims, the paper's game",
+        "",
+        verdict_table(paper),
+        "",
+        "## Both settings side by side",
+        "",
+        f"Difference [95 % CI] and verdict; \"never raise\" bars the learner from repeating or raising a refused "
+        f"price ({summary_line(verdicts[NEVER_RAISE])} there).",
+        "",
+        compare_table(verdicts),
         "",
         f"![Figure 3]({plot.relative_to(run_dir)})",
     ]
@@ -251,127 +316,148 @@ PAPER_TEXT = {
 }
 
 
-def _pair_stats(records: list[dict], kinds: dict[str, str]) -> dict[tuple[str, str], dict]:
-    """Per unordered pair of kinds: each side's numbers, oriented (first, second)."""
-    out: dict[tuple[str, str], dict] = defaultdict(lambda: {"first": [], "second": [], "eff": [],
-                                                            "price": [], "curves": [], "prices": []})
-    for r in records:
-        a, b = r["assignment"]["seller_a"], r["assignment"]["seller_b"]
-        ka, kb = kinds.get(a, a), kinds.get(b, b)
-        roles = ("seller_a", "seller_b")
-        if (kb, ka) < (ka, kb) and (kb, ka) != (ka, kb):
-            ka, kb, roles = kb, ka, ("seller_b", "seller_a")
-        key = (ka, kb)
-        s = out[key]
-        s["first"].append(r["roles"][roles[0]]["profit_last"])
-        s["second"].append(r["roles"][roles[1]]["profit_last"])
-        s["eff"].append(r["metrics"]["pareto_efficiency_last"])
-        curve = r["details"]["curve"]
-        s["curves"].append((curve["profit"][roles[0]], curve["profit"][roles[1]]))
-        s["prices"].append(curve["price"])
-        s["price"].append(curve["price"][-1])
-    return out
-
-
-def _lookup(stats, a: str, b: str):
-    """Stats for kinds (a, b) as (a's profits, b's profits, record)."""
-    if (a, b) in stats:
-        s = stats[(a, b)]
-        return s["first"], s["second"], s, False
-    if (b, a) in stats:
-        s = stats[(b, a)]
-        return s["second"], s["first"], s, True
-    return [], [], None, False
-
-
-def two_seller(run_dir: Path) -> str:
-    run_dir = Path(run_dir)
-    kinds = _kinds(run_dir)
+def _two_seller_run(run_dir: Path) -> dict[str, Any] | None:
+    """Everything the two-seller report needs from one run, or None without matches."""
+    league = _league(run_dir)
     records = _records(run_dir, "bidding2")
     if not records:
-        return "# INSIGHT two-seller game\n\nNo finished `bidding2` matches in this run."
-    league = yaml.safe_load((run_dir / "league.yaml").read_text())
+        return None
+    kinds = _kinds(league)
     wparams = {**_world_params(league, "bidding2"), **(records[0].get("setting") or {})}
-    low, high = wparams.get("price_range", [11, 30])
-    optimum = records[0]["metrics"]["optimal_profit"]
-    stats = _pair_stats(records, kinds)
-    x = records[0]["details"]["curve"]["episodes"]
+    low = wparams.get("price_range", [11, 30])[0]
+    view = SeedView(records, kinds)
+    fixed = fixed_kinds(view)
+    verdicts = judge_checks(two_seller_checks(fixed, low), view)
+    alternative = None
+    if "HeuristicOpt" in view.kinds():  # the heuristic claims again, with the one-seller-optimal heuristic
+        heuristic_ids = ("heuristic-", "random-around", "q-margin", "q-lower-price", "q-beats-heuristic",
+                         "q-heuristic", "q-better")
+        checks = [c for c in two_seller_checks(fixed, low, heuristic="HeuristicOpt")
+                  if c[0].id.startswith(heuristic_ids)]
+        alternative = judge_checks(checks, view)
+    return {"league": league, "records": records, "kinds": kinds, "wparams": wparams, "low": low,
+            "view": view, "verdicts": verdicts, "alternative": alternative,
+            "setting": _never_raise(league)}
 
+
+def _pairing_rows(run: dict[str, Any]) -> list[str]:
+    """One row per unordered pairing of kinds: each side's profit, efficiency, sale price (CI over seeds)."""
+    view = run["view"]
     rows = []
-    for (ka, kb), s in sorted(stats.items()):
+    for (a, b) in sorted(view.cells):
+        if a > b:
+            continue
+        profit_a, profit_b = view.get(a, b, "profit"), view.get(a, b, "rival_profit")
         rows.append(
-            f"| {ka} vs {kb} | {len(s['eff'])} | {_fmt(_mean(s['first']))} | {_fmt(_mean(s['second']))} | "
-            f"{_fmt(_mean(s['first']) + _mean(s['second']))} | {_fmt(_mean(s['eff']))} | "
-            f"{_fmt(_mean(s['price']), 1)} | {PAPER_TEXT.get((ka, kb), PAPER_TEXT.get((kb, ka), ''))} |"
+            f"| {a} vs {b} | {sum(len(m) for m in view.cells[(a, b)].values()) // (2 if a == b else 1)} | "
+            f"{_ci(profit_a)} | {_ci(profit_b)} | {_ci(view.get(a, b, 'efficiency'))} | "
+            f"{_ci(view.get(a, b, 'sale_price'), 1)} | {PAPER_TEXT.get((a, b), PAPER_TEXT.get((b, a), ''))} |"
         )
+    return rows
 
+
+def _pair_curves(records: list[dict], kinds: Mapping[str, str], a: str, b: str):
+    """Per-seed curves of a's profit, b's profit and the sale price in a-vs-b matches."""
+    mine, theirs, prices = [], [], []
+    for r in records:
+        roles = list(r["assignment"])
+        ka, kb = (kinds.get(r["assignment"][role], r["assignment"][role]) for role in roles)
+        if (ka, kb) == (a, b):
+            first, second = roles
+        elif (kb, ka) == (a, b):
+            second, first = roles
+        else:
+            continue
+        curve = r["details"]["curve"]
+        mine.append((r["rep"], curve["profit"][first]))
+        theirs.append((r["rep"], curve["profit"][second]))
+        prices.append((r["rep"], curve["price"]))
+    return _per_seed_curves(mine), _per_seed_curves(theirs), _per_seed_curves(prices)
+
+
+def two_seller(run_dir: Path, compare_dir: Path | None = None) -> str:
+    """The two-seller report of ``run_dir``; ``compare_dir`` (default: the sibling
+    ``<run_dir>-never-raise`` when it holds a run) is shown beside it."""
+    run_dir = Path(run_dir)
+    run = _two_seller_run(run_dir)
+    if run is None:
+        return "# INSIGHT two-seller game\n\nNo finished `bidding2` matches in this run."
+    if compare_dir is None:
+        sibling = run_dir.with_name(run_dir.name + NEVER_RAISE_SUFFIX)
+        compare_dir = sibling if (sibling / "league.yaml").exists() else None
+    other = _two_seller_run(Path(compare_dir)) if compare_dir is not None else None
+
+    records, kinds, low = run["records"], run["kinds"], run["low"]
+    high = run["wparams"].get("price_range", [11, 30])[1]
+    optimum = records[0]["metrics"]["optimal_profit"]
+    n_seeds = len(run["view"].reps)
+    x = records[0]["details"]["curve"]["episodes"]
     plots = []
     for stem, (a, b), title in PAPER_PAIRS:
-        pa, pb, s, flipped = _lookup(stats, a, b)
-        if s is None:
+        if not run["view"].has(a, b):
             continue
-        first = _mean_curves([c[0] for c in s["curves"]])
-        second = _mean_curves([c[1] for c in s["curves"]])
-        if flipped:
-            first, second = second, first
+        first, second, prices = _pair_curves(records, kinds, a, b)
         labels = (f"{a} (seller 1)", f"{b} (seller 2)") if a == b else (a, b)
         path = run_dir / "plots" / f"{stem}.png"
-        _plot(path, f"{title}, prices {low}-{high}", x, {labels[0]: first, labels[1]: second},
-              prices=_mean_curves(s["prices"]), floor=low)
+        _plot(path, f"{title}, prices {low}-{high}", x, {labels[0]: first, labels[1]: second}, n_seeds,
+              prices=prices, floor=low)
         plots.append((title, path))
 
-    h_r = _lookup(stats, "Heuristic", "Random")
-    q_r = _lookup(stats, "Q", "Random")
-    q_h = _lookup(stats, "Q", "Heuristic")
-    q_q = stats.get(("Q", "Q"))
-    margin_h = _mean(h_r[0]) - _mean(h_r[1])
-    margin_q = _mean(q_r[0]) - _mean(q_r[1])
-    paper_effs = {pair: _mean(_lookup(stats, *pair)[2]["eff"]) for _, pair, _ in PAPER_PAIRS
-                  if _lookup(stats, *pair)[2] is not None}
-    claims = [
-        ("Heuristic beats random head to head; random still earns around $2",
-         margin_h > 0 and 1.0 <= _mean(h_r[1]) <= 3.0,
-         f"heuristic {_fmt(_mean(h_r[0]))} vs random {_fmt(_mean(h_r[1]))}"),
-        ("Q beats random by a bigger margin than the heuristic does", margin_q > margin_h,
-         f"margins: Q {_fmt(margin_q)}, heuristic {_fmt(margin_h)}"),
-        ("Against random, Q and the heuristic both settle around $3 per buyer",
-         2.0 <= _mean(q_r[0]) <= 4.0 and 2.0 <= _mean(h_r[0]) <= 4.0,
-         f"Q {_fmt(_mean(q_r[0]))}, heuristic {_fmt(_mean(h_r[0]))}"),
-        ("Q learns to out-perform the heuristic", _mean(q_h[0]) > _mean(q_h[1]),
-         f"Q {_fmt(_mean(q_h[0]))} vs heuristic {_fmt(_mean(q_h[1]))}"),
-    ]
-    top = _lookup(stats, "HeuristicTop", "Random")
-    if top[2] is not None:
-        claims.append((
-            "(ours) the heuristic's win over random needs a low start: from the top of the range it loses",
-            _mean(top[0]) < _mean(top[1]),
-            f"HeuristicTop {_fmt(_mean(top[0]))} vs random {_fmt(_mean(top[1]))}",
-        ))
-    if q_q is not None:
-        end_price = _mean(q_q["price"])
-        eff = _mean(q_q["eff"])
-        claims += [
-            ("Two Q-learners drive the price to the floor (price war)", end_price <= low + 1,
-             f"mean sale price in the last window {_fmt(end_price)} (floor {low})"),
-            ("... with low Pareto efficiency, the lowest of the paper's pairings",
-             eff < 0.3 and eff == min(paper_effs.values()),
-             "efficiency " + ", ".join(f"{a} vs {b} {_fmt(v)}" for (a, b), v in paper_effs.items())),
-        ]
+    setting = {False: PAPER_GAME, True: NEVER_RAISE, None: "mixed settings"}[run["setting"]]
     lines = [
         "# INSIGHT two-seller game (Figures 4-7)",
         "",
-        f"Price range {low}-{high}; profits per buyer over the last {wparams.get('last_episodes', 1000)} "
-        f"buyers of each match; Pareto efficiency = combined profit / {_fmt(optimum, 3)} (the one-seller "
-        "optimum, the best the two sellers could make together).",
+        f"Price range {low}-{high}; {setting}; {n_seeds} seeds; profits per buyer over the last "
+        f"{run['wparams'].get('last_episodes', 1000)} buyers of each match; Pareto efficiency = combined profit / "
+        f"{_fmt(optimum, 3)} (the one-seller optimum, the best the two sellers could make together). Every "
+        "parameter and its source is in the league file. Fixed sellers in the run: "
+        f"{', '.join(fixed_kinds(run['view']))}.",
         "",
-        "| pairing (first vs second) | matches | first's profit | second's profit | combined | Pareto efficiency | last sale price | paper (section 5.2) |",
-        "|---|---|---|---|---|---|---|---|",
-        *rows,
+        f"**{summary_line(run['verdicts'])}** ({setting}).",
         "",
-        "| claim (paper) | holds here | numbers |",
-        "|---|---|---|",
-        *[f"| {c} | {_yes(ok)} | {why} |" for c, ok, why in claims],
+        "| pairing (first vs second) | matches | first's profit | second's profit | Pareto efficiency | "
+        "last sale price | paper (section 5.2) |",
+        "|---|---|---|---|---|---|---|",
+        *_pairing_rows(run),
         "",
-        *[f"![{title}]({path.relative_to(run_dir)})" for title, path in plots],
+        "Cells: mean over seeds [95 % CI].",
+        "",
+        f"## Claims, {setting}",
+        "",
+        verdict_table(run["verdicts"]),
+        "",
+        *_untested(),
+        "",
     ]
+    if run["alternative"] is not None:
+        lines += [
+            "## Sensitivity: the heuristic claims with the other rule-fixed heuristic",
+            "",
+            "Not a claim check: the same claims with `HeuristicOpt` (the one-seller optimum of the arithmetic "
+            "family, fixed without an opponent) in place of the paper's heuristic, to show how much the "
+            f"verdicts hang on the heuristic's parameters ({summary_line(run['alternative'])}).",
+            "",
+            verdict_table(run["alternative"]),
+            "",
+        ]
+    if other is not None:
+        other_setting = {False: PAPER_GAME, True: NEVER_RAISE, None: "mixed settings"}[other["setting"]]
+        lines += [
+            "## Both settings side by side",
+            "",
+            f"The same league with every seller barred from repeating or raising a refused price "
+            f"(`{Path(compare_dir).as_posix()}`, {len(other['view'].reps)} seeds: "
+            f"{summary_line(other['verdicts'])}). Difference [95 % CI] and verdict.",
+            "",
+            compare_table({setting: run["verdicts"], other_setting: other["verdicts"]}),
+            "",
+            f"Pairings, {other_setting}:",
+            "",
+            "| pairing (first vs second) | matches | first's profit | second's profit | Pareto efficiency | "
+            "last sale price | paper (section 5.2) |",
+            "|---|---|---|---|---|---|---|",
+            *_pairing_rows(other),
+            "",
+        ]
+    lines += [f"![{title}]({path.relative_to(run_dir)})" for title, path in plots]
     return "\n".join(lines)
