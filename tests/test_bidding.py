@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -239,8 +240,9 @@ def test_league_gives_the_same_records_with_one_and_two_jobs_and_reproduces(tmp_
 
 
 @pytest.mark.slow
-def test_full_insight_reproduction_confirms_the_papers_claims(tmp_path):
-    """`make reproduce-insight` in a temporary directory: every claim checked must hold."""
+def test_full_insight_reproduction_judges_every_claim(tmp_path):
+    """`make reproduce-insight` in a temporary directory: every claim gets a verdict with its CI, in both
+    settings. Which verdicts come out is the reproduction's finding, not something a test may require."""
     import subprocess
     import sys
 
@@ -249,19 +251,21 @@ def test_full_insight_reproduction_confirms_the_papers_claims(tmp_path):
     from conftest import ROOT
     from tourney.reproduce.insight import one_seller, two_seller
 
-    table = tmp_path / "q-11-100.json"
-    subprocess.run([sys.executable, "-m", "players.insight.train", "--price-range", "11", "100",
-                    "--episodes", "100000", "--seed", "11", "--out", str(table)], check=True, cwd=ROOT)
-    texts = []
-    for name, reproduce in (("insight-one-seller", one_seller), ("insight-two-seller", two_seller)):
+    for suffix, flag in (("", []), ("-never-raise", ["--never-raise"])):
+        subprocess.run([sys.executable, "-m", "players.insight.train", "--price-range", "11", "100",
+                        "--episodes", "100000", "--seed", "11", *flag,
+                        "--out", str(tmp_path / f"q-11-100{suffix}.json")], check=True, cwd=ROOT)
+    for name in ("insight-one-seller", "insight-two-seller", "insight-two-seller-never-raise"):
         league = yaml.safe_load((ROOT / "leagues" / f"{name}.yaml").read_text())
         for player in league["players"]:
-            if "load_path" in player.get("params", {}):
-                player["params"]["load_path"] = str(table)
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(league))
-        run_cli("run", str(path), "-j", "2", "--out", str(tmp_path / name), "--quiet", check=True, timeout=1800)
-        texts.append(reproduce(tmp_path / name))
-    for text in texts:
-        assert "**yes**" in text
-        assert "**no**" not in text, text
+            path = player.get("params", {}).get("load_path")
+            if path:
+                player["params"]["load_path"] = str(tmp_path / Path(path).name.replace("one-seller-", "q-"))
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(league))
+        run_cli("run", str(tmp_path / f"{name}.yaml"), "-j", "2", "--out", str(tmp_path / name), "--quiet",
+                check=True, timeout=3600)
+    one, two = one_seller(tmp_path / "insight-one-seller"), two_seller(tmp_path / "insight-two-seller")
+    assert re.search(r"\*\*\d+ of 4 claims hold", one) and "| never raise (not in the paper) |" in one
+    summary = re.search(r"\*\*(\d+) of (\d+) claims hold, (\d+) fail, (\d+) not resolved\*\*", two)
+    assert summary and int(summary.group(2)) >= 20
+    assert "## Both settings side by side" in two and two.count("20 seeds") >= 20

@@ -135,3 +135,14 @@ def test_verdict_is_a_frozen_record():
     assert isinstance(v, Verdict) and v.claim is UP and v.holds
     with pytest.raises(AttributeError):
         v.verdict = "fails"  # type: ignore[misc]
+
+
+def test_compare_table_puts_two_runs_of_the_same_claims_side_by_side():
+    from tourney.reproduce.claims import compare_table
+
+    first = [judge(UP, [1.0, 1.2, 1.1]), judge(DOWN, [1.0, 1.2, 1.1])]
+    second = [judge(UP, [-1.0, -1.2, -1.1])]
+    lines = compare_table({"game": first, "capped": second}).splitlines()
+    assert lines[0] == "| claim | game | capped |"
+    assert lines[2].startswith("| up | 1.100 [") and "**holds** | -1.100 [" in lines[2]
+    assert lines[2].endswith("**fails** |") and lines[3].endswith("**fails** | not judged |")

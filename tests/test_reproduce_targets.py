@@ -62,3 +62,29 @@ def test_collect_marks_missing_runs_and_includes_present_ones(tmp_path):
     assert f"## {title}" in text and f"Command: `{command}`" in text
     assert "### Table" in text
     assert text.count("not run yet") == sum(len(s[2]) for s in SECTIONS) - 1
+
+
+def test_collect_one_section_keeps_the_others_and_reports_durations(tmp_path):
+    import json
+
+    from tourney.reproduce.collect import main
+
+    (title, command, run_dirs), (other_title, _, _) = SECTIONS[0], SECTIONS[1]
+    for i, run_dir in enumerate(run_dirs):
+        d = tmp_path / run_dir
+        d.mkdir(parents=True)
+        (d / "reproduction.md").write_text(f"# Report {i}\n")
+        (d / "manifest.json").write_text(json.dumps({"seed": 1, "matches": 3, "elapsed_s": 60.0 * (i + 1),
+                                                     "finished": "2026-01-01T00:00:00Z"}))
+    kept = f"## {other_title}\n\nhand-checked text that must survive\n"
+    (tmp_path / "REPRODUCTION.md").write_text(f"# Reproductions\n\n## {title}\n\nold\n\n{kept}")
+    main([str(tmp_path), "--section", command])
+    text = (tmp_path / "REPRODUCTION.md").read_text()
+    assert "old" not in text and "hand-checked text that must survive" in text
+    total = sum(60 * (i + 1) for i in range(len(run_dirs)))
+    assert f"took {total} s ({total / 60:.1f} min) of league play" in text
+    assert "matches, 60 s).*" in text and "### Report 0" in text
+    assert text.count(f"## {other_title}") == 1
+    with pytest.raises(SystemExit) as exc:
+        main([str(tmp_path), "--section", "make nothing"])
+    assert exc.value.code == 2
