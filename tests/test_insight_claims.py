@@ -138,7 +138,7 @@ def test_seeds_average_the_two_learners_and_missing_pairings_give_no_seeds():
     assert view.get("Q", "Heuristic", "profit") == [None, None]
     assert fixed_kinds(view) == ["Random"]
     verdicts = verdicts_of(records, two_seller_checks(["Random"], FLOOR))
-    assert verdicts["q-beats-heuristic"].n == 0 and verdicts["q-beats-heuristic"].verdict == "not resolved"
+    assert verdicts["q-outperforms-heuristic"].n == 0 and verdicts["q-outperforms-heuristic"].verdict == "not resolved"
 
 
 def one_seller_log(values):
@@ -220,3 +220,10 @@ def test_every_insight_parameter_states_its_source(name):
     for line in in_worlds.splitlines():
         if ":" in line and not line.strip().startswith(("#", "- type", "params", "worlds")):
             assert "# paper" in line or "# silent" in line, line
+
+
+@pytest.mark.parametrize("heuristic", ["Heuristic", "HeuristicOpt"])
+def test_claim_ids_are_unique_whichever_kind_plays_the_heuristic(heuristic):
+    ids = [c.id for c, _ in two_seller_checks(FIXED + ["HeuristicOpt"], FLOOR, heuristic=heuristic)]
+    assert len(ids) == len(set(ids))
+    assert "q-beats-heuristicopt" in ids or heuristic == "HeuristicOpt"

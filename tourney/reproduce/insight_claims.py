@@ -41,7 +41,7 @@ LEARNERS = ("Q", "Q exploit-only")
 # the two-seller claims about the paper's heuristic (judged again with another heuristic as a sensitivity)
 HEURISTIC_CLAIMS = (
     "heuristic-beats-random", "random-around-2-above", "random-around-2-below", "q-margin-above-heuristic-margin",
-    "heuristic-around-3-above", "heuristic-around-3-below", "q-lower-price-than-heuristic", "q-beats-heuristic",
+    "heuristic-around-3-above", "heuristic-around-3-below", "q-lower-price-than-heuristic", "q-outperforms-heuristic",
     "q-heuristic-same-price", "q-better-against-heuristic-than-random",
 )
 
@@ -194,7 +194,7 @@ def two_seller_checks(fixed: Sequence[str], low: int, heuristic: str = "Heuristi
                "and settle on a lower price", "5.2.2, Figures 4-5",
                "against random: Q's mean sale price (last episodes) minus the heuristic's", "<"),
          lambda v: (v.get("Q", "Random", "price"), v.get(h, "Random", "price"))),
-        (Claim("q-beats-heuristic", "we notice the Q-Seller eventually learns to out-perform its opponent",
+        (Claim("q-outperforms-heuristic", "we notice the Q-Seller eventually learns to out-perform its opponent",
                "5.2.3, Figures 6-7", f"Q vs heuristic: {last}, Q minus heuristic", ">"),
          lambda v: (_margin(v, "Q", h), None)),
         (Claim("q-heuristic-same-price", "they both converge to the same price", "5.2.3, Figure 7",
@@ -208,7 +208,7 @@ def two_seller_checks(fixed: Sequence[str], low: int, heuristic: str = "Heuristi
          lambda v: (_margin(v, "Q", h), _margin(v, "Q", "Random"))),
     ]
     for f in fixed:
-        if f in (h, "Random"):  # judged above (q-beats-heuristic, q-beats-random)
+        if f in (h, "Random"):  # judged above (q-outperforms-heuristic, q-beats-random)
             continue
         checks.append((
             Claim(f"q-beats-{_slug(f)}", "it is clear the Q-Learning seller outperforms all other fixed "
