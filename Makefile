@@ -56,7 +56,7 @@ reproduce-anegma-a: install
 reproduce-insight: install
 	$(TOURNEY) train insight --price-range 11 100 --episodes 100000 --seed 11 \
 		--out results/insight-tables/one-seller-11-100.json
-	$(PY) -m players.insight.train --price-range 11 100 --episodes 100000 --seed 11 --never-raise \
+	$(TOURNEY) train insight --price-range 11 100 --episodes 100000 --seed 11 --never-raise \
 		--out results/insight-tables/one-seller-11-100-never-raise.json
 	$(TOURNEY) run leagues/insight-one-seller.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) run leagues/insight-two-seller.yaml -j $(JOBS) --fresh --quiet

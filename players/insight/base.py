@@ -43,8 +43,8 @@ SELLER_CONSTRAINTS = {"levels": [Interval(int, 1, None)], "never_raise": [OfType
 
 class InsightSeller(PriceNegotiator):
     """A seller for the bidding worlds that also negotiates as a bilateral seller."""
-    plays = {"bidding": ("seller",), "bidding2": ("seller_a", "seller_b"), "bilateral": ("seller",)}
 
+    plays = {"bidding": ("seller",), "bidding2": ("seller_a", "seller_b"), "bilateral": ("seller",)}
     param_constraints = SELLER_CONSTRAINTS
 
     def __init__(self, levels: int = 20, never_raise: bool = False, seed: int | None = None,
