@@ -40,15 +40,7 @@ from pathlib import Path
 os.environ.setdefault("NEGMAS_AUTO_INSTALL_CHROME", "0")
 
 ROOT = Path(__file__).resolve().parents[1]
-NEGOTIATORS = {
-    "BoulwareTB": "negmas.sao.BoulwareTBNegotiator",
-    "ConcederTB": "negmas.sao.ConcederTBNegotiator",
-    "LinearTB": "negmas.sao.LinearTBNegotiator",
-    "NaiveTitForTat": "negmas.sao.NaiveTitForTatNegotiator",
-    "Aspiration": "negmas.sao.AspirationNegotiator",
-    "MiCRO": "negmas.sao.MiCRONegotiator",
-}
-UNSEEDED = {"MiCRO"}
+from bench_bilateral import NEGOTIATORS, RANDOMISED as UNSEEDED  # noqa: E402 - the same six negotiators
 
 CARTESIAN = r"""
 import json, sys, warnings

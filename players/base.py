@@ -13,6 +13,13 @@ from typing import Any
 from negmas.sao import ResponseType, SAONegotiator, SAOState
 
 
+def round_time(n_steps: int | float | None, state: SAOState) -> float:
+    """tau in [0, 1] by rounds when the round limit is known (1 on the last round), else negmas' relative time."""
+    if n_steps is not None and n_steps != float("inf") and n_steps > 1:
+        return min(state.step / (n_steps - 1), 1.0)
+    return min(max(state.relative_time, 0.0), 1.0)
+
+
 class PriceNegotiator(SAONegotiator):
     """A negotiator on one integer price issue, with Faratin's acceptance rule."""
 
@@ -53,10 +60,7 @@ class PriceNegotiator(SAONegotiator):
 
     def relative_time(self, state: SAOState) -> float:
         """tau in [0, 1]; 1 on the last round, so the last offer is the reservation price."""
-        n_steps = self.nmi.n_steps
-        if n_steps is not None and n_steps != float("inf") and n_steps > 1:
-            return min(state.step / (n_steps - 1), 1.0)
-        return min(max(state.relative_time, 0.0), 1.0)
+        return round_time(self.nmi.n_steps, state)
 
     def price_at(self, alpha: float) -> float:
         return self.ip + min(max(alpha, 0.0), 1.0) * (self.rp - self.ip)

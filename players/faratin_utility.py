@@ -23,6 +23,7 @@ from typing import Any
 from negmas.preferences.inv_ufun import PresortingInverseUtilityFunction
 from negmas.sao import ResponseType, SAONegotiator, SAOState
 
+from players.base import round_time
 from players.faratin import time_alpha
 from tourney.params import Interval, Options
 
@@ -60,14 +61,8 @@ class UtilityTimeDependent(SAONegotiator):
         self.u_floor_ = max(float(low), float(reserved)) if reserved is not None else float(low)
         super().on_negotiation_start(state)
 
-    def relative_time(self, state: SAOState) -> float:
-        n_steps = self.nmi.n_steps
-        if n_steps is not None and n_steps != float("inf") and n_steps > 1:
-            return min(state.step / (n_steps - 1), 1.0)
-        return min(max(state.relative_time, 0.0), 1.0)
-
     def target(self, state: SAOState) -> float:
-        alpha = time_alpha(self.relative_time(state), self.beta, self.kappa, self.family)
+        alpha = time_alpha(round_time(self.nmi.n_steps, state), self.beta, self.kappa, self.family)
         return self.u_max_ - alpha * (self.u_max_ - self.u_floor_)
 
     def planned(self, state: SAOState) -> tuple:
