@@ -208,3 +208,25 @@ def test_genius_domains_league_runs_with_zero_faults(tmp_path):
         assert [(n["scenario"], n["rotation"]) for n in r["details"]["negotiations"]] == [
             (d, k) for d in ("Contract4", "Holiday2", "Laptop3", "Split1") for k in (0, 1)]
         assert r["metric"] == "advantage"
+
+
+def test_same_league_same_table_with_one_or_two_jobs(tmp_path):
+    league = tmp_path / "det.yaml"
+    league.write_text(json.dumps({
+        "name": "det", "seed": 9,
+        "worlds": [{"type": "negotiation", "params": {"scenarios": {"folder": str(ROOT / "leagues" / "genius-domains" / "*2")},
+                                                      "n_steps": [10, 40]}}],
+        "players": [{"name": "MiCRO", "type": "negmas.sao.MiCRONegotiator"},  # draws from `random`
+                    {"name": "Godfather", "type": "godfather"}, {"name": "Boulware", "type": "boulware"}],
+        "format": {"self_play": False, "both_roles": True, "timeout": 300},
+    }))
+    tables = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}"
+        proc = run_cli("run", str(league), "-j", jobs, "--out", str(out), "--quiet")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        tables.append((out / "scores.csv").read_text())
+        records = sorted((json.loads(line) for line in (out / "matches.jsonl").read_text().splitlines()),
+                         key=lambda r: r["id"])
+        tables.append([[(n["agreement"], n["n_steps"]) for n in r["details"]["negotiations"]] for r in records])
+    assert tables[0] == tables[2] and tables[1] == tables[3]
