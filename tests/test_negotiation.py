@@ -230,3 +230,26 @@ def test_same_league_same_table_with_one_or_two_jobs(tmp_path):
                          key=lambda r: r["id"])
         tables.append([[(n["agreement"], n["n_steps"]) for n in r["details"]["negotiations"]] for r in records])
     assert tables[0] == tables[2] and tables[1] == tables[3]
+
+
+class Slow(BoulwareTBNegotiator):
+    """Takes 20 ms an offer and records the time limit it is told."""
+
+    told: list = []
+
+    def on_negotiation_start(self, state):
+        Slow.told.append(self.nmi.time_limit)
+        super().on_negotiation_start(state)
+
+    def propose(self, state, dest=None):
+        import time
+
+        time.sleep(0.02)
+        return super().propose(state, dest)
+
+
+def test_hidden_time_limit_ends_negotiations_the_negotiators_are_not_told_about():
+    world = NegotiationWorld(scenarios=SMALL[:1], n_steps=10_000, hidden_time_limit=0.3, rotate=False)
+    negs = world.play(_seats(Slow, Slow), 5, MatchContext(5)).details["negotiations"]
+    assert all(n["agreement"] is None and 1 <= n["rounds"] < 100 for n in negs), negs
+    assert set(Slow.told) == {float("inf")}
