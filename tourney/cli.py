@@ -55,11 +55,13 @@ def cli() -> None:
 @click.option("--max-matches", type=click.IntRange(min=1), default=None, help="Play at most N matches.")
 @click.option("--trace", is_flag=True, help="Keep full negotiation traces in the match log.")
 @click.option("--plot", is_flag=True, help="Make the plots at the end (as tourney plot).")
+@click.option("--report", "html_report", is_flag=True,
+              help="Write RUN_DIR/report.html at the end (as tourney report --html).")
 @click.option("--group-commit", "group_commit", type=click.FloatRange(min=0), default=0.0, metavar="MS",
               help="fsync the match log at most every MS ms (records are still flushed at once; "
                    "default 0: fsync every record).")
 def run(league, jobs, out, fresh, retry_failed, seed, reps, quiet, backend, address, shard, max_matches, trace,
-        plot, group_commit):
+        plot, html_report, group_commit):
     """Play every match of LEAGUE not yet played and print the score table."""
     from tourney.league import load_league
     from tourney.report import compute_tables, render_scores, run_header, write_tables
@@ -80,6 +82,8 @@ def run(league, jobs, out, fresh, retry_failed, seed, reps, quiet, backend, addr
                    f"({summary.matches_per_second:.1f} matches/s); results in {run_dir}", err=True)
     if plot:
         _plot(run_dir, None)
+    if html_report:
+        _html_report(run_dir, tables)
     _check_failures(tables)
 
 
@@ -130,7 +134,11 @@ def validate(league):
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "markdown", "csv", "json"]), default="table")
-def report(run_dir, fmt):
+@click.option("--html", "html", is_flag=True,
+              help="Also write RUN_DIR/report.html: one self-contained page (tables, analysis, plots, traces).")
+@click.option("--samples", type=click.IntRange(min=10), default=None,
+              help="Bootstrap samples for the analysis in --html (default 500).")
+def report(run_dir, fmt, html, samples):
     """Print the score table of RUN_DIR from its match log."""
     from tourney.report import compute_tables, render_scores, run_header
 
@@ -138,6 +146,16 @@ def report(run_dir, fmt):
     if fmt == "table":
         click.echo(run_header(tables))
     click.echo(render_scores(tables, fmt))
+    if html:
+        _html_report(run_dir, tables, samples)
+
+
+def _html_report(run_dir: Path, tables, samples: int | None = None) -> None:
+    from tourney.analysis.run import analyze_tables
+    from tourney.html_report import write_html_report
+
+    path = write_html_report(run_dir, tables, analyze_tables(tables, samples=samples))
+    click.echo(f"wrote {path}", err=True)
 
 
 @cli.command()

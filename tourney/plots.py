@@ -147,6 +147,12 @@ def negotiation_trace(run_dir: Path, tables: Tables, match_id: str, out: Path) -
     record = next((r for r in iter_records(run_dir) if r["id"].startswith(match_id)), None)
     if record is None:
         raise TourneyError(f"no match with id {match_id!r} in {run_dir}")
+    fig = trace_figure(tables, record)
+    return None if fig is None else _save(fig, out / f"trace-{record['id'][:8]}.png")
+
+
+def trace_figure(tables: Tables, record: dict):
+    """Offers over time of a bilateral match record (replayed with traces if it has none), or None."""
     if record.get("world_type") != "bilateral":
         return None
     episodes = (record.get("details") or {}).get("episodes") or []
@@ -171,7 +177,7 @@ def negotiation_trace(run_dir: Path, tables: Tables, match_id: str, out: Path) -
     ax.set_title(f"match {record['id'][:8]}: offers over time (dotted: reservation prices)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(fig, out / f"trace-{record['id'][:8]}.png")
+    return fig
 
 
 def _replay_with_trace(tables: Tables, match_id: str) -> dict:

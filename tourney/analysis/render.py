@@ -16,7 +16,10 @@ ANALYSIS_DIR = "analysis"
 
 
 def _f(x: float, digits: int = 3) -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.000"
 
 
 def _ci(low: float, high: float, digits: int = 3) -> str:

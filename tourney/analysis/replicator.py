@@ -16,8 +16,9 @@ import numpy as np
 
 DT = 0.05
 STEPS = 40_000
-RECORD_EVERY = 400
-STILL = 1e-13  # largest change over RECORD_EVERY steps that counts as at rest
+RECORDS = 150  # points of the trajectory kept, log-spaced in time
+CHECK_EVERY = 400
+STILL = 1e-13  # largest change over CHECK_EVERY steps that counts as at rest
 SURVIVAL = 1e-3  # a strategy with less mass than this at the end has died out
 
 
@@ -32,6 +33,8 @@ def replicator(a: np.ndarray, steps: int = STEPS, dt: float = DT) -> tuple[np.nd
     b, n, _ = stack.shape
     x = np.full((b, n), 1.0 / n)
     times, path = [0.0], [x.copy()]
+    # Log-spaced records, so a log-time plot shows the start of the orbit as well as its end.
+    record_at = set(np.unique(np.geomspace(1, steps, RECORDS).astype(int)).tolist())
     checkpoint = x.copy()
     for step in range(1, steps + 1):
         fitness = (scaled @ x[:, :, None])[:, :, 0]
@@ -39,10 +42,14 @@ def replicator(a: np.ndarray, steps: int = STEPS, dt: float = DT) -> tuple[np.nd
         x += dt * x * (fitness - average)
         np.maximum(x, 0.0, out=x)
         x /= x.sum(axis=1, keepdims=True)
-        if step % RECORD_EVERY == 0:
+        if step in record_at:
             times.append(step * dt)
             path.append(x.copy())
+        if step % CHECK_EVERY == 0:
             if np.abs(x - checkpoint).max() < STILL:
+                if times[-1] != step * dt:
+                    times.append(step * dt)
+                    path.append(x.copy())
                 break  # every game is at rest: later records would repeat this one
             checkpoint = x.copy()
     trajectory = np.stack(path)
