@@ -20,8 +20,13 @@ install: $(STAMP)
 run: install
 	$(TOURNEY) run leagues/quickstart.yaml -j $(JOBS)
 
+## make chromium: headless Chromium for the HTML report test (Debian package; apt-get as root, once)
+.PHONY: chromium
+chromium:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
 ## make test: the test suite (slow reproductions excluded); includes the smoke baseline check
-test: install
+test: install chromium
 	$(PY) -m pytest -q
 
 ## make bench: benchmarks (not part of the test suite)
@@ -32,6 +37,7 @@ bench: install
 	$(PY) bench/bench_emarket.py
 	$(PY) bench/bench_llm.py
 	$(PY) bench/bench_scale.py
+	$(PY) bench/bench_report.py
 
 ## make reproduce: every paper reproduction (long), then REPRODUCTION.md
 reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather reproduce-anegma-a reproduce-anegma reproduce-consumer
