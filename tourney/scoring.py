@@ -19,7 +19,7 @@ Rules:
 from __future__ import annotations
 
 import math
-import sys
+from array import array
 from typing import Iterable
 
 import numpy as np
@@ -34,41 +34,100 @@ def _setting_text(setting: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(setting.items())) or "-"
 
 
+class _Codes:
+    """Distinct strings -> small ints, so a repeated text is stored once and rows hold an int."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.codes = array("i")
+
+    def add(self, text: str) -> None:
+        code = self.index.get(text)
+        if code is None:
+            code = self.index[text] = len(self.index)
+        self.codes.append(code)
+
+    def column(self, order: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        # The distinct strings as pandas' default string array, taken per row: compact (Arrow) storage.
+        names = pd.Series(list(self.index), dtype=object).astype(pd.Series(["x"]).dtype).array
+        return names.take(np.frombuffer(self.codes, dtype=np.int32)[order])
+
+    def sort_rank(self) -> np.ndarray:
+        """Per row, the rank of its string in sorted order (for sorting rows by this column)."""
+        names = list(self.index)
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        return rank[np.frombuffer(self.codes, dtype=np.int32)]
+
+
 def match_rows(records: Iterable[dict], metric: str | None = None, error_score: float = 0.0) -> pd.DataFrame:
     """One row per (match, seat) that scores, sorted by match id and role.
 
-    ``records`` is consumed once, as a stream: only the row fields are kept,
-    column by column, with the repeated strings (world, setting, role,
-    player, status) interned, so a 100k-match log costs tens of MB here.
+    ``records`` is consumed once, as a stream. Each row costs about 40 bytes
+    while reading: numbers go to typed arrays, repeated strings (world,
+    setting, role, player, opponent, status) to small int codes, and the id
+    string is the record's own (kept once, not per seat); no Python object is
+    made per number, so a million-match log stays in a few hundred MB.
     """
-    columns: dict[str, list] = {name: [] for name in ROW_COLUMNS}
-    add = [columns[name].append for name in ROW_COLUMNS]
+    ids: list[str] = []
+    id_of_row = array("q")
+    strings = {name: _Codes() for name in ("world", "setting", "role", "player", "opponent", "status")}
+    reps, scores, agreements, faults = array("q"), array("d"), array("d"), array("b")
+    world_c, setting_c, role_c, player_c, opponent_c, status_c = (strings[k] for k in
+                                                                  ("world", "setting", "role", "player",
+                                                                   "opponent", "status"))
 
-    def append(*values) -> None:
-        for push, value in zip(add, values):
-            push(value)
+    def append(match: int, world: str, setting: str, rep: int, role: str, player: str, opponent: str,
+               score: float, agreement: float, status: str, fault: bool) -> None:
+        id_of_row.append(match)
+        world_c.add(world)
+        setting_c.add(setting)
+        reps.append(rep)
+        role_c.add(role)
+        player_c.add(player)
+        opponent_c.add(opponent)
+        scores.append(score)
+        agreements.append(agreement)
+        status_c.add(status)
+        faults.append(fault)
 
     for r in records:
         assignment = r["assignment"]
-        world, setting = sys.intern(r["world"]), sys.intern(_setting_text(r.get("setting", {})))
-        status = sys.intern(r["status"])
+        world, setting = r["world"], _setting_text(r.get("setting", {}))
+        status = r["status"]
+        match = len(ids)
+        ids.append(r["id"])
+        rep = int(r.get("rep", 0))
         for role, player in sorted(assignment.items()):
-            opponent = sys.intern("+".join(sorted(p for rl, p in assignment.items() if rl != role)) or "-")
-            base = (r["id"], world, setting, r.get("rep", 0), sys.intern(role), sys.intern(player), opponent)
+            opponent = "+".join(sorted(p for rl, p in assignment.items() if rl != role)) or "-"
             if status == "ok":
                 numbers = (r.get("roles") or {}).get(role, {})
                 name = metric or r.get("metric") or "utility"
                 value = numbers.get(name)
                 agreement = numbers.get("agreement")
-                agreement = np.nan if agreement is None else float(agreement)
+                agreement = math.nan if agreement is None else float(agreement)
                 samples = numbers.get(f"{name}_samples")
                 for v in samples if isinstance(samples, list) and samples else [value]:
-                    append(*base, np.nan if v is None else float(v), agreement, "ok", False)
+                    append(match, world, setting, rep, role, player, opponent,
+                           math.nan if v is None else float(v), agreement, "ok", False)
             elif r.get("blamed_role") == role:
-                append(*base, float(error_score), np.nan, status, True)
-    frame = pd.DataFrame(columns, columns=ROW_COLUMNS)
-    # Sums run in this order, so the table is the same whatever order the matches finished in.
-    return frame.sort_values(["id", "role"], kind="stable").reset_index(drop=True)
+                append(match, world, setting, rep, role, player, opponent, float(error_score), math.nan, status, True)
+    # Sums run in this order (id, then role, stable), so the table is the same whatever order the
+    # matches finished in.
+    match_of_row = np.frombuffer(id_of_row, dtype=np.int64)
+    id_names = pd.Series(ids, dtype=object)
+    id_rank = np.empty(len(ids), dtype=np.int64)
+    id_rank[np.argsort(id_names.to_numpy(), kind="stable")] = np.arange(len(ids))
+    order = np.lexsort((role_c.sort_rank(), id_rank[match_of_row])) if len(match_of_row) else np.zeros(0, int)
+    id_column = id_names.astype(pd.Series(["x"]).dtype).array.take(match_of_row[order])
+    frame = pd.DataFrame({
+        "id": id_column, "world": world_c.column(order), "setting": setting_c.column(order),
+        "rep": np.frombuffer(reps, dtype=np.int64)[order], "role": role_c.column(order),
+        "player": player_c.column(order), "opponent": opponent_c.column(order),
+        "score": np.frombuffer(scores, dtype=np.float64)[order],
+        "agreement": np.frombuffer(agreements, dtype=np.float64)[order], "status": status_c.column(order),
+        "fault": np.frombuffer(faults, dtype=np.int8)[order].astype(bool)}, columns=ROW_COLUMNS)
+    return frame
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
