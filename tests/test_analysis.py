@@ -212,3 +212,30 @@ def test_analyze_cli_on_a_small_run(tmp_path):
     assert json.loads(again.stdout)["games"] == data["games"]
     bad = run_cli("analyze", str(out), "--samples", "3")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_analyze_a_generated_2500_match_log_of_seven_players(tmp_path):
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from synthetic_log import SKILL, write_synthetic_run
+
+    run = write_synthetic_run(tmp_path / "log", 2_500, players=7, seed=4)
+    proc = run_cli("analyze", str(run), "--format", "json", check=True)
+    data = json.loads(proc.stdout)
+    ratings = [r["player"] for r in data["ratings"]]
+    assert ratings[0] == max(SKILL, key=SKILL.get) and ratings[-1] == min(SKILL, key=SKILL.get)
+    pooled = data["games"][0]
+    assert pooled["game"] == "pooled" and sum(map(sum, pooled["payoff"]["n"])) > 4_800
+    top = pooled["per_player"][0]
+    assert top["player"] == "Boulware" and top["p_nash_support"] > 0.9
+    assert sum(r["alpharank"] for r in pooled["per_player"]) == pytest.approx(1)
+
+
+def test_pairwise_outcomes_do_not_depend_on_row_order():
+    rows = _rows(8)
+    shuffled = rows.sample(frac=1.0, random_state=3)
+    a, b = pairwise_outcomes(rows, ["A", "B", "C"]), pairwise_outcomes(shuffled, ["A", "B", "C"])
+    assert np.array_equal(a.wins, b.wins) and np.array_equal(a.ties, b.ties)

@@ -28,8 +28,9 @@ BOOTSTRAP_LIMIT = 20_000
 
 def gap_pvalue(rows: pd.DataFrame, a: str, b: str, seed: int = 0) -> tuple[float, str]:
     """(p-value, test name) for the score difference between players ``a`` and ``b``."""
-    ra = rows[(rows["player"] == a)].dropna(subset=["score"])
-    rb = rows[(rows["player"] == b)].dropna(subset=["score"])
+    needed = rows[MATCH_KEYS + ["score"]]  # only the columns the tests read: no copy of the rest
+    ra = needed[rows["player"] == a].dropna(subset=["score"])
+    rb = needed[rows["player"] == b].dropna(subset=["score"])
     return pair_pvalue(ra, rb, seed)
 
 

@@ -52,7 +52,7 @@ def analyze(rows: pd.DataFrame, players: list[str], seed: int = 0, samples: int 
              for k, g in enumerate(build_metagames(rows, players))]
     outcomes = pairwise_outcomes(rows, players)
     strength = bradley_terry(outcomes.matrix())
-    boot = bootstrap_strengths(outcomes, samples, seed)
+    boot = bootstrap_strengths(outcomes, samples, seed, start=strength)
     low, high = _interval(boot)
     comparisons = (outcomes.wins + outcomes.wins.T + outcomes.ties).sum(axis=1)
     ratings = pd.DataFrame({"player": players, "comparisons": comparisons.astype(int), "strength": strength,

@@ -63,21 +63,28 @@ def fill_missing(mean: np.ndarray, count: np.ndarray) -> np.ndarray:
     return np.where(observed, mean, grand)
 
 
+def codes_of(column: pd.Series, index: dict[str, int]) -> np.ndarray:
+    """Each value's position in ``index`` (-1 when absent), without a Python object per row for a categorical."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        lookup = np.array([index.get(c, -1) for c in column.cat.categories] + [-1], dtype=np.int64)
+        return lookup[column.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing -1
+    return np.array([index.get(v, -1) for v in column], dtype=np.int64)
+
+
 def build_metagame(rows: pd.DataFrame, players: list[str], label: str = POOLED) -> MetaGame:
     """The meta-game of ``rows`` (scoring.match_rows) over ``players`` (in this order)."""
     n = len(players)
     index = {p: k for k, p in enumerate(players)}
-    ok = rows[rows["score"].notna()]
-    player_codes = ok["player"].map(index).to_numpy()
+    ok = rows.loc[rows["score"].notna(), ["player", "opponent", "score"]]
+    player_codes = codes_of(ok["player"], index)
     scores = ok["score"].to_numpy(dtype=float)
     opp_codes, opp_names = pd.factorize(ok["opponent"], sort=True)
     # Each distinct opponent text -> the player indices in it (interned strings: few distinct values).
-    members = [[index[o] for o in name.split("+") if o in index] for name in opp_names]
+    members = [[index[o] for o in str(name).split("+") if o in index] for name in opp_names]
     lengths = np.array([len(m) for m in members], dtype=np.int64)
     per_row = lengths[opp_codes] if len(opp_codes) else np.zeros(0, dtype=np.int64)
-    keep = ~pd.isna(player_codes) if len(player_codes) else np.zeros(0, dtype=bool)
-    keep &= per_row > 0
-    player_codes = player_codes[keep].astype(np.int64)
+    keep = (player_codes >= 0) & (per_row > 0)
+    player_codes = player_codes[keep]
     scores, opp_codes, per_row = scores[keep], opp_codes[keep], per_row[keep]
     # Expand a seat with k opponents into k cells.
     starts = np.concatenate([[0], np.cumsum(lengths)])[:-1]
@@ -107,7 +114,7 @@ def build_metagame(rows: pd.DataFrame, players: list[str], label: str = POOLED) 
 def build_metagames(rows: pd.DataFrame, players: list[str]) -> list[MetaGame]:
     """One meta-game per world (when there are several) and the pooled one, pooled first."""
     games = [build_metagame(rows, players, POOLED)]
-    worlds = sorted(set(rows["world"]))
+    worlds = sorted(set(rows["world"].astype(object)))
     if len(worlds) > 1:
         games += [build_metagame(rows[rows["world"] == w], players, w) for w in worlds]
     return games

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from tourney.ranking import pair_pvalue
+from tourney.ranking import MATCH_KEYS, pair_pvalue
 
 
 def holm(pvalues: list[float] | np.ndarray) -> np.ndarray:
@@ -31,8 +31,8 @@ def holm(pvalues: list[float] | np.ndarray) -> np.ndarray:
 
 def pairwise_tests(rows: pd.DataFrame, players: list[str], alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
     """One row per pair (a before b in ``players`` order): p, test, Holm-adjusted p, significant."""
-    scored = rows.dropna(subset=["score"])
-    by_player = {name: frame for name, frame in scored.groupby("player", sort=False)}
+    scored = rows[MATCH_KEYS + ["player", "score"]].dropna(subset=["score"])
+    by_player = {name: frame for name, frame in scored.groupby("player", sort=False, observed=True)}
     empty = scored.iloc[:0]
     out = []
     for i, a in enumerate(players):
