@@ -13,7 +13,7 @@ from tourney.analysis import analyze
 from tourney.analysis.alpharank import alpharank
 from tourney.analysis.bootstrap import bootstrap_means
 from tourney.analysis.equilibrium import is_symmetric_nash, nash_averaging, symmetric_nash
-from tourney.analysis.metagame import build_metagame, fill_missing
+from tourney.analysis.metagame import build_metagame
 from tourney.analysis.ratings import bradley_terry, pairwise_outcomes
 from tourney.analysis.replicator import replicator
 from tourney.analysis.significance import holm
@@ -239,3 +239,16 @@ def test_pairwise_outcomes_do_not_depend_on_row_order():
     shuffled = rows.sample(frac=1.0, random_state=3)
     a, b = pairwise_outcomes(rows, ["A", "B", "C"]), pairwise_outcomes(shuffled, ["A", "B", "C"])
     assert np.array_equal(a.wins, b.wins) and np.array_equal(a.ties, b.ties)
+
+
+def test_pairwise_p_values_agree_with_the_adjacent_rank_test():
+    from tourney.ranking import adjacent_gaps
+    from tourney.scoring import score_table
+
+    rows = _rows(12)
+    pairs = analyze(rows, ["A", "B", "C"], seed=9, samples=20).pairs.set_index(["a", "b"])
+    table = adjacent_gaps(score_table(rows), rows)
+    for upper, lower, p in zip(table["player"], table["player"][1:], table["p_next"]):
+        key = tuple(sorted((upper, lower)))
+        assert pairs.loc[key, "p"] == pytest.approx(p, abs=0)
+    assert (pairs["p_holm"] >= pairs["p"]).all()

@@ -19,6 +19,7 @@ import base64
 import html
 import io
 import math
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -219,7 +220,7 @@ def _trace_ids(rows: pd.DataFrame) -> dict[str, str]:
 
 def _scan_log(run_dir: Path, wanted: dict[str, str]) -> dict:
     """One pass over the log: the records to trace, match durations, failures with blame."""
-    durations, failures, traces, blame = [], [], {}, {}
+    durations, failures, traces, blame = array("d"), [], {}, {}
     for record in iter_records(run_dir):
         if isinstance(record.get("duration"), (int, float)):
             durations.append(float(record["duration"]))
@@ -233,7 +234,8 @@ def _scan_log(run_dir: Path, wanted: dict[str, str]) -> dict:
                 failures.append({"match": str(record["id"])[:12], "status": record.get("status"),
                                  "blamed": who, "role": record.get("blamed_role") or "",
                                  "error type": _error_type(record.get("error"))})
-    return {"durations": np.array(durations), "failures": failures, "blame": blame,
+    return {"durations": np.frombuffer(durations, dtype=np.float64) if durations else np.zeros(0),
+            "failures": failures, "blame": blame,
             "traces": [(traces[i], why) for i, why in wanted.items() if i in traces]}
 
 

@@ -123,17 +123,26 @@ def match_rows(records: Iterable[dict], metric: str | None = None, error_score: 
     # matches finished in.
     match_of_row = np.frombuffer(id_of_row, dtype=np.int64)
     id_names = pd.Series(ids, dtype=object)
-    id_rank = np.empty(len(ids), dtype=np.int64)
-    id_rank[np.argsort(id_names.to_numpy(), kind="stable")] = np.arange(len(ids))
+    del ids
+    id_rank = np.empty(len(id_names), dtype=np.int64)
+    id_rank[np.argsort(id_names.to_numpy(), kind="stable")] = np.arange(len(id_names))
     order = np.lexsort((role_c.sort_rank(), id_rank[match_of_row])) if len(match_of_row) else np.zeros(0, int)
-    id_column = id_names.astype(_STR).array.take(match_of_row[order])
-    frame = pd.DataFrame({
-        "id": id_column, "world": world_c.column(order), "setting": setting_c.column(order),
-        "rep": np.frombuffer(reps, dtype=np.int64)[order], "role": role_c.column(order),
-        "player": player_c.column(order), "opponent": opponent_c.column(order),
-        "score": np.frombuffer(scores, dtype=np.float64)[order],
-        "agreement": np.frombuffer(agreements, dtype=np.float64)[order], "status": status_c.column(order),
-        "fault": np.frombuffer(faults, dtype=np.int8)[order].astype(bool)}, columns=ROW_COLUMNS)
+    del id_rank, append, world_c, setting_c, role_c, player_c, opponent_c, status_c
+    columns = {"id": id_names.astype(_STR).array.take(match_of_row[order])}
+    del id_names, match_of_row, id_of_row
+    typed = {"rep": (reps, np.int64), "score": (scores, np.float64), "agreement": (agreements, np.float64)}
+    del reps, scores, agreements
+    # Column by column, each typed array dropped once reordered, so the peak holds one spare column.
+    for name in ROW_COLUMNS[1:]:
+        if name in strings:
+            columns[name] = strings.pop(name).column(order)
+        elif name in typed:
+            values, dtype = typed.pop(name)
+            columns[name] = np.frombuffer(values, dtype=dtype)[order]
+            del values
+        else:
+            columns[name] = np.frombuffer(faults, dtype=np.int8)[order].astype(bool)
+    frame = pd.DataFrame(columns, columns=ROW_COLUMNS)
     return frame
 
 

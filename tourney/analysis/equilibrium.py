@@ -105,8 +105,8 @@ def _maxent_maximin(anti: np.ndarray) -> np.ndarray:
     # p is a maximin strategy of the value-0 game iff it loses to no pure strategy: anti @ p <= 0.
     constraints = [{"type": "ineq", "fun": lambda p: -(anti @ p), "jac": lambda p: -anti},
                    {"type": "eq", "fun": lambda p: p.sum() - 1.0, "jac": lambda p: np.ones((1, n))}]
-    result = optimize.minimize(neg_entropy, np.full(n, 1.0 / n), jac=grad, bounds=[(0.0, 1.0)] * n, constraints=constraints,
-                               method="SLSQP", options={"maxiter": 500, "ftol": 1e-12})
+    result = optimize.minimize(neg_entropy, np.full(n, 1.0 / n), jac=grad, bounds=[(0.0, 1.0)] * n,
+                               constraints=constraints, method="SLSQP", options={"maxiter": 500, "ftol": 1e-12})
     p = np.clip(result.x, 0.0, None)
     p[p < 1e-7] = 0.0
     if p.sum() <= 0 or (anti @ (p / p.sum())).max() > 1e-6 * max(1.0, float(np.abs(anti).max())):
