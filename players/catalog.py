@@ -106,6 +106,25 @@ random_oneshot = _scml("RandomOneShotAgent")
 single_random = _scml("SingleAgreementRandomAgent")
 nothing_oneshot = _scml("OneshotDoNothingAgent")
 
+# --- the SCML OneShot 2021 baselines of the Godfather paper (issue 20) ---
+# The tutorial agents are written in players/scml2021/; the competition's other 2021 agents are
+# what scml 0.8 still ships under their current names (Sync -> GreedySyncAgent, SimpleSingle ->
+# GreedySingleAgreementAgent, GreedyIndNeg -> GreedyOneShotAgent: the greedy agent that runs every
+# negotiation on its own, as GreedyIndNeg's independent negotiators did).
+simple_2021 = PlayerSpec({"oneshot": "players.scml2021.tutorial:SimpleAgent"},
+                         "SCML 2021 tutorial SimpleAgent: asks for its needs at its best price, accepts any price",
+                         extra="oneshot")
+better_2021 = PlayerSpec({"oneshot": "players.scml2021.tutorial:BetterAgent"},
+                         "SCML 2021 tutorial BetterAgent: Simple with a time-based price concession (exponent 0.2)",
+                         extra="oneshot")
+adaptive_2021 = PlayerSpec({"oneshot": "players.scml2021.tutorial:AdaptiveAgent"},
+                           "SCML 2021 tutorial AdaptiveAgent: Better, range cut by the day's best offered price",
+                           extra="oneshot")
+learning_2021 = PlayerSpec({"oneshot": "players.scml2021.tutorial:LearningAgent"},
+                           "SCML 2021 tutorial LearningAgent: Adaptive plus per-partner agreed prices kept across days",
+                           extra="oneshot")
+
+
 # --- LLM players (issue 8) ---
 llm = PlayerSpec({"bilateral": "players.llm.negotiator:LLMNegotiator",
                   "consumer": "players.llm.consumer:LLMConsumerPlayer",
