@@ -126,14 +126,14 @@ def test_openai_backend_plays_and_never_writes_the_key(server, tmp_path):
     assert KEY not in done.stdout + done.stderr
 
 
-def test_a_wrong_key_loses_turns_not_the_match(server, tmp_path):
-    env = {**os.environ, ENV: "sk-wrong"}
+def test_a_wrong_key_is_a_backend_fault_not_play(server, tmp_path):
+    # llama.cpp's server answers 401 to every request: the match is a backend failure
+    # (blamed on no one, scored for no one), never turns the model "lost".
+    env = {**os.environ, ENV: "sk-wrong-key-1234"}
     done = _run(_league(tmp_path, server, ENV), tmp_path / "run", env)
-    assert done.returncode == 0, done.stderr
     (record,) = _records(tmp_path / "run")
-    assert record["status"] == "ok"
-    remote = [role for role, player in record["assignment"].items() if player == "Remote"][0]
-    usage = record["details"]["usage"][remote]
-    assert usage["model_calls"] == 0 and usage["backend_errors"] == usage["calls"] > 0
-    assert usage["failures"] >= 1 and record["roles"][remote]["malformed"] == 1.0
-    assert "sk-wrong" not in (tmp_path / "run" / "matches.jsonl").read_text()
+    assert record["status"] == "error" and record["reason"] == "backend" and record["blamed"] is None
+    assert record["backend"]["status"] == "HTTP 401 (2 attempts)"
+    assert done.returncode == 1, done.stderr  # 1 of 1 matches failed (one match: no 3 in a row)
+    assert "sk-wrong-key-1234" not in (tmp_path / "run" / "matches.jsonl").read_text()
+    assert "sk-wrong-key-1234" not in done.stdout + done.stderr

@@ -80,3 +80,30 @@ class MatchTimeout(BaseException):
     A BaseException, like KeyboardInterrupt, so that the ``except Exception``
     blocks of players and libraries cannot swallow it.
     """
+
+
+class BackendFault(BaseException):
+    """A player's model backend failed: unreachable, timed out, an HTTP error status, or only
+    empty completions, after the player's bounded retries.
+
+    Not the player's play and not its opponent's fault: the worker records the
+    match as ``error`` with ``reason: backend`` and blames no one (nobody scores
+    it), and the runner stops after ``run: {max_backend_faults}`` in a row.
+    ``endpoint`` (no credentials, no query) and ``status`` (``HTTP 401``,
+    ``connection refused``, ...) are all it carries: never a byte of what the
+    server answered, which may echo the request and its key.
+
+    A BaseException, like MatchTimeout, so that an ``except Exception`` in the
+    player or in negmas cannot swallow it or call the model again.
+    """
+
+    def __init__(self, endpoint: str, status: str) -> None:
+        super().__init__(f"model backend {endpoint}: {status}")
+        self.endpoint = endpoint
+        self.status = status
+
+
+class BackendStop(TourneyError):
+    """Too many matches in a row lost to a model backend: the run stops (exit 2), resumable."""
+
+    exit_code = 2

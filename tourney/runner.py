@@ -33,6 +33,7 @@ from typing import Callable, Iterable, Iterator
 
 from joblib import Parallel, delayed, parallel_config
 
+from tourney.backend_watch import BackendWatch
 from tourney.errors import TourneyError
 from tourney.league import League
 from tourney.schedule import Match, iter_schedule
@@ -137,9 +138,11 @@ def run_league(
         try:
             isolation = Isolation(memory_mb=league.format.memory_mb,
                                   fresh_per_match=league.format.isolation == "process")
+            backend_watch = BackendWatch(league.run.max_backend_faults)
             for record in dispatch(schedule, done, jobs, backend, address, league.format.timeout, trace,
                                    run_dir, isolation):
                 log.append(record)
+                backend_watch.see(record)
                 summary.played += 1
                 summary.statuses[record["status"]] += 1
                 if bar is not None:

@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any, Callable, Iterator, TypeVar
 
 from tourney import acting
-from tourney.errors import MatchTimeout, PlayerFault
+from tourney.errors import BackendFault, MatchTimeout, PlayerFault
 from tourney.imports import add_import_dirs
 from tourney.registry import resolve_player, world_class
 from tourney.schedule import Match
@@ -183,6 +183,10 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict
     except PlayerFault as exc:
         record.update(status="error", error=_format(exc))
         record["blamed_role"] = exc.role
+    except BackendFault as exc:  # the model endpoint failed: nobody's play, nobody blamed or scored
+        record.update(status="error", error=str(exc), reason="backend", blamed_role=None,
+                      backend={"endpoint": exc.endpoint, "status": exc.status,
+                               "role": _blame(exc.__traceback__, ctx)})
     except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, ... from a player are its fault
         if isinstance(exc, KeyboardInterrupt) and INTERRUPTED:
             raise  # a real Ctrl-C of a runner playing in its own process (the sequential debug path)

@@ -23,6 +23,11 @@ Choices the sources leave open, made here:
   replies. ``reuse_prefix=True`` trades that for speed.
 - The API key is read from the environment variable the league names, at
   call time; it is never stored on the object, in a cache key or in a result.
+- Nothing a server sends besides a 200 completion is kept: an error's body
+  and headers may echo the request (its key included), so a ``BackendError``
+  names only the endpoint (without credentials or query) and the status. The
+  key is also cut out of a completion's text (``[redacted]``), in case a
+  server echoes the request there.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -42,7 +49,59 @@ _MODELS: dict[tuple, Any] = {}
 
 
 class BackendError(RuntimeError):
-    """A backend could not produce a reply (network, HTTP status, bad payload)."""
+    """A backend could not produce a reply (network, HTTP status, bad payload).
+
+    ``endpoint`` and ``status`` are all it says: never server text.
+    """
+
+    def __init__(self, endpoint: str, status: str) -> None:
+        super().__init__(f"{endpoint}: {status}")
+        self.endpoint = endpoint
+        self.status = status
+
+
+REDACTED = "[redacted]"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced (short secrets are left: they would
+    cut ordinary words)."""
+    if not secret or len(secret) < 8 or secret not in text:
+        return text
+    return text.replace(secret, REDACTED)
+
+
+def public_endpoint(base_url: str) -> str:
+    """``base_url`` as it may be shown: no user:password@, no query or fragment (keys travel there too)."""
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urllib.parse.urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+    except ValueError:
+        return "<an invalid URL>"
+
+
+def _count(value: Any) -> int:
+    """A token count from a server's usage block (anything odd counts 0)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, server-free description of a network failure."""
+    inner = getattr(exc, "reason", exc)
+    if isinstance(inner, (TimeoutError, socket.timeout)) or "timed out" in str(inner):
+        return "timed out"
+    if isinstance(inner, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(inner, ConnectionResetError):
+        return "connection reset"
+    if isinstance(inner, socket.gaierror):
+        return "unknown host"
+    if isinstance(inner, OSError) and inner.strerror:
+        return inner.strerror.lower()
+    return type(inner).__name__
 
 
 def default_model_path() -> Path:
@@ -110,6 +169,9 @@ class LocalBackend:
     def path(self) -> Path:
         return Path(self.model_path) if self.model_path else default_model_path()
 
+    def endpoint(self) -> str:
+        return f"local model {Path(self.model_path).name if self.model_path else DEFAULT_GGUF}"
+
     def identity(self) -> str:
         path = self.path()
         return f"gguf:{path.name}:{path.stat().st_size}"
@@ -153,12 +215,20 @@ class OpenAIBackend:
     def identity(self) -> str:
         return f"openai:{self.base_url.rstrip('/')}:{self.model}"
 
+    def endpoint(self) -> str:
+        """The endpoint as messages show it (no credentials, no query)."""
+        return f"{public_endpoint(self.base_url)} ({self.model})"
+
+    def _key(self) -> str | None:
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
         if self.api_key_env:
-            key = os.environ.get(self.api_key_env)
+            key = self._key()
             if not key:
-                raise BackendError(f"environment variable {self.api_key_env} (the API key) is not set")
+                raise BackendError(self.endpoint(), f"environment variable {self.api_key_env} (the API key) "
+                                                    "is not set")
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
@@ -185,19 +255,25 @@ class OpenAIBackend:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 payload = json.loads(response.read().decode())
         except urllib.error.HTTPError as exc:
-            # The error body may echo the request but never the key (it travels in a header).
-            raise BackendError(f"{self.identity()}: HTTP {exc.code}: {exc.read()[:300]!r}") from None
-        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-            raise BackendError(f"{self.identity()}: {exc}") from None
+            exc.close()  # its body and headers are the server's: never read, never shown
+            raise BackendError(self.endpoint(), f"HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise BackendError(self.endpoint(), _reason(exc)) from None
+        except (ValueError, UnicodeDecodeError):
+            raise BackendError(self.endpoint(), "a reply that is not JSON") from None
         seconds = time.perf_counter() - started
         try:
             text = payload["choices"][0]["message"]["content"] or ""
+            if not isinstance(text, str):
+                raise TypeError
         except (KeyError, IndexError, TypeError):
-            raise BackendError(f"{self.identity()}: unexpected reply {str(payload)[:300]}") from None
+            raise BackendError(self.endpoint(), "a reply without choices[0].message.content") from None
         usage = payload.get("usage") or {}
+        if not isinstance(usage, dict):
+            usage = {}
         return {
-            "text": text,
-            "prompt_tokens": int(usage.get("prompt_tokens", 0) or 0),
-            "completion_tokens": int(usage.get("completion_tokens", 0) or 0),
+            "text": redact(text, self._key()),
+            "prompt_tokens": _count(usage.get("prompt_tokens")),
+            "completion_tokens": _count(usage.get("completion_tokens")),
             "seconds": seconds,
         }

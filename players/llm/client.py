@@ -4,8 +4,15 @@
 checks it with the caller's ``validate``; a reply that fails is asked again
 with a new seed, at most ``max_retries`` more times. When every attempt fails
 the caller gets ``None`` and applies its documented default action: a model
-that never answers well loses turns, it never crashes the match. A backend
-error (network, HTTP) counts as a failed attempt too.
+that never answers well loses turns, it never crashes the match.
+
+A backend that never answers is not a model that answers badly: when no
+attempt of a question got any text from the backend (connection refused,
+timeout, HTTP 4xx/5xx, a malformed payload, or, from a remote endpoint, only
+empty completions), ``ask`` raises ``tourney.errors.BackendFault`` and the
+match is recorded as a backend failure, blamed on no one and scored for no
+one (the run stops after ``run: {max_backend_faults}`` of them in a row).
+Malformed *text* stays the model's: an anomaly with the default action.
 
 Seeds: the seed of attempt ``a`` of call ``n`` is ``derive_seed(seed, n, a)``;
 ``seed`` is the player's (from the league, else derived by the world from the
@@ -19,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from players.llm.backends import BackendError, LocalBackend, OpenAIBackend
+from tourney.errors import BackendFault
 from players.llm.cache import ReplyCache, cache_key, default_cache_path
 from players.llm.parser import parse_reply
 from tourney.params import NONE, Interval, OfType, Options
@@ -38,6 +46,7 @@ LLM_PARAM_CONSTRAINTS: dict[str, list] = {
     "n_threads": [Interval(int, 1, 256)],
     "n_ctx": [Interval(int, 256, None)],
     "history": [Interval(int, 1, None)],
+    "request_timeout": [Interval(float, 0, None, closed="neither")],
 }
 
 
@@ -51,6 +60,7 @@ class Usage:
     retries: int = 0
     failures: int = 0  # questions with no valid reply after every retry
     backend_errors: int = 0
+    empty_replies: int = 0  # remote completions with no text (a backend failure, not model text)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model_seconds: float = 0.0
@@ -63,12 +73,13 @@ class Usage:
 
 
 def make_backend(backend: str, model: str | None, base_url: str | None, api_key_env: str | None,
-                 response_format: str, n_threads: int, n_ctx: int):
+                 response_format: str, n_threads: int, n_ctx: int, request_timeout: float = 120.0):
     if backend == "local":
         return LocalBackend(model_path=model, n_ctx=n_ctx, n_threads=n_threads)
     if not base_url or not model:
         raise ValueError("base_url: the openai backend needs base_url and model")
-    return OpenAIBackend(base_url=base_url, model=model, api_key_env=api_key_env, response_format=response_format)
+    return OpenAIBackend(base_url=base_url, model=model, api_key_env=api_key_env, response_format=response_format,
+                         timeout=request_timeout)
 
 
 class LLMClient:
@@ -109,7 +120,7 @@ class LLMClient:
         self.usage.prompt_tokens += reply["prompt_tokens"]
         self.usage.completion_tokens += reply["completion_tokens"]
         self.usage.model_seconds += reply["seconds"]
-        if key is not None:
+        if key is not None and reply["text"]:  # an empty reply is not kept: a fixed endpoint answers next time
             self.cache.put(key, reply)
         return reply
 
@@ -120,6 +131,9 @@ class LLMClient:
         question = self._n_questions
         self._n_questions += 1
         raw = ""
+        got_text = False
+        fault: BackendError | None = None
+        remote = self.backend.kind != "local"
         for attempt in range(self.max_retries + 1):
             self.usage.calls += 1
             if attempt:
@@ -128,8 +142,13 @@ class LLMClient:
                 reply = self._complete(messages, schema, derive_seed(self.seed, question, attempt) % 2**31)
             except BackendError as exc:
                 self.usage.backend_errors += 1
-                raw = f"<backend error: {exc}>"
+                fault = exc
                 continue
+            if remote and not reply["text"].strip():
+                self.usage.empty_replies += 1
+                fault = BackendError(self.backend.endpoint(), "empty completions")
+                continue
+            got_text = True
             raw = reply["text"]
             parsed = read(raw)
             if validate(parsed):
@@ -137,6 +156,8 @@ class LLMClient:
             if len(self.usage.malformed) < 5:
                 self.usage.malformed.append(raw[:200])
         self.usage.failures += 1
+        if not got_text and fault is not None:
+            raise BackendFault(fault.endpoint, f"{fault.status} ({self.max_retries + 1} attempts)")
         return None, raw
 
 
@@ -161,6 +182,7 @@ class LLMParamsMixin:
     cache: str | None
     n_threads: int
     n_ctx: int
+    request_timeout: float
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> None:
@@ -173,6 +195,7 @@ class LLMParamsMixin:
 
     def make_client(self) -> LLMClient:
         backend = make_backend(self.backend, self.model, self.base_url, self.api_key_env,
-                               self.response_format, self.n_threads, self.n_ctx)
+                               self.response_format, self.n_threads, self.n_ctx,
+                               self.request_timeout)
         return LLMClient(backend, open_cache(self.cache), self.temperature,
                          0 if self.seed is None else self.seed, self.max_tokens, self.max_retries)

@@ -43,6 +43,7 @@ class LLMConsumerPlayer(LLMParamsMixin):
         n_threads: int = 1,
         n_ctx: int = 2048,
         history: int = 6,
+        request_timeout: float = 120.0,
         name: str | None = None,
     ) -> None:
         self.backend = backend
@@ -58,6 +59,7 @@ class LLMConsumerPlayer(LLMParamsMixin):
         self.n_threads = n_threads
         self.n_ctx = n_ctx
         self.history = history
+        self.request_timeout = request_timeout
         self.name = name
         self.client_: LLMClient | None = None
         self.brief_: Brief | None = None

@@ -47,6 +47,7 @@ class LLMNegotiator(LLMParamsMixin, SAONegotiator):
         n_threads: int = 1,
         n_ctx: int = 2048,
         history: int = 6,
+        request_timeout: float = 120.0,
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -64,6 +65,7 @@ class LLMNegotiator(LLMParamsMixin, SAONegotiator):
         self.n_threads = n_threads
         self.n_ctx = n_ctx
         self.history = history
+        self.request_timeout = request_timeout
         self.client_: LLMClient | None = None
         self.offers_: list[tuple[str, float]] = []
         self.planned_: tuple[int, int] | None = None
