@@ -27,12 +27,13 @@ from tourney.store import LOG_NAME, MANIFEST_NAME, LogReader, RunLock, merge_run
 
 def cli_main(*args: str, capsys) -> tuple[int, str, str]:
     """`tourney ARGS` through main() in-process: exit code, stdout, stderr."""
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     try:
         with pytest.raises(SystemExit) as info:
             main(list(args))
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
     out = capsys.readouterr()
     return info.value.code, out.out, out.err
 
@@ -156,15 +157,20 @@ def test_merge_of_a_directory_that_is_not_a_run_exits_2(tmp_path, capsys):
 SLOW = {"worlds": [{"type": "bilateral", "params": {"n_steps": 400, "episodes": 3}}], "repetitions": 40}
 
 
-@pytest.mark.parametrize("signum,code,message,cause", [
-    (signal.SIGINT, 130, "Interrupted: finished matches are in the log; rerun the same command to resume.", "SIGINT"),
-    (signal.SIGTERM, 143, "Terminated: finished matches are in the log; rerun the same command to resume.",
-     "SIGTERM"),
+INTERRUPTED = "Interrupted: finished matches are in the log; rerun the same command to resume."
+TERMINATED = "Terminated: finished matches are in the log; rerun the same command to resume."
+
+
+@pytest.mark.parametrize("signum,code,message,cause,backend", [
+    (signal.SIGINT, 130, INTERRUPTED, "SIGINT", "loky"),
+    (signal.SIGINT, 130, INTERRUPTED, "SIGINT", "sequential"),  # lands in a player's code, in the runner
+    (signal.SIGTERM, 143, TERMINATED, "SIGTERM", "loky"),
+    (signal.SIGTERM, 143, TERMINATED, "SIGTERM", "sequential"),
 ])
-def test_a_signal_ends_the_run_cleanly_and_marks_the_manifest(tmp_path, signum, code, message, cause):
+def test_a_signal_ends_the_run_cleanly_and_marks_the_manifest(tmp_path, signum, code, message, cause, backend):
     league, out = _small(tmp_path, **SLOW), tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "tourney.cli", "run", str(league), "--out", str(out), "-j", "1",
-                             "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             "--backend", backend, "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 120
     while not ((out / LOG_NAME).exists() and (out / LOG_NAME).read_bytes().count(b"\n") >= 2):
@@ -178,6 +184,7 @@ def test_a_signal_ends_the_run_cleanly_and_marks_the_manifest(tmp_path, signum, 
     assert manifest["status"] == "interrupted" and manifest["stop_reason"] == cause
     played = list(LogReader(out / LOG_NAME))
     assert 2 <= len(played) < 240 and len({r["id"] for r in played}) == len(played)
+    assert all(r["status"] == "ok" for r in played)  # the signal was never taken for a player's fault
 
 
 # ---------------------------------------------------------------- disk full

@@ -287,8 +287,22 @@ cli.add_command(_LazyTrain(name="train", help="Train a learning player (the regi
                                              "ddpg, godfather, insight, ...)."))
 
 
+def _mark_worker_interrupted() -> None:
+    # A runner that plays matches in its own process (sequential) must not take
+    # the interrupt for a fault of the player whose code it lands in.
+    worker = sys.modules.get("tourney.worker")
+    if worker is not None:
+        worker.INTERRUPTED = True
+
+
 def _raise_terminated(signum, frame) -> None:
+    _mark_worker_interrupted()
     raise Terminated()
+
+
+def _raise_interrupt(signum, frame) -> None:
+    _mark_worker_interrupted()
+    raise KeyboardInterrupt()
 
 
 def _interrupt_of(exc: BaseException) -> KeyboardInterrupt | None:
@@ -307,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
     finished matches are kept; the run's manifest then says ``interrupted``.
     """
     signal.signal(signal.SIGTERM, _raise_terminated)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored (nohup, &)
+        signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         cli.main(args=argv, prog_name="tourney", standalone_mode=False)
     except click.exceptions.Exit as exc:
