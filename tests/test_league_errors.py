@@ -177,11 +177,12 @@ def test_reps_override_is_bounded_too(tmp_path, league_file):
 
 def test_insight_table_missing_fails_validation_naming_file_and_command(tmp_path):
     text = (ROOT / "leagues" / "insight-one-seller.yaml").read_text().replace(
-        "results/insight-tables/one-seller-11-100.json", str(tmp_path / "missing.json"))
+        "results/insight-tables/one-seller-11-100", str(tmp_path / "missing"))
     path = tmp_path / "insight.yaml"
     path.write_text(text)
-    with pytest.raises(LeagueError, match=r":16: players\[1\]\.params\.load_path: no Q-table at .*missing\.json; "
-                                          r"make it with: python -m players\.insight\.train"):
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if "missing" in x)
+    with pytest.raises(LeagueError, match=rf":{line}: players\[\d+\]\.params\.load_path: no Q-table at "
+                                          r".*missing\.json; make it with: tourney train insight --price-range"):
         load_league(path)
 
 

@@ -90,8 +90,11 @@ class QLearningSeller(InsightSeller):
     # (the Makefile's reproduce-insight step); any other path gets the generic command.
     KNOWN_TABLES = {
         "results/insight-tables/one-seller-11-100.json":
-            "python -m players.insight.train --price-range 11 100 --episodes 100000 --seed 11 "
+            "tourney train insight --price-range 11 100 --episodes 100000 --seed 11 "
             "--out results/insight-tables/one-seller-11-100.json (part of `make reproduce-insight`)",
+        "results/insight-tables/one-seller-11-100-never-raise.json":
+            "tourney train insight --price-range 11 100 --episodes 100000 --seed 11 --never-raise "
+            "--out results/insight-tables/one-seller-11-100-never-raise.json (part of `make reproduce-insight`)",
     }
 
     @classmethod
@@ -100,7 +103,7 @@ class QLearningSeller(InsightSeller):
         path = params.get("load_path")
         if path is not None and not Path(path).is_file():
             command = cls.KNOWN_TABLES.get(Path(path).as_posix(),
-                                           f"python -m players.insight.train --price-range LOW HIGH --out {path}")
+                                           f"tourney train insight --price-range LOW HIGH --out {path}")
             raise ValueError(f"load_path: no Q-table at {path}; make it with: {command}")
         if params.get("exploit_only") and path is None:
             raise ValueError("exploit_only: needs a learnt Q-table to exploit (set load_path)")

@@ -196,6 +196,6 @@ class LLMParamsMixin:
     def make_client(self) -> LLMClient:
         backend = make_backend(self.backend, self.model, self.base_url, self.api_key_env,
                                self.response_format, self.n_threads, self.n_ctx,
-                               self.request_timeout)
+                               getattr(self, "request_timeout", 120.0))  # a subclass may predate it
         return LLMClient(backend, open_cache(self.cache), self.temperature,
                          0 if self.seed is None else self.seed, self.max_tokens, self.max_retries)

@@ -53,6 +53,7 @@ class LLMMultiIssueNegotiator(LLMParamsMixin, SAONegotiator):
         n_threads: int = 1,
         n_ctx: int = 2048,
         history: int = 4,
+        request_timeout: float = 120.0,
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -70,6 +71,7 @@ class LLMMultiIssueNegotiator(LLMParamsMixin, SAONegotiator):
         self.n_threads = n_threads
         self.n_ctx = n_ctx
         self.history = history
+        self.request_timeout = request_timeout
         self.client_: LLMClient | None = None
         self.issues_: list[tuple[str, list[str]]] = []
         self.values_: list[dict[str, Any]] = []  # per issue: text -> the issue's own value
