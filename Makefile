@@ -80,11 +80,13 @@ reproduce-ihelp: install
 	$(PY) -m tourney.reproduce.ihelp_setting results/ihelp
 	$(TOURNEY) reproduce ihelp results/ihelp
 
-## make reproduce-godfather: Godfather (empirical, GBM) vs the scml OneShot baselines, table beside the paper's
+## make reproduce-godfather: Godfather (empirical, GBM) vs the 2021 OneShot baselines on competition-sized worlds
+## (50-200 days), table beside the paper's, every claim judged over configs, then its REPRODUCTION.md section
 .PHONY: reproduce-godfather train-godfather
 reproduce-godfather: install
 	$(TOURNEY) run leagues/godfather.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce godfather results/godfather
+	$(PY) -m tourney.reproduce.collect . --section "make reproduce-godfather"
 
 ## make reproduce-consumer: the consumer-market study on the embedded SmolLM2 (replies cached in results/consumer/llm-cache.sqlite, so a rerun makes no model call)
 .PHONY: reproduce-consumer

@@ -113,3 +113,15 @@ def test_a_oneshot_league_through_the_cli(tmp_path):
     records = [json.loads(line) for line in (out / "matches.jsonl").read_text().splitlines()]
     assert len(records) == 2 and all(r["status"] == "ok" for r in records)
     assert all(set(r["assignment"].values()) == {"Greedy", "Rand"} for r in records)
+
+
+def test_days_are_drawn_per_config_from_a_range_as_scml_does():
+    with pytest.raises(ValueError, match="n_steps >= 3"):
+        OneShotWorld.check_params({"n_steps": [2, 5], "n_processes": 2})
+    world = OneShotWorld(n_steps=[3, 5], n_agents_per_process=2, n_configs=3, rotations=1)
+    result = world.play(seats_for(THREE), 7, MatchContext(7))
+    days = [w["n_steps"] for w in result.details["worlds"]]
+    assert all(3 <= d <= 5 for d in days) and len(set(days)) > 1
+    assert days == [w["n_steps"] for w in world.play(seats_for(THREE), 7, MatchContext(7)).details["worlds"]]
+    fixed = OneShotWorld(n_steps=4, n_agents_per_process=2, rotations=1).play(seats_for(THREE), 7, MatchContext(7))
+    assert fixed.details["worlds"][0]["n_steps"] == 4

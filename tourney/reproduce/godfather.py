@@ -1,38 +1,64 @@
 """Reproduction of Godfather's score table (de Campos et al. 2021, Section 5).
 
 Reads a run of ``leagues/godfather.yaml`` and prints our scores beside the
-paper's. Scores are SCML's: per world, a factory's final/initial balance; per
-agent type, SCML's aggregate ``negmas.helpers.numeric.truncated_mean`` with
-its defaults (the one ``scml.utils.anac2021_oneshot`` passes as ``metric``):
-scores above Q3 + 2 IQR are dropped, none below. The per-world scores come from
-the match details, so the aggregate sees the same numbers SCML's would.
+paper's, then judges every claim with the shared claim checker
+(``tourney.reproduce.claims``).
 
-The 2021 baselines no longer exist in scml 0.8 (Better, Learning, Adaptive,
-Simple, SimpleSingle, Sync and GreedyInd were tutorial and 2021 built-in
-agents). Each is mapped to its nearest current built-in agent (``BASELINES``);
-the mapping is a judgement, stated beside every row.
+Scores are SCML's: per world, a factory's final/initial balance; per agent,
+SCML's aggregate ``negmas.helpers.numeric.truncated_mean`` with its defaults
+(the one ``scml.utils.anac2021_oneshot`` passes as ``metric``: scores above
+Q3 + 2 IQR are dropped, none below) over every world of the run.
+
+The unit of replication is the config (one league repetition: one market,
+played once per rotation of the competitors over its factories). The worlds of
+one config share the market, so they are not independent; an agent's value for
+a config is its mean over that config's worlds, and claims pair agents by
+config. The report also gives the spread of a claim's difference per config
+and per world and how many configs would resolve it at that spread.
+
+The baselines are the 2021 tutorial agents re-implemented in
+``players/scml2021`` (Better, Learning, Adaptive, Simple) and, for the
+competition's other 2021 agents, what scml 0.8 still ships (``PAPER`` names
+each mapping).
+
+Claims (the paper's words, Section 5: "Godfather performs very well against
+the weaker baselines and nearly as well as BetterAgent and LearningAgent",
+and its table): the table's order Better > Learning > Godfathers > Adaptive >
+the weaker four, one claim per adjacent step (each Godfather judged on its
+own), Godfather above the weaker four (their mean per config), and GBM above
+Empirical (1.126 vs 1.072).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, Iterable, Mapping
 
 import numpy as np
+from scipy import stats
 
-# paper name -> (paper score, our league player, why it is the nearest)
+from tourney.reproduce.claims import Claim, Verdict, judge, mean_interval, summary_line, verdict_table
+
+# paper name -> (paper score, our league player, what it is)
 PAPER = {
+    "Better": (1.397, "BetterAgent", "SCML 2021 tutorial BetterAgent, players/scml2021"),
+    "Learning": (1.241, "LearningAgent", "SCML 2021 tutorial LearningAgent, players/scml2021"),
+    "GodfatherGBM": (1.126, "GodfatherGBM", "this package, GBM predictor (players/godfather/models)"),
     "GodfatherEmpirical": (1.072, "GodfatherEmpirical", "this package, empirical predictor"),
-    "GodfatherGBM": (1.126, "GodfatherGBM", "this package, GBM predictor trained by `tourney train godfather`"),
-    "Better": (1.397, "GreedyOneShot", "needs-based offers with time-based price concession"),
-    "Learning": (1.241, "GreedyOneShot", "GreedyOneShot also remembers each partner's best prices across days"),
-    "Adaptive": (1.011, "GreedyOneShot", "price range adapted to the offers received"),
-    "Sync": (0.568, "GreedySync", "synchronous counter-all agent"),
-    "SimpleSingle": (0.662, "GreedySingle", "accepts a single agreement per day"),
-    "SimpleAgent": (0.713, "EqualDist", "splits its needs over partners, accepts within needs at any price"),
-    "GreedyInd": (0.727, "RandDist", "independent per-partner offers of part of its needs"),
+    "Adaptive": (1.011, "AdaptiveAgent", "SCML 2021 tutorial AdaptiveAgent, players/scml2021"),
+    "GreedyInd": (0.727, "GreedyIndNeg", "not in scml 0.8: GreedyOneShotAgent (per-partner greedy)"),
+    "SimpleAgent": (0.713, "SimpleAgent", "SCML 2021 tutorial SimpleAgent, players/scml2021"),
+    "SimpleSingle": (0.662, "SimpleSingle", "not in scml 0.8: GreedySingleAgreementAgent"),
+    "Sync": (0.568, "SyncAgent", "not in scml 0.8: GreedySyncAgent"),
 }
-WEAKER = ["Sync", "SimpleSingle", "SimpleAgent", "GreedyInd"]
+GODFATHERS = ("GodfatherGBM", "GodfatherEmpirical")
+WEAKER = ("GreedyInd", "SimpleAgent", "SimpleSingle", "Sync")
+SOURCE = "Section 5, score table"
+WORDS = ("In an environment full of baseline agents, Godfather performs very well against the weaker "
+         "baselines and nearly as well as BetterAgent and LearningAgent")
+WEAKER_MEAN = "mean of the weaker four"
 
 
 def scml_truncated_mean(values: list[float]) -> float:
@@ -42,95 +68,192 @@ def scml_truncated_mean(values: list[float]) -> float:
     return float(truncated_mean(np.asarray(values, dtype=float)))
 
 
-def world_scores(run_dir: Path) -> tuple[dict[str, list[float]], int, int]:
-    """Per league player, its score in every world of the run; and match counts."""
-    from tourney.store import iter_records
-
-    scores: dict[str, list[float]] = defaultdict(list)
+# --- reading the run ---
+def run_scores(records: Iterable[Mapping[str, Any]]) -> tuple[dict[str, dict[Any, list[float]]], int, int]:
+    """Per league player, per config (repetition), its score in every world; and match counts."""
+    scores: dict[str, dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
     ok = failed = 0
-    for record in iter_records(run_dir):
+    for record in records:
         if record.get("world") != "oneshot" and "worlds" not in (record.get("details") or {}):
             continue
-        if record["status"] != "ok":
+        if record.get("status") != "ok":
             failed += 1
             continue
         ok += 1
+        config = (record.get("rep", record.get("id")), record.get("world_index", 0))
         for world in record["details"]["worlds"]:
             for role, score in world["scores"].items():
-                scores[record["assignment"][role]].append(score)
+                scores[record["assignment"][role]][config].append(float(score))
     return scores, ok, failed
 
 
-def reproduce(run_dir: Path) -> str:
-    run_dir = Path(run_dir)
-    scores, ok, failed = world_scores(run_dir)
-    if not scores:
-        return f"# Godfather reproduction\n\nNo OneShot matches in {run_dir}: run `make reproduce-godfather`."
-    ours = {p: scml_truncated_mean(v) for p, v in scores.items()}
-    ranks = {p: i + 1 for i, p in enumerate(sorted(ours, key=lambda p: -ours[p]))}
-    n_worlds = max(len(v) for v in scores.values())
-    lines = [
-        "# Godfather (SCML 2021 OneShot): our scores beside the paper's",
-        "",
-        f"Run: `{run_dir}`; {ok} matches ok, {failed} failed; {n_worlds} worlds per player. "
-        "Score: final/initial balance per world, aggregated per player with SCML's "
-        "`truncated_mean` (drop scores above Q3 + 2 IQR); mean and 95 % CI of the per-world mean beside it.",
-        "",
-        "| paper agent | paper score | our agent (nearest today) | our score | mean [95 % CI] | rank | why this mapping |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, (paper, player, why) in PAPER.items():
-        values = scores.get(player)
-        if not values:
-            lines.append(f"| {name} | {paper:.3f} | {player} | not played | | | {why} |")
-            continue
-        mean, half = _mean_ci(values)
-        lines.append(
-            f"| {name} | {paper:.3f} | {player} | {ours[player]:.3f} | {mean:.3f} "
-            f"[{mean - half:.3f}, {mean + half:.3f}] | {ranks[player]} | {why} |"
-        )
-    mapped = {player for _, player, _ in PAPER.values()}
-    for player in sorted(set(ours) - mapped, key=lambda p: -ours[p]):
-        mean, half = _mean_ci(scores[player])
-        lines.append(f"| (not in the paper) | | {player} | {ours[player]:.3f} | {mean:.3f} "
-                     f"[{mean - half:.3f}, {mean + half:.3f}] | {ranks[player]} | extra scml baseline |")
-
-    lines += ["", "## Claims", ""]
-    lines += _claims(ours, scores)
-    _plot(run_dir, ours)
-    lines += ["", "Plot: `plots/godfather_scores.png` (ours beside the paper's, per paper agent)."]
-    return "\n".join(lines)
+def per_config(scores: Mapping[str, Mapping[Any, list[float]]]) -> tuple[list[Any], dict[str, list[float | None]]]:
+    """Configs (sorted) and, per player, its mean score in each (None where it did not play)."""
+    configs = sorted({c for by_config in scores.values() for c in by_config}, key=str)
+    means = {p: [float(np.mean(by_config[c])) if c in by_config else None for c in configs]
+             for p, by_config in scores.items()}
+    return configs, means
 
 
-def _claims(ours: dict[str, float], scores: dict[str, list[float]]) -> list[str]:
-    out = []
-    godfathers = [p for p in ("GodfatherEmpirical", "GodfatherGBM") if p in ours]
-    weaker = [PAPER[w][1] for w in WEAKER if PAPER[w][1] in ours]
-    if godfathers and weaker:
-        beaten = [(g, w) for g in godfathers for w in weaker if ours[g] > ours[w]]
-        holds = len(beaten) == len(godfathers) * len(weaker)
-        detail = ", ".join(f"{g} {ours[g]:.3f} vs {w} {ours[w]:.3f}" for g in godfathers for w in weaker)
-        out.append(f"- Godfather beats the weaker baselines (Sync, SimpleSingle, SimpleAgent, GreedyInd -> "
-                   f"{', '.join(weaker)}): **{'yes' if holds else 'no'}** "
-                   f"({len(beaten)} of {len(godfathers) * len(weaker)} pairs; {detail}).")
-    if len(godfathers) == 2:
-        gbm, emp = ours["GodfatherGBM"], ours["GodfatherEmpirical"]
-        diff = np.mean(scores["GodfatherGBM"]) - np.mean(scores["GodfatherEmpirical"])
-        out.append(f"- GBM >= empirical (paper: 1.126 vs 1.072): **{'yes' if gbm >= emp else 'no'}** "
-                   f"({gbm:.3f} vs {emp:.3f}; difference of means {diff:+.3f}).")
-    better = PAPER["Better"][1]
-    if godfathers and better in ours:
-        below = all(ours[g] < ours[better] for g in godfathers)
-        out.append(f"- Godfather below the strongest baseline (paper: Better 1.397, Learning 1.241 above "
-                   f"both Godfathers) -> {better} above both: **{'yes' if below else 'no'}** "
-                   f"({better} {ours[better]:.3f}).")
+# --- the claims ---
+def claims() -> list[tuple[Claim, str, str]]:
+    """(claim, higher, lower): ``higher`` and ``lower`` are paper names or WEAKER_MEAN."""
+    out: list[tuple[Claim, str, str]] = []
+
+    def add(slug: str, text: str, hi: str, lo: str) -> None:
+        quantity = f"score per config, {_player(hi)} minus {_player(lo)}"
+        out.append((Claim(slug, text, SOURCE, quantity, ">"), hi, lo))
+
+    add("better-above-learning", "Better 1.397 > Learning 1.241", "Better", "Learning")
+    for g in GODFATHERS:
+        add(f"learning-above-{_slug(g)}", f"Learning 1.241 > {g} {PAPER[g][0]}; {WORDS}", "Learning", g)
+    for g in GODFATHERS:
+        add(f"{_slug(g)}-above-adaptive", f"{g} {PAPER[g][0]} > Adaptive 1.011", g, "Adaptive")
+    for w in WEAKER:
+        add(f"adaptive-above-{_slug(w)}", f"Adaptive 1.011 > {w} {PAPER[w][0]}", "Adaptive", w)
+    for g in GODFATHERS:
+        add(f"{_slug(g)}-above-weaker", f"{WORDS} ({g} {PAPER[g][0]} above all four weaker agents)",
+            g, WEAKER_MEAN)
+    add("gbm-above-empirical", "GodfatherGBM 1.126 > GodfatherEmpirical 1.072", "GodfatherGBM", "GodfatherEmpirical")
     return out
 
 
-def _mean_ci(values: list[float]) -> tuple[float, float]:
-    v = np.asarray(values, dtype=float)
-    half = 1.96 * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
-    return float(v.mean()), float(half)
+def judge_claims(means: Mapping[str, list[float | None]]) -> list[tuple[Verdict, list[float]]]:
+    """Every claim judged (paired by config, t interval); with its per-config differences."""
+    out = []
+    for claim, hi, lo in claims():
+        a, b = _values(means, hi), _values(means, lo)
+        verdict = judge(claim, a, b, paired=True)
+        diffs = [x - y for x, y in zip(a, b) if x is not None and y is not None]
+        out.append((verdict, diffs))
+    return out
+
+
+def configs_needed(diffs: list[float], level: float = 0.95) -> float:
+    """Configs a paired t interval needs to exclude 0 at this mean and spread (inf if the mean is 0)."""
+    if len(diffs) < 2:
+        return math.nan
+    d, sd = float(np.mean(diffs)), float(np.std(diffs, ddof=1))
+    if d == 0:
+        return math.inf
+    if sd == 0:
+        return 2
+    z = stats.norm.ppf((1 + level) / 2)
+    n = max(2, math.ceil((z * sd / abs(d)) ** 2))
+    while n < 10**7 and stats.t.ppf((1 + level) / 2, n - 1) * sd / math.sqrt(n) >= abs(d):
+        n += 1
+    return n
+
+
+def world_spread(scores: Mapping[str, Mapping[Any, list[float]]], hi: str, lo: str) -> float:
+    """SD over worlds of the paired per-world difference (worlds of a config share a market: a lower bound)."""
+    a, b = _world_values(scores, hi), _world_values(scores, lo)
+    d = [x - y for x, y in zip(a, b)]
+    return float(np.std(d, ddof=1)) if len(d) > 1 else math.nan
+
+
+# --- the report ---
+def reproduce(run_dir: Path) -> str:
+    from tourney.store import iter_records
+
+    run_dir = Path(run_dir)
+    scores, ok, failed = run_scores(iter_records(run_dir))
+    return report(scores, ok, failed, str(run_dir), run_dir)
+
+
+def report(scores: Mapping[str, Mapping[Any, list[float]]], ok: int, failed: int, run_name: str,
+           plot_dir: Path | None = None) -> str:
+    if not scores:
+        return f"# Godfather reproduction\n\nNo OneShot matches in {run_name}: run `make reproduce-godfather`."
+    configs, means = per_config(scores)
+    ours = {p: scml_truncated_mean([s for c in sorted(by, key=str) for s in by[c]]) for p, by in scores.items()}
+    ranks = {p: i + 1 for i, p in enumerate(sorted(ours, key=lambda p: -ours[p]))}
+    n_worlds = max(sum(len(v) for v in by.values()) for by in scores.values())
+    lines = [
+        "# Godfather (SCML 2021 OneShot): our scores beside the paper's",
+        "",
+        f"Run: `{run_name}`; {ok} matches ok, {failed} failed; {len(configs)} configs (markets), "
+        f"{n_worlds} worlds per player. Score: final/initial balance per world. "
+        "'SCML aggregate' is SCML's `truncated_mean` over every world (drop scores above Q3 + 2 IQR); "
+        "'mean per config [95 % CI]' is the t interval over configs, the unit the claims are judged on.",
+        "",
+        "| paper agent | paper score | our agent | SCML aggregate | mean per config [95 % CI] | our rank "
+        "| paper rank | what it is |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    paper_rank = {n: i + 1 for i, n in enumerate(sorted(PAPER, key=lambda n: -PAPER[n][0]))}
+    for name, (paper, player, what) in PAPER.items():
+        if player not in ours:
+            lines.append(f"| {name} | {paper:.3f} | {player} | not played | | | {paper_rank[name]} | {what} |")
+            continue
+        mean, low, high = mean_interval(means[player])
+        lines.append(f"| {name} | {paper:.3f} | {player} | {ours[player]:.3f} | {mean:.3f} "
+                     f"[{low:.3f}, {high:.3f}] | {ranks[player]} | {paper_rank[name]} | {what} |")
+    mapped = {player for _, player, _ in PAPER.values()}
+    for player in sorted(set(ours) - mapped, key=lambda p: -ours[p]):
+        mean, low, high = mean_interval(means[player])
+        lines.append(f"| (not in the paper) | | {player} | {ours[player]:.3f} | {mean:.3f} "
+                     f"[{low:.3f}, {high:.3f}] | {ranks[player]} | | extra |")
+
+    judged = judge_claims(means)
+    verdicts = [v for v, _ in judged]
+    lines += ["", "## Claims", "",
+              "Each claim: the difference of two agents' scores per config, paired by config; 95 % t interval "
+              "over configs; holds / fails / not resolved as the interval lies above 0, below 0, or across it.",
+              "", summary_line(verdicts), "", verdict_table(verdicts), "",
+              "## Variance: how many configs would resolve each claim", "",
+              "SD of the claim's difference per config and per world (the worlds of a config share a market, "
+              "so the per-world SD understates the spread between markets); configs needed: the smallest n "
+              "whose paired t interval excludes 0 if the mean difference and its per-config SD stay as "
+              "measured here.", "",
+              "| claim | mean difference | SD per config | SD per world | configs needed |",
+              "|---|---|---|---|---|"]
+    for (verdict, diffs), (_, hi, lo) in zip(judged, claims()):
+        sd = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else math.nan
+        needed = configs_needed(diffs)
+        sw = world_spread(scores, hi, lo) if lo != WEAKER_MEAN else math.nan
+        lines.append(f"| {verdict.claim.id} | {_fmt(verdict.difference)} | {_fmt(sd)} | {_fmt(sw)} | "
+                     f"{_needed(needed, len(diffs))} |")
+    if plot_dir is not None:
+        _plot(Path(plot_dir), ours)
+        lines += ["", "Plot: `plots/godfather_scores.png` (ours beside the paper's, per paper agent)."]
+    return "\n".join(lines)
+
+
+# --- helpers ---
+def _player(name: str) -> str:
+    return WEAKER_MEAN if name == WEAKER_MEAN else PAPER[name][1]
+
+
+def _slug(name: str) -> str:
+    return {"GodfatherGBM": "gbm", "GodfatherEmpirical": "empirical"}.get(name, name.lower())
+
+
+def _values(means: Mapping[str, list[float | None]], name: str) -> list[float | None]:
+    """Per config, the agent's mean (None where it did not play: the claim is then not resolved)."""
+    n = max((len(v) for v in means.values()), default=0)
+    if name != WEAKER_MEAN:
+        return list(means.get(_player(name), [None] * n))
+    columns = [means.get(PAPER[w][1], [None] * n) for w in WEAKER]
+    return [None if any(c[i] is None for c in columns) else float(np.mean([c[i] for c in columns]))
+            for i in range(n)]
+
+
+def _world_values(scores: Mapping[str, Mapping[Any, list[float]]], name: str) -> list[float]:
+    by = scores.get(_player(name), {})
+    return [s for c in sorted(by, key=str) for s in by[c]]
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:+.3f}"
+
+
+def _needed(n: float, have: int) -> str:
+    if isinstance(n, float) and math.isnan(n):
+        return "n/a (fewer than 2 configs)"
+    if math.isinf(n):
+        return "never (mean difference 0)"
+    return f"{n} (have {have})"
 
 
 def _plot(run_dir: Path, ours: dict[str, float]) -> None:
@@ -143,7 +266,7 @@ def _plot(run_dir: Path, ours: dict[str, float]) -> None:
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(9, 4))
     ax.bar(x - 0.2, [PAPER[n][0] for n in names], 0.4, label="paper (2021)")
-    ax.bar(x + 0.2, [ours[PAPER[n][1]] for n in names], 0.4, label="ours (nearest agent today)")
+    ax.bar(x + 0.2, [ours[PAPER[n][1]] for n in names], 0.4, label="ours (SCML aggregate)")
     ax.set_xticks(x, [f"{n}\n({PAPER[n][1]})" for n in names], fontsize=7)
     ax.set_ylabel("score (final / initial balance)")
     ax.axhline(1.0, color="grey", lw=0.5)

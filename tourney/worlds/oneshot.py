@@ -25,7 +25,8 @@ Choices where SCML is silent or differs:
   drawn total has fewer factories than the league has competitors, factories
   are added one process at a time until every competitor has one (SCML instead
   fixes ``min_factories_per_level`` up front).
-- ``n_steps`` must be at least ``n_processes + 1``: scml's generator fails with
+- ``n_steps`` is a number of days or a range [low, high] drawn per config
+  (SCML 2021: [50, 200]); it must be at least ``n_processes + 1``: scml's generator fails with
   "zero-size array to reduction operation maximum" below that.
 - Worlds run with every ``ignore_*_exceptions`` flag off, so an exception in an
   agent ends the match and is blamed on the agent's seat.
@@ -69,7 +70,7 @@ class OneShotWorld(World):
     default_metric = "score"
     param_constraints = {
         "year": [Options([2021, 2024])],
-        "n_steps": [Interval(int, 2, None)],
+        "n_steps": [Range(int), Interval(int, 2, None)],
         "n_processes": [Interval(int, 2, None)],
         "n_agents_per_process": [Range(int), Interval(int, 1, None)],
         "n_configs": [Interval(int, 1, None)],
@@ -82,7 +83,7 @@ class OneShotWorld(World):
     def __init__(
         self,
         year: int = 2021,
-        n_steps: int = 10,
+        n_steps: tuple[int, int] | int = 10,
         n_processes: int = 2,
         n_agents_per_process: tuple[int, int] | int = (2, 4),
         n_configs: int = 1,
@@ -105,7 +106,8 @@ class OneShotWorld(World):
     def check_params(cls, params: dict[str, Any]) -> None:
         n_steps = params.get("n_steps", 10)
         n_processes = params.get("n_processes", 2)
-        if n_steps < n_processes + 1:
+        shortest = n_steps if isinstance(n_steps, int) else n_steps[0]
+        if shortest < n_processes + 1:
             raise ValueError(
                 f"n_steps: a OneShot world with n_processes = {n_processes} needs n_steps >= "
                 f"{n_processes + 1} (scml cannot generate exogenous contracts otherwise); got {n_steps}"
@@ -172,6 +174,17 @@ class OneShotWorld(World):
             i += 1
         return counts
 
+    def days(self, rng) -> int:
+        """Days of one config: fixed, or drawn uniformly from [low, high] as SCML's ``_intin`` does.
+
+        Drawn last from the config's stream, so a fixed ``n_steps`` leaves every
+        other draw (and so every earlier league's markets) unchanged.
+        """
+        if isinstance(self.n_steps, int):
+            return self.n_steps
+        low, high = self.n_steps
+        return int(rng.integers(low, high + 1))
+
     def play(self, seats: Mapping[str, Seat], seed: int, ctx: MatchContext) -> MatchResult:
         slots = [s for s in SLOTS if s in seats]
         n = len(slots)
@@ -189,11 +202,12 @@ class OneShotWorld(World):
             competitor_factories = sorted(rng.choice(len(processes), size=n, replace=False).tolist())
             filler_types = [fillers[int(rng.integers(len(fillers)))] for _ in processes]
             order = rng.permutation(n).tolist()  # the base permutation SCML shuffles once per config
+            n_steps = self.days(rng)
             seed_globals(derive_seed(seed, "generate", config))
             base = world_cls.generate(
                 agent_types=filler_types,
                 agent_processes=processes,
-                n_steps=self.n_steps,
+                n_steps=n_steps,
                 n_processes=self.n_processes,
                 random_agent_types=False,
             )
@@ -205,7 +219,7 @@ class OneShotWorld(World):
                 summary = self.run_world(
                     world_cls, base, seating, seats, ctx, derive_seed(seed, "run", config, rotation)
                 )
-                summary.update(config=config, rotation=rotation)
+                summary.update(config=config, rotation=rotation, n_steps=n_steps)
                 worlds.append(summary)
                 for role, score in summary["scores"].items():
                     per_role[role].append(score)
