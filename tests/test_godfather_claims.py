@@ -7,7 +7,14 @@ import math
 
 import pytest
 
-from tourney.reproduce.godfather import PAPER, claims, configs_needed, judge_claims, report, run_scores
+from tourney.reproduce.godfather import (
+    PAPER,
+    claims,
+    configs_needed,
+    judge_claims,
+    report,
+    run_scores,
+)
 
 PLAYERS = [player for _, player, _ in PAPER.values()]
 
@@ -30,7 +37,7 @@ def papers_order(n_configs=6, noise=0.01, **override):
     for c in range(n_configs):
         wobble = noise * (c % 3 - 1)
         scores = {}
-        for name, (paper, player, _) in PAPER.items():
+        for (paper, player, _) in PAPER.values():
             shift = override.get(player, lambda c: 0.0)(c)
             scores[player] = [paper + wobble + shift + 0.001 * k for k in range(3)]
         per_config.append(scores)

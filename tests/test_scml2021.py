@@ -12,9 +12,14 @@ from types import SimpleNamespace
 import pytest
 from negmas import ResponseType, make_issue
 from negmas.sao import SAOState
-from scml.oneshot.common import QUANTITY, UNIT_PRICE
+from scml.oneshot.common import UNIT_PRICE
 
-from players.scml2021.tutorial import AdaptiveAgent, BetterAgent, LearningAgent, SimpleAgent
+from players.scml2021.tutorial import (
+    AdaptiveAgent,
+    BetterAgent,
+    LearningAgent,
+    SimpleAgent,
+)
 from tourney.worlds.base import MatchContext, Seat
 from tourney.worlds.oneshot import SLOTS, OneShotWorld
 

@@ -33,13 +33,21 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from tourney.reproduce.claims import Claim, Verdict, judge, mean_interval, summary_line, verdict_table
+from tourney.reproduce.claims import (
+    Claim,
+    Verdict,
+    judge,
+    mean_interval,
+    summary_line,
+    verdict_table,
+)
 
 # paper name -> (paper score, our league player, what it is)
 PAPER = {
@@ -157,12 +165,31 @@ def reproduce(run_dir: Path) -> str:
     from tourney.store import iter_records
 
     run_dir = Path(run_dir)
-    scores, ok, failed = run_scores(iter_records(run_dir))
-    return report(scores, ok, failed, str(run_dir), run_dir)
+    records = list(iter_records(run_dir))
+    scores, ok, failed = run_scores(records)
+    return report(scores, ok, failed, str(run_dir), run_dir, setting(run_dir, records))
+
+
+def setting(run_dir: Path, records: list[Mapping[str, Any]]) -> str:
+    """The league the run played (name, repetitions, world params) and the days its worlds drew."""
+    import yaml
+
+    parts = []
+    league_file = run_dir / "league.yaml"
+    if league_file.exists():
+        league = yaml.safe_load(league_file.read_text()) or {}
+        params = [w.get("params", {}) for w in league.get("worlds", []) if w.get("type") == "oneshot"]
+        parts.append(f"League `{league.get('name')}`: {league.get('repetitions')} repetitions of "
+                     f"{', '.join(str(p) for p in params)}.")
+    days = [w["n_steps"] for r in records if r.get("status") == "ok"
+            for w in (r.get("details") or {}).get("worlds", []) if "n_steps" in w]
+    if days:
+        parts.append(f"Days per world: min {min(days)}, median {int(np.median(days))}, max {max(days)}.")
+    return " ".join(parts)
 
 
 def report(scores: Mapping[str, Mapping[Any, list[float]]], ok: int, failed: int, run_name: str,
-           plot_dir: Path | None = None) -> str:
+           plot_dir: Path | None = None, played: str = "") -> str:
     if not scores:
         return f"# Godfather reproduction\n\nNo OneShot matches in {run_name}: run `make reproduce-godfather`."
     configs, means = per_config(scores)
@@ -172,13 +199,13 @@ def report(scores: Mapping[str, Mapping[Any, list[float]]], ok: int, failed: int
     lines = [
         "# Godfather (SCML 2021 OneShot): our scores beside the paper's",
         "",
-        f"Run: `{run_name}`; {ok} matches ok, {failed} failed; {len(configs)} configs (markets), "
-        f"{n_worlds} worlds per player. Score: final/initial balance per world. "
+        (f"Run: `{run_name}`; {ok} matches ok, {failed} failed; {len(configs)} configs (markets), "
+        f"{n_worlds} worlds per player. {played + ' ' if played else ''}Score: final/initial balance per world. "
         "'SCML aggregate' is SCML's `truncated_mean` over every world (drop scores above Q3 + 2 IQR); "
-        "'mean per config [95 % CI]' is the t interval over configs, the unit the claims are judged on.",
+        "'mean per config [95 % CI]' is the t interval over configs, the unit the claims are judged on."),
         "",
-        "| paper agent | paper score | our agent | SCML aggregate | mean per config [95 % CI] | our rank "
-        "| paper rank | what it is |",
+        ("| paper agent | paper score | our agent | SCML aggregate | mean per config [95 % CI] | our rank "
+        "| paper rank | what it is |"),
         "|---|---|---|---|---|---|---|---|",
     ]
     paper_rank = {n: i + 1 for i, n in enumerate(sorted(PAPER, key=lambda n: -PAPER[n][0]))}
@@ -186,26 +213,24 @@ def report(scores: Mapping[str, Mapping[Any, list[float]]], ok: int, failed: int
         if player not in ours:
             lines.append(f"| {name} | {paper:.3f} | {player} | not played | | | {paper_rank[name]} | {what} |")
             continue
-        mean, low, high = mean_interval(means[player])
-        lines.append(f"| {name} | {paper:.3f} | {player} | {ours[player]:.3f} | {mean:.3f} "
-                     f"[{low:.3f}, {high:.3f}] | {ranks[player]} | {paper_rank[name]} | {what} |")
+        lines.append(f"| {name} | {paper:.3f} | {player} | {ours[player]:.3f} | {_mean_ci(means[player])} "
+                     f"| {ranks[player]} | {paper_rank[name]} | {what} |")
     mapped = {player for _, player, _ in PAPER.values()}
     for player in sorted(set(ours) - mapped, key=lambda p: -ours[p]):
-        mean, low, high = mean_interval(means[player])
-        lines.append(f"| (not in the paper) | | {player} | {ours[player]:.3f} | {mean:.3f} "
-                     f"[{low:.3f}, {high:.3f}] | {ranks[player]} | | extra |")
+        lines.append(f"| (not in the paper) | | {player} | {ours[player]:.3f} | {_mean_ci(means[player])} "
+                     f"| {ranks[player]} | | extra |")
 
     judged = judge_claims(means)
     verdicts = [v for v, _ in judged]
     lines += ["", "## Claims", "",
-              "Each claim: the difference of two agents' scores per config, paired by config; 95 % t interval "
-              "over configs; holds / fails / not resolved as the interval lies above 0, below 0, or across it.",
+              ("Each claim: the difference of two agents' scores per config, paired by config; 95 % t interval "
+              "over configs; holds / fails / not resolved as the interval lies above 0, below 0, or across it."),
               "", summary_line(verdicts), "", verdict_table(verdicts), "",
               "## Variance: how many configs would resolve each claim", "",
-              "SD of the claim's difference per config and per world (the worlds of a config share a market, "
+              ("SD of the claim's difference per config and per world (the worlds of a config share a market, "
               "so the per-world SD understates the spread between markets); configs needed: the smallest n "
               "whose paired t interval excludes 0 if the mean difference and its per-config SD stay as "
-              "measured here.", "",
+              "measured here."), "",
               "| claim | mean difference | SD per config | SD per world | configs needed |",
               "|---|---|---|---|---|"]
     for (verdict, diffs), (_, hi, lo) in zip(judged, claims()):
@@ -242,6 +267,13 @@ def _values(means: Mapping[str, list[float | None]], name: str) -> list[float | 
 def _world_values(scores: Mapping[str, Mapping[Any, list[float]]], name: str) -> list[float]:
     by = scores.get(_player(name), {})
     return [s for c in sorted(by, key=str) for s in by[c]]
+
+
+def _mean_ci(values: list[float | None]) -> str:
+    mean, low, high = mean_interval(values)
+    if sum(v is not None for v in values) < 2:
+        return f"{mean:.3f} [n/a: one config]"
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def _fmt(x: float) -> str:
