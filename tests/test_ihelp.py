@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -359,11 +360,20 @@ def test_league_run_and_reproduction_end_to_end(tmp_path):
     )
     out = tmp_path / "run"
     run_cli("run", str(league), "--out", str(out), "-j", "1", "--quiet", check=True)
+    run_cli("reproduce", "ihelp", str(out), check=True)
+    assert "Sensitivity" not in (out / "reproduction.md").read_text()  # no sweep run yet
+    from tourney.reproduce.ihelp_setting import concession_sweep
+
+    sweep = concession_sweep({"runs": 1}, {}, scales=(1.0,), seeds=(100,))
+    (out / "concession_sweep.json").write_text(json.dumps({"elapsed_s": 1.0, "seeds": [100], "rows": sweep}))
     proc = run_cli("reproduce", "ihelp", str(out), check=True)
     text = (out / "reproduction.md").read_text() if (out / "reproduction.md").exists() else proc.stdout
     assert "Table 16.1" in text and "Table 16.2" in text
     assert "| S:3, B:3 | 4 |" in text  # 2 sessions x 1 preference combination x 2 runs
     assert (out / "plots" / "ihelp_rejections.png").exists()
+    assert "scenario seeds 100 that the league does not use" in text
+    medians = " / ".join(f"{sweep[0]['median_rounds'][s]:g}" for s in ("S1", "S2", "S3"))
+    assert f"| 1 | {medians} |" in text
 
 
 @pytest.mark.slow

@@ -374,11 +374,13 @@ def reproduce(run_dir: Path) -> str:
         render_lengths(lengths),
     ]
     if sweep_path.exists():
+        sweep = json.loads(sweep_path.read_text())
         parts += [
             "Sensitivity (reported as such, not used to pick a value): Approaches 2-3's `concession_scale` "
             "(the share of the paper's Delta conceded per offer; the league plays the paper's 1), on calibration "
-            "scenario seeds the league does not use (`python -m tourney.reproduce.ihelp_setting`):",
-            setting.render_sweep(json.loads(sweep_path.read_text())),
+            f"scenario seeds {', '.join(map(str, sweep['seeds']))} that the league does not use "
+            f"(`python -m tourney.reproduce.ihelp_setting`, {sweep['elapsed_s']:.0f} s):",
+            setting.render_sweep(sweep["rows"]),
         ]
     parts += [
         "## Table 16.1: rejections",

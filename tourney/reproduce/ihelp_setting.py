@@ -12,7 +12,8 @@ at rounds and identical prices only (never at rejections or better deals):
 
     python -m tourney.reproduce.ihelp_setting RUN_DIR
 
-writes ``RUN_DIR/concession_sweep.json``, which the reproduction reports.
+writes ``RUN_DIR/concession_sweep.json`` (with the sweep's duration), which the
+reproduction reports.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -129,9 +131,13 @@ def main() -> None:
     run_dir = Path(sys.argv[1])
     world, approach1 = _league_params(run_dir)
     world.pop("scenario_seed", None)
+    started = time.perf_counter()
     sweep = concession_sweep(world, approach1)
-    (run_dir / "concession_sweep.json").write_text(json.dumps(sweep, indent=1))
+    elapsed = time.perf_counter() - started
+    (run_dir / "concession_sweep.json").write_text(json.dumps(
+        {"elapsed_s": round(elapsed, 1), "seeds": list(CALIBRATION_SEEDS), "rows": sweep}, indent=1))
     print(render_sweep(sweep))
+    print(f"concession sweep: {elapsed:.0f} s")
 
 
 if __name__ == "__main__":
