@@ -22,63 +22,23 @@ import json
 from typing import Any
 
 from negmas.preferences import LinearAdditiveUtilityFunction
-from negmas.sao import ResponseType, SAONegotiator, SAOState
+from negmas.sao import ResponseType, SAOState
 
-from players.llm.client import LLM_PARAM_CONSTRAINTS, LLMClient, LLMParamsMixin
+from players.llm.negotiator import ChatNegotiator
 from players.llm.parser import _first_json_object
 from players.llm.prompts import MAX_LISTED_VALUES, multi_issue_messages, multi_issue_schema, render_outcome
 
 BEST_LISTED = 8  # outcomes listed for a ufun that is not linear additive
 
 
-class LLMMultiIssueNegotiator(LLMParamsMixin, SAONegotiator):
+class LLMMultiIssueNegotiator(ChatNegotiator):
     """A chat model negotiating over a multi-issue outcome space."""
 
     plays = {"negotiation": ("first", "second")}
-    keeps_state = True  # one model client for every negotiation of a match
-    param_constraints = LLM_PARAM_CONSTRAINTS
-
-    def __init__(
-        self,
-        backend: str = "local",
-        model: str | None = None,
-        base_url: str | None = None,
-        api_key_env: str | None = "OPENAI_API_KEY",
-        response_format: str = "json_object",
-        temperature: float = 0.7,
-        seed: int | None = None,
-        max_tokens: int = 96,
-        max_retries: int = 2,
-        cache: str | None = None,
-        n_threads: int = 1,
-        n_ctx: int = 2048,
-        history: int = 4,
-        request_timeout: float = 120.0,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(name=name, **kwargs)
-        self.backend = backend
-        self.model = model
-        self.base_url = base_url
-        self.api_key_env = api_key_env
-        self.response_format = response_format
-        self.temperature = temperature
-        self.seed = seed
-        self.max_tokens = max_tokens
-        self.max_retries = max_retries
-        self.cache = cache
-        self.n_threads = n_threads
-        self.n_ctx = n_ctx
-        self.history = history
-        self.request_timeout = request_timeout
-        self.client_: LLMClient | None = None
-        self.issues_: list[tuple[str, list[str]]] = []
-        self.values_: list[dict[str, Any]] = []  # per issue: text -> the issue's own value
-        self.scoring_ = ""
-        self.offers_: list[tuple[str, str, float]] = []
-        self.planned_: tuple[int, tuple] | None = None
-        self.last_own_: tuple | None = None
+    # set at the start of each negotiation, from its outcome space and our ufun
+    issues_: list[tuple[str, list[str]]] = []
+    values_: list[dict[str, Any]] = []  # per issue: text -> the issue's own value
+    scoring_ = ""
 
     # --- what the prompt says about the outcome space and our utilities ---
     def on_negotiation_start(self, state: SAOState) -> None:

@@ -25,11 +25,11 @@ from players.llm.parser import ParsedReply
 from players.llm.prompts import BILATERAL_SCHEMA, bilateral_messages
 
 
-class LLMNegotiator(LLMParamsMixin, SAONegotiator):
-    """A chat model bargaining over one price issue."""
-    plays = {"bilateral": ("buyer", "seller")}
-    keeps_state = True
+class ChatNegotiator(LLMParamsMixin, SAONegotiator):
+    """The params and per-negotiation state every SAO chat-model negotiator shares
+    (this price player and ``players.llm.multi_issue``)."""
 
+    keeps_state = True  # one model client for every negotiation of a match
     param_constraints = LLM_PARAM_CONSTRAINTS
 
     def __init__(
@@ -67,9 +67,15 @@ class LLMNegotiator(LLMParamsMixin, SAONegotiator):
         self.history = history
         self.request_timeout = request_timeout
         self.client_: LLMClient | None = None
-        self.offers_: list[tuple[str, float]] = []
-        self.planned_: tuple[int, int] | None = None
-        self.last_own_: int | None = None
+        self.offers_: list[tuple] = []  # the recent offers as the prompt shows them
+        self.planned_: tuple[int, Any] | None = None  # (step, the counter-offer respond() chose)
+        self.last_own_: Any = None
+
+
+class LLMNegotiator(ChatNegotiator):
+    """A chat model bargaining over one price issue."""
+
+    plays = {"bilateral": ("buyer", "seller")}
 
     # --- the price issue as the world gives it ---
     def _bounds(self) -> tuple[int, int]:
