@@ -22,7 +22,7 @@ import json
 from typing import Any
 
 from negmas.preferences import LinearAdditiveUtilityFunction
-from negmas.sao import ResponseType, SAOState
+from negmas.sao import SAOState
 
 from players.llm.negotiator import ChatNegotiator
 from players.llm.parser import _first_json_object
@@ -42,15 +42,10 @@ class LLMMultiIssueNegotiator(ChatNegotiator):
 
     # --- what the prompt says about the outcome space and our utilities ---
     def on_negotiation_start(self, state: SAOState) -> None:
-        if self.client_ is None:
-            self.client_ = self.make_client()
         issues = self.nmi.outcome_space.issues
         self.issues_ = [(issue.name, [str(v) for v in issue.all]) for issue in issues]
         self.values_ = [{str(v): v for v in issue.all} for issue in issues]
         self.scoring_ = self._describe_utilities()
-        self.offers_ = []
-        self.planned_ = None
-        self.last_own_ = None
         super().on_negotiation_start(state)
 
     def _describe_utilities(self) -> str:
@@ -96,27 +91,8 @@ class LLMMultiIssueNegotiator(ChatNegotiator):
             return False, self.last_own_ if self.last_own_ is not None else self.ufun.best()
         return reply
 
-    def respond(self, state: SAOState, source: str | None = None) -> ResponseType:
-        offer = state.current_offer
-        if offer is None:
-            return ResponseType.REJECT_OFFER
-        offer = tuple(offer)
-        self.offers_.append(("they offered", render_outcome(self.issues_, offer), float(self.ufun(offer))))
-        accept, counter = self._ask(state, offer)
-        if accept:
-            return ResponseType.ACCEPT_OFFER
-        self.planned_ = (state.step, counter)
-        return ResponseType.REJECT_OFFER
+    def _read_offer(self, offer: tuple) -> tuple:
+        return tuple(offer)
 
-    def propose(self, state: SAOState, dest: str | None = None) -> tuple:
-        if self.planned_ is not None and self.planned_[0] == state.step:
-            outcome = self.planned_[1]
-        else:
-            _, outcome = self._ask(state, None)
-        self.planned_ = None
-        self.last_own_ = outcome
-        self.offers_.append(("you offered", render_outcome(self.issues_, outcome), float(self.ufun(outcome))))
-        return outcome
-
-    def usage_report(self) -> dict[str, Any]:
-        return self.client_.usage.as_dict() if self.client_ is not None else {}
+    def _note(self, who: str, move: tuple) -> None:
+        self.offers_.append((who, render_outcome(self.issues_, move), float(self.ufun(move))))

@@ -71,6 +71,56 @@ class ChatNegotiator(LLMParamsMixin, SAONegotiator):
         self.planned_: tuple[int, Any] | None = None  # (step, the counter-offer respond() chose)
         self.last_own_: Any = None
 
+    # --- what a subclass says about its outcome space ---
+    def _ask(self, state: SAOState, current: Any) -> tuple[bool, Any]:
+        """(accept, counter-offer) from the model, for ``current`` (None: no offer to answer)."""
+        raise NotImplementedError
+
+    def _read_offer(self, offer: tuple) -> Any:
+        """The partner's offer as ``_ask`` and ``_note`` take it."""
+        raise NotImplementedError
+
+    def _note(self, who: str, move: Any) -> None:
+        """Remember an offer for the prompt's history."""
+        raise NotImplementedError
+
+    def _to_outcome(self, move: Any) -> tuple:
+        return move
+
+    # --- one model call per round ---
+    def on_negotiation_start(self, state: SAOState) -> None:
+        if self.client_ is None:
+            self.client_ = self.make_client()
+        self.offers_ = []
+        self.planned_ = None
+        self.last_own_ = None
+        super().on_negotiation_start(state)
+
+    def respond(self, state: SAOState, source: str | None = None) -> ResponseType:
+        offer = state.current_offer
+        if offer is None:
+            return ResponseType.REJECT_OFFER
+        current = self._read_offer(offer)
+        self._note("they offered", current)
+        accept, counter = self._ask(state, current)
+        if accept:
+            return ResponseType.ACCEPT_OFFER
+        self.planned_ = (state.step, counter)
+        return ResponseType.REJECT_OFFER
+
+    def propose(self, state: SAOState, dest: str | None = None) -> tuple:
+        if self.planned_ is not None and self.planned_[0] == state.step:
+            move = self.planned_[1]
+        else:
+            _, move = self._ask(state, None)
+        self.planned_ = None
+        self.last_own_ = move
+        self._note("you offered", move)
+        return self._to_outcome(move)
+
+    def usage_report(self) -> dict[str, Any]:
+        return self.client_.usage.as_dict() if self.client_ is not None else {}
+
 
 class LLMNegotiator(ChatNegotiator):
     """A chat model bargaining over one price issue."""
@@ -85,14 +135,6 @@ class LLMNegotiator(ChatNegotiator):
     @property
     def role_(self) -> str:
         return "buyer" if self.ufun.ip < self.ufun.rp else "seller"
-
-    def on_negotiation_start(self, state: SAOState) -> None:
-        if self.client_ is None:
-            self.client_ = self.make_client()
-        self.offers_ = []
-        self.planned_ = None
-        self.last_own_ = None
-        super().on_negotiation_start(state)
 
     def _valid(self, reply: ParsedReply) -> bool:
         low, high = self._bounds()
@@ -109,26 +151,11 @@ class LLMNegotiator(ChatNegotiator):
             return False, min(max(fallback, low), high)
         return reply.action == "accept", int(round(reply.price))
 
-    def respond(self, state: SAOState, source: str | None = None) -> ResponseType:
-        offer = state.current_offer
-        if offer is None:
-            return ResponseType.REJECT_OFFER
-        self.offers_.append(("they offered", float(offer[0])))
-        accept, counter = self._ask(state, float(offer[0]))
-        if accept:
-            return ResponseType.ACCEPT_OFFER
-        self.planned_ = (state.step, counter)
-        return ResponseType.REJECT_OFFER
+    def _read_offer(self, offer: tuple) -> float:
+        return float(offer[0])
 
-    def propose(self, state: SAOState, dest: str | None = None) -> tuple:
-        if self.planned_ is not None and self.planned_[0] == state.step:
-            price = self.planned_[1]
-        else:
-            _, price = self._ask(state, None)
-        self.planned_ = None
-        self.last_own_ = price
-        self.offers_.append(("you offered", float(price)))
-        return (price,)
+    def _note(self, who: str, move: float) -> None:
+        self.offers_.append((who, float(move)))
 
-    def usage_report(self) -> dict[str, Any]:
-        return self.client_.usage.as_dict() if self.client_ is not None else {}
+    def _to_outcome(self, move: int) -> tuple:
+        return (move,)
