@@ -252,3 +252,12 @@ def test_pairwise_p_values_agree_with_the_adjacent_rank_test():
         key = tuple(sorted((upper, lower)))
         assert pairs.loc[key, "p"] == pytest.approx(p, abs=0)
     assert (pairs["p_holm"] >= pairs["p"]).all()
+
+
+def test_nash_averaging_by_lp_equals_maximum_entropy_on_generic_games():
+    rng = np.random.default_rng(8)
+    for n in (3, 5, 8):
+        a = rng.uniform(0, 1, size=(n, n))
+        p_max, skill_max = nash_averaging(a)
+        p_lp, skill_lp = nash_averaging(a, maxent=False)
+        assert np.allclose(p_max, p_lp, atol=1e-5) and np.allclose(skill_max, skill_lp, atol=1e-5)

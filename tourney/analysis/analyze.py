@@ -115,7 +115,7 @@ def analyze_game(game: MetaGame, index: int, seed: int, samples: int, alpha: flo
     in_support = np.mean([support(x) for x in found], axis=0) if found else np.full(len(a), np.nan)
 
     avg_p, skill = nash_averaging(a)
-    boot_avg = [nash_averaging(m) for m in boot]
+    boot_avg = [nash_averaging(m, maxent=False) for m in boot]  # replicates are generic: one equilibrium
     boot_skill = np.stack([s for _, s in boot_avg])
     avg_support = np.mean([support(p) for p, _ in boot_avg], axis=0)
     skill_low, skill_high = _interval(boot_skill)

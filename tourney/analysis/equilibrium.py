@@ -82,11 +82,17 @@ def _first_equilibrium(a: np.ndarray, combos: np.ndarray, tol: float) -> np.ndar
     return best / best.sum()
 
 
-def nash_averaging(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(maximum-entropy Nash p of A - A^T, Nash-averaged skill (A - A^T) p)."""
+def nash_averaging(a: np.ndarray, maxent: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(maximum-entropy Nash p of A - A^T, Nash-averaged skill (A - A^T) p).
+
+    ``maxent=False``: the equilibrium a linear program finds. A generic
+    antisymmetric game (one whose payoffs carry sampling noise, as bootstrap
+    replicates do) has a single equilibrium, which is then the maximum-entropy
+    one; the entropy maximisation (SLSQP, ~1 s at 20 players) only matters for
+    degenerate games such as exact copies of a player."""
     a = np.asarray(a, dtype=float)
     anti = a - a.T
-    p = _maxent_maximin(anti)
+    p = _maxent_maximin(anti) if maxent else _lp_maximin(anti)
     return p, anti @ p
 
 
