@@ -65,3 +65,21 @@ def test_report_html_on_an_existing_run_matches_its_analysis(tmp_path):
     text = (out / "report.html").read_text()
     assert "Per-setting scores" in text and 'alt="scores per setting"' in text  # two settings: a plot
     assert "No match failed." in text
+
+
+def test_failures_show_blame_and_exception_type_but_never_the_message(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from synthetic_log import write_synthetic_run
+
+    run = write_synthetic_run(tmp_path / "log", 600, players=2, seed=2)
+    failed = [json.loads(line) for line in (run / "matches.jsonl").read_text().splitlines()]
+    failed = [r for r in failed if r["status"] != "ok"]
+    assert failed and all("synthetic fault" in r["error"] for r in failed)
+    run_cli("report", str(run), "--html", "--samples", "20", check=True)
+    text = (run / "report.html").read_text()
+    assert "synthetic fault" not in text
+    assert "<td>RuntimeError</td>" in text
+    for who in {r["blamed"] for r in failed}:
+        assert f"<td>{who}</td><td>error</td>" in text  # the blame table: player, status, count

@@ -81,7 +81,12 @@ def bradley_terry(matrix: np.ndarray, start: np.ndarray | None = None) -> np.nda
     """Centred log-strengths from a (fractional) wins matrix; NaN for a player with no comparisons.
 
     ``start``: strengths to start the iterations from (the fit converges to the same point)."""
-    import choix
+    try:
+        import choix
+    except ImportError as exc:
+        from tourney.errors import TourneyError
+
+        raise TourneyError("Bradley-Terry ratings need choix: pip install 'tourney[analysis]'") from exc
 
     n = len(matrix)
     played = (matrix + matrix.T).sum(axis=1) > 0
