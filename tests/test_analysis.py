@@ -212,6 +212,12 @@ def test_analyze_cli_on_a_small_run(tmp_path):
     assert json.loads(again.stdout)["games"] == data["games"]
     bad = run_cli("analyze", str(out), "--samples", "3")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    # Played on two workers (matches finish in another order): the same analysis, bit for bit.
+    other = tmp_path / "run-j2"
+    run_cli("run", str(league), "--out", str(other), "--quiet", "-j", "2", check=True)
+    parallel = json.loads(run_cli("analyze", str(other), "--samples", "40", "--format", "json", check=True).stdout)
+    assert parallel["games"] == data["games"] and parallel["ratings"] == data["ratings"]
+    assert parallel["pairs"] == data["pairs"]
 
 
 def test_analyze_a_generated_2500_match_log_of_seven_players(tmp_path):
