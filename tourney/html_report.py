@@ -201,16 +201,22 @@ def _learning(run_dir: Path, plots) -> str:
 
 
 def _trace_ids(rows: pd.DataFrame) -> dict[str, str]:
-    """Match id -> why it is shown: the closest, a median and the most lopsided two-seat match."""
+    """Match id -> why it is shown: the closest, a median and the most lopsided two-seat match.
+
+    Matches that reached an agreement are preferred (two players who both walk away with nothing are
+    "close" but show no negotiation); all matches are used when none agreed."""
     ok = rows[(rows["status"] == "ok") & rows["score"].notna()]
     if ok.empty:
         return {}
-    seats = ok.groupby(["id", "role"], sort=True)["score"].mean().reset_index()
-    per_match = seats.groupby("id", sort=True)["score"].agg(["count", "max", "min"])
+    seats = ok.groupby(["id", "role"], sort=True, observed=True)[["score", "agreement"]].mean().reset_index()
+    per_match = seats.groupby("id", sort=True, observed=True).agg(
+        count=("score", "count"), high=("score", "max"), low=("score", "min"), agreed=("agreement", "min"))
     two = per_match[per_match["count"] == 2]
+    if (two["agreed"] > 0).any():
+        two = two[two["agreed"] > 0]
     if two.empty:
         return {}
-    gap = (two["max"] - two["min"]).sort_values(kind="stable")
+    gap = (two["high"] - two["low"]).sort_values(kind="stable")
     chosen = {gap.index[0]: f"closest match (score gap {gap.iloc[0]:.3f})"}
     median = gap.index[len(gap) // 2]
     chosen.setdefault(median, f"median match (score gap {gap.loc[median]:.3f})")
