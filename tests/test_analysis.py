@@ -267,3 +267,15 @@ def test_nash_averaging_by_lp_equals_maximum_entropy_on_generic_games():
         p_max, skill_max = nash_averaging(a)
         p_lp, skill_lp = nash_averaging(a, maxent=False)
         assert np.allclose(p_max, p_lp, atol=1e-5) and np.allclose(skill_max, skill_lp, atol=1e-5)
+
+
+def test_a_player_who_never_played_is_reported_not_fatal():
+    from tourney.analysis.render import analysis_json, render_analysis
+
+    result = analyze(_rows(6), ["A", "B", "C", "Idle"], seed=1, samples=20)
+    data = json.loads(json.dumps(analysis_json(result)))
+    idle = [p for p in data["pairs"] if "Idle" in (p["a"], p["b"])]
+    assert idle and all(p["p"] is None and p["significant"] is None for p in idle)
+    ratings = {r["player"]: r for r in data["ratings"]}
+    assert ratings["Idle"]["strength"] is None and ratings["A"]["strength"] is not None
+    assert "Idle" in render_analysis(result)

@@ -101,7 +101,8 @@ def analysis_json(a: Analysis) -> dict:
             "replicator_trajectory": {"t": g.trajectory[0].tolist(), "x": g.trajectory[1].tolist()},
         } for g in a.games],
         "ratings": a.ratings.to_dict(orient="records"),
-        "pairs": a.pairs.astype({"significant": object}).to_dict(orient="records"),
+        "pairs": [{k: (None if k == "significant" and pd.isna(v) else v) for k, v in r.items()}
+                  for r in a.pairs.astype({"significant": object}).to_dict(orient="records")],
     })
 
 
