@@ -56,7 +56,7 @@ from typing import Any
 from negmas.sao import ResponseType, SAOState
 
 from players.base import PriceNegotiator
-from players.emarket_base import (
+from tourney.worlds.emarket_protocol import (
     ACCEPT, CANCEL, CONFIRM, EXIT, OFFER, RESERVE, S0, S2, S3, S4, S5, EMarketBuyer, MarketView, Thread,
 )
 from tourney.params import Interval

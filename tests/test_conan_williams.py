@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run_cli, write_league
 from players.conan import Conan
-from players.emarket_base import ACCEPT, CANCEL, CONFIRM, OFFER, RESERVE, S2, S3, S5, MarketView, Thread
+from tourney.worlds.emarket_protocol import ACCEPT, CANCEL, CONFIRM, OFFER, RESERVE, S2, S3, S5, MarketView, Thread
 from players.faratin import RelativeTFT, TimeDependent
 from players.williams import Williams, _ThreadModel
 from tourney.worlds.base import MatchContext, Seat

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
 from negmas import SAOMechanism, make_issue
 from negmas.sao import ResponseType, SAOPRNegotiator
 
-from players.emarket_base import (
-    ACCEPT, CANCEL, CONFIRM, EXIT, OFFER, RESERVE, S1, S2, S3, S4, S5, EMarketBuyer,
-    IndependentThreadsBuyer, MarketView,
+from players.emarket_base import IndependentThreadsBuyer
+from tourney.worlds.emarket_protocol import (
+    ACCEPT, CANCEL, CONFIRM, EXIT, OFFER, RESERVE, S2, S3, S5, EMarketBuyer, MarketView,
 )
 from players.faratin import RelativeTFT, TimeDependent
 from conftest import run_cli, write_league
@@ -24,7 +23,8 @@ from tourney.worlds.emarket import (
     MD_VALUES, MR_VALUES, T_END_RANGES, ZOA_SELLER_RANGES, EMarketWorld, draw_setting, factory,
     role_metrics, run_episodes,
 )
-from tourney.worlds.emarket_market import Market, MarketConfig, buyer_utility
+from tourney.worlds.emarket_market import Market, MarketConfig
+from tourney.worlds.emarket_protocol import buyer_utility
 from tourney.worlds.pricing import PriceUtility
 
 

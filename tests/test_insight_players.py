@@ -207,11 +207,16 @@ def test_every_seller_plays_the_bilateral_world_as_seller(cls):
     result = world.play({"buyer": Seat("buyer", "B", "boulware", TimeDependent, {"beta": 0.5}),
                          "seller": Seat("seller", "S", cls.__name__, cls, {})}, 8, MatchContext(8))
     episodes = result.details["episodes"]
+    assert len(episodes) == 4
     for ep in episodes:
         if ep["agreement"] is not None:
             seller_rp, seller_ip = ep["prices"]["seller"][1], ep["prices"]["seller"][0]
             assert seller_rp - 1 <= ep["agreement"] <= seller_ip + 1
-    assert 0.0 <= result.roles["seller"]["utility"] <= 1.0
+            assert -0.01 <= ep["utility"]["seller"] <= 1.01
+        else:
+            assert ep["utility"]["seller"] == 0.0  # no deal scores no_agreement
+    mean = sum(ep["utility"]["seller"] for ep in episodes) / 4
+    assert result.roles["seller"]["utility"] == pytest.approx(mean, abs=1e-5)
 
 
 def test_q_learner_keeps_learning_across_bilateral_episodes():

@@ -9,6 +9,7 @@ import pytest
 
 from tourney.errors import LeagueError
 from tourney.league import load_league
+from tourney.schedule import iter_schedule
 from tourney.registry import reproduction, reproduction_names
 from tourney.reproduce import SECTIONS
 from tourney.reproduce.collect import collect
@@ -24,7 +25,7 @@ BUILT_FILES = {"insight-one-seller.yaml": ("results/insight-tables/one-seller-11
 
 
 @pytest.mark.parametrize("path", LEAGUES, ids=[p.name for p in LEAGUES])
-def test_every_league_validates(path):
+def test_every_league_validates_and_seats_every_player(path):
     needs = BUILT_FILES.get(path.name)
     if needs is not None and not (ROOT / needs[0]).exists():
         with pytest.raises(LeagueError) as info:
@@ -32,7 +33,9 @@ def test_every_league_validates(path):
         assert needs[0] in str(info.value) and needs[1] in str(info.value)
         return
     league = load_league(path)
-    assert league.players and league.worlds
+    # a player that validates but never takes a seat would silently be missing from the table
+    seated = {s.player for m in iter_schedule(league) for s in m.seats}
+    assert seated == {p.name for p in league.players}
 
 
 def test_reproduce_target_lists_every_reproduction_and_each_target_exists():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 from tourney.league import League, WorldEntry
@@ -26,6 +26,9 @@ class SeatSpec:
     player: str
     type_name: str
     params: Mapping[str, Any]
+    # A class given directly (tourney.play_match in a trainer); schedules leave it None
+    # and the worker resolves ``type_name``.
+    cls: type | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

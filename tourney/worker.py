@@ -24,7 +24,8 @@ from types import FrameType
 from typing import Any, Callable, Iterator, TypeVar
 
 from tourney import acting
-from tourney.errors import BackendFault, MatchTimeout, PlayerFault
+from tourney.contract import check_result
+from tourney.errors import BackendFault, MatchTimeout, PlayerFault, WorldError
 from tourney.imports import add_import_dirs
 from tourney.registry import resolve_player, world_class
 from tourney.schedule import Match
@@ -134,6 +135,9 @@ def _blame_frame(frame: FrameType | None, ctx: MatchContext) -> str | None:
 def _seats(match: Match) -> dict[str, Seat]:
     seats = {}
     for s in match.seats:
+        if s.cls is not None:  # a class given in process (tourney.play_match)
+            seats[s.role] = Seat(s.role, s.player, s.type_name, s.cls, dict(s.params))
+            continue
         with acting.playing(s.role):  # importing a player's module runs its code
             resolved = resolve_player(s.type_name, match.world_type)
         if resolved is None:
@@ -172,6 +176,7 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict
         world_cls = world_class(match.world_type)
         acting.start_clock(time.monotonic())
         world, result = call_with_time_limit(_play, timeout, lambda frame: _blame_frame(frame, ctx))
+        check_result(world, result, seats)
         record["metric"] = world.default_metric
         record["roles"] = clean_json(result.roles)
         record["metrics"] = clean_json(result.metrics)
@@ -180,6 +185,9 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict
         record.update(status="timeout", error=_format(exc))
         record["blamed_role"] = (getattr(exc, "role", None) or _blame(exc.__traceback__, ctx)
                                  or _role_at(getattr(exc, "acting", 0), roles))
+    except WorldError as exc:  # the world broke its own contract: nobody's fault but the world's
+        record.update(status="error", error=f"WorldError: {exc}")
+        record["blamed_role"] = None
     except PlayerFault as exc:
         record.update(status="error", error=_format(exc))
         record["blamed_role"] = exc.role

@@ -51,6 +51,14 @@ class AnegmaPolicyMixin:
 
     param_constraints = POLICY_PARAMS
 
+    @staticmethod
+    def checkpoint_meta(name: str) -> dict[str, Any] | None:
+        """What training recorded in checkpoint ``name`` (None if it is not there)."""
+        try:
+            return dict(ckpt.load(name)["meta"])
+        except ckpt.CheckpointError:
+            return None
+
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> None:
         """Fail early (league validation) on a missing or corrupt checkpoint."""

@@ -2,7 +2,7 @@
 
 Each round, for every thread where it is the buyer's turn, the actor reads
 the thread's Table 1 state (``MarketView.table1``) and f_c picks among the
-actions the protocol allows there (``players.emarket_base.LEGAL``):
+actions the protocol allows there (``tourney.worlds.emarket_protocol.LEGAL``):
 
 ===== ==========================================================
 S0    offer, exit
@@ -28,20 +28,14 @@ from typing import Any
 
 from players.ddpg.agent import POLICY_DEFAULTS, AnegmaPolicyMixin
 from players.ddpg.experience import EpisodeExperience
-from players.ddpg.spaces import ACTION_INDEX, ACTIONS, action_mask, encode_table1, offer_price
-from players.emarket_base import (
-    ACCEPT, CANCEL, CONFIRM, EXIT, OFFER, RESERVE, S0, S2, S3, S4, S5, EMarketBuyer, MarketView,
+from players.ddpg.spaces import ACTION_INDEX, ALLOWED, ACTIONS, action_mask, encode_table1, offer_price
+from tourney.worlds.emarket_protocol import (
+    ACCEPT, CANCEL, CONFIRM, EXIT, OFFER, RESERVE, S2, S3, S4, S5, EMarketBuyer, MarketView,
 )
 
-_ALLOWED = {
-    S0: ("offer", "exit"),
-    S2: ("offer", "accept", "reqToReserve", "exit"),
-    S3: ("confirm", "reqToReserve", "exit"),
-    S5: ("accept", "exit"),
-}
 _MASKS = {
     (state, reserve): action_mask([a for a in names if reserve or a != "reqToReserve"])
-    for state, names in _ALLOWED.items() for reserve in (True, False)
+    for state, names in ALLOWED.items() for reserve in (True, False)
 }
 
 
@@ -89,7 +83,7 @@ class DDPGEMarketBuyer(AnegmaPolicyMixin, EMarketBuyer):
         can_reserve = held < view.max_reservations
         decisions = []
         for tid, th in view.threads.items():
-            if th.state not in _ALLOWED:
+            if th.state not in ALLOWED:
                 continue
             vec = encode_table1(view.table1(th), view.t_end)
             mask = _MASKS[(th.state, can_reserve)]

@@ -38,17 +38,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from tourney.worlds.emarket_protocol import buyer_utility as _eq5
+
 DEFAULT_DT = 0.6
 
 
 def buyer_utility(x: float, t: float, ip: float, rp: float, t_end: float, d_t: float = DEFAULT_DT) -> float:
-    """eq. (5): ``(RP_b - x)/(RP_b - IP_b) * (t/t_end)^d_t``; t is clipped to [0, t_end]."""
-    if rp == ip:
-        raise ValueError("initial and reservation prices must differ")
-    if t_end <= 0:
-        raise ValueError("t_end must be positive")
-    tau = min(max(t / t_end, 0.0), 1.0)
-    return (rp - x) / (rp - ip) * tau**d_t
+    """eq. (5) (the world's one definition) with the paper's d_t by default."""
+    return _eq5(x, t, ip, rp, t_end, d_t)
 
 
 def offer_reward(

@@ -1,7 +1,7 @@
 """The ANEGMA state (Table 1) and action sets, as vectors a network reads.
 
 Table 1 attributes and their encoding (13 numbers); the attribute values are
-those ``players.emarket_base.MarketView.table1`` gives:
+those ``tourney.worlds.emarket_protocol.MarketView.table1`` gives:
 
 ====================  =======================================================
 NS_r                  sellers b deals with now, divided by ``COUNT_SCALE``
@@ -35,6 +35,15 @@ import numpy as np
 
 ACTIONS = ("offer", "accept", "confirm", "reqToReserve", "exit")
 ACTION_INDEX = {name: i for i, name in enumerate(ACTIONS)}
+# The actions of ACTIONS the e-market protocol allows a buyer in each state where
+# it is its turn ("exit" in S5 cancels the reservation); one table for the
+# player and for the supervised traces.
+ALLOWED = {
+    "S0": ("offer", "exit"),
+    "S2": ("offer", "accept", "reqToReserve", "exit"),
+    "S3": ("confirm", "reqToReserve", "exit"),
+    "S5": ("accept", "exit"),
+}
 N_ACTIONS = len(ACTIONS)
 PROTOCOL_STATES = ("S0", "S1", "S2", "S3", "S4", "S5")
 STATE_DIM = 13

@@ -28,16 +28,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from players.ddpg.spaces import ACTION_INDEX, N_ACTIONS, STATE_DIM, action_mask, encode_table1, offer_share
+from players.ddpg.spaces import ACTION_INDEX, ALLOWED, N_ACTIONS, STATE_DIM, action_mask, encode_table1, offer_share
 from tourney.seeding import derive_seed, make_rng
 
 _STATE_NAMES = ("S0", "S1", "S2", "S3", "S4", "S5")
-_ALLOWED = {
-    "S0": ("offer", "exit"),
-    "S2": ("offer", "accept", "reqToReserve", "exit"),
-    "S3": ("confirm", "reqToReserve", "exit"),
-    "S5": ("accept", "exit"),
-}
 
 
 def teacher_league(league_path: str | Path, teacher: str, episodes: int, episodes_per_match: int = 10) -> dict:
@@ -78,19 +72,24 @@ def _plain(value: Any) -> Any:
 
 def collect_traces(league_path: str | Path, teacher: str, episodes: int, jobs: int = -1,
                    progress: bool = True, run_dir: str | Path | None = None) -> list[dict]:
-    """Run the teacher league with tourney's runner; returns its episodes (with traces)."""
+    """Play the teacher league (``tourney.iter_results``, no run directory unless ``run_dir``);
+    returns its episodes (with traces)."""
+    from tourney import iter_results
     from tourney.league import load_league
     from tourney.runner import run_league
     from tourney.store import iter_records
 
     spec = teacher_league(league_path, teacher, episodes)
     with tempfile.TemporaryDirectory() as tmp:
+        # the league is validated exactly as a league file would be
         path = Path(tmp) / "traces.yaml"
         path.write_text(yaml.safe_dump(spec, sort_keys=False))
         league = load_league(path)
-        out = Path(run_dir) if run_dir is not None else Path(tmp) / "run"
-        run_league(league, out, jobs=jobs, backend="loky", fresh=True, progress=progress)
-        records = sorted(iter_records(out), key=lambda r: r["id"])
+        if run_dir is None:
+            records = sorted((r.to_json() for r in iter_results(league, jobs=jobs)), key=lambda r: r["id"])
+        else:  # keep the log for inspection
+            run_league(league, Path(run_dir), jobs=jobs, backend="loky", fresh=True, progress=progress)
+            records = sorted(iter_records(run_dir), key=lambda r: r["id"])
     bad = [r for r in records if r["status"] != "ok"]
     if bad:
         raise RuntimeError(f"{len(bad)} teacher matches failed; first: {bad[0]['error']}")
@@ -107,9 +106,9 @@ def build_dataset(episodes: list[dict]) -> dict[str, np.ndarray]:
             if action is None or action[0] not in ACTION_INDEX:
                 continue
             state = _STATE_NAMES[int(row[2])]
-            if state not in _ALLOWED:
+            if state not in ALLOWED:
                 continue
-            allowed = set(_ALLOWED[state]) | {action[0]}
+            allowed = set(ALLOWED[state]) | {action[0]}
             states.append(encode_table1(row, t_end))
             masks.append(action_mask(allowed))
             labels.append(ACTION_INDEX[action[0]])

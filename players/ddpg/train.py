@@ -25,7 +25,7 @@ import click
 
 from tourney.errors import LeagueError
 from tourney.params import signature_params
-from tourney.seeding import derive_seed, make_rng, seed_globals
+from tourney.seeding import derive_seed, make_rng
 
 TRAINEE_ROLE = "buyer"
 
@@ -90,24 +90,23 @@ def trainee_params(league) -> dict[str, Any]:
 def play_training_match(item: dict[str, Any], player_cls: type, params: dict[str, Any],
                         episodes: int, seed: int) -> dict[str, Any]:
     """One match of the trainee against ``item``'s opponents; returns the result as a dict."""
-    from tourney.registry import resolve_player, world_class
-    from tourney.worlds.base import MatchContext, Seat
+    from tourney import play_match
+    from tourney.registry import world_class
+    from tourney.schedule import SeatSpec
 
     world_entry = item["world"]
     world_cls = world_class(world_entry.type)
     wparams = {**world_entry.params, **item["setting"]}
     if "episodes" in signature_params(world_cls)[0]:
         wparams["episodes"] = episodes
-    world = world_cls(**wparams)
-    seats = {TRAINEE_ROLE: Seat(TRAINEE_ROLE, "DDPG", "ddpg", player_cls, params)}
-    for role, p in item["opponents"].items():
-        resolved = resolve_player(p.type, world_entry.type)
-        seats[role] = Seat(role, p.name, p.type, resolved.cls, dict(p.params))
-    seed_globals(seed)
-    result = world.play(seats, seed, MatchContext(seed))
-    metric = world.default_metric
-    return {"score": float(result.roles[TRAINEE_ROLE][metric]), "roles": result.roles,
-            "metrics": result.metrics, "details": result.details}
+    seats: dict[str, Any] = {TRAINEE_ROLE: (player_cls, params)}
+    for role, p in item["opponents"].items():  # league params: presets already applied
+        seats[role] = SeatSpec(role, p.name, p.type, dict(p.params))
+    record = play_match(world_cls(**wparams), seats, seed)
+    if not record.ok:
+        raise RuntimeError(f"training match failed ({record.status}, blamed {record.blamed_role}): {record.error}")
+    return {"score": record.score(TRAINEE_ROLE), "roles": record.roles,
+            "metrics": record.metrics, "details": record.details}
 
 
 def train(league_path: str | Path, init: str, episodes: int, seed: int = 0,

@@ -39,20 +39,19 @@ def self_play(n_worlds: int, n_steps: int, seed: int, record_dir: Path, n_jobs: 
 
 def _play_one(index: int, n_steps: int, seed: int, record_dir: str) -> None:
     from players.godfather.agent import GodfatherAgent
+    from tourney import play_match
     from tourney.seeding import derive_seed
-    from tourney.worlds.base import MatchContext, Seat
     from tourney.worlds.oneshot import SLOTS, OneShotWorld
 
     world_dir = Path(record_dir) / f"world{index:04d}"
     world_dir.mkdir(parents=True, exist_ok=True)
     n_factories = 8
-    seats = {
-        slot: Seat(slot, f"Godfather{i}", "godfather", GodfatherAgent, {"record_dir": str(world_dir)})
-        for i, slot in enumerate(SLOTS[:n_factories])
-    }
+    seats = {slot: (GodfatherAgent, {"record_dir": str(world_dir)}) for slot in SLOTS[:n_factories]}
     world = OneShotWorld(n_steps=n_steps, n_agents_per_process=n_factories // 2, rotations=1)
     match_seed = derive_seed(seed, "godfather-selfplay", index)
-    world.play(seats, match_seed, MatchContext(match_seed))
+    record = play_match(world, seats, match_seed)
+    if not record.ok:
+        raise RuntimeError(f"self-play world {index} failed ({record.status}): {record.error}")
 
 
 def load_rows(record_dir: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from players.insight.qlearning import QLearningSeller
-from tourney.worlds.base import MatchContext, Seat
+from tourney import play_match
 from tourney.worlds.bidding import BiddingWorld
 
 
@@ -29,8 +29,8 @@ def train_one_seller(out: Path, price_range: tuple[int, int] = (11, 100), episod
     """Play one learning match, save the table to ``out``; return the match metrics."""
     world = BiddingWorld(price_range=tuple(price_range), episodes=episodes, impatience=impatience,
                          impatience_step=impatience_step, last_episodes=min(1000, episodes))
-    seat = Seat("seller", "Q", "qlearning", QLearningSeller, {**q_params, "save_path": str(out)})
-    result = world.play({"seller": seat}, seed, MatchContext(seed))
+    record = play_match(world, {"seller": (QLearningSeller, {**q_params, "save_path": str(out)})}, seed)
+    result = record.result()  # ValueError with the traceback if the match failed
     return {**result.roles["seller"], "pareto_efficiency_last": result.metrics["pareto_efficiency_last"]}
 
 

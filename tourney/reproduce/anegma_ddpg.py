@@ -214,14 +214,16 @@ def _pair(cells: dict, a: str, b: str) -> str:
 
 
 def _supervised_accuracy() -> list[str]:
-    from players.ddpg import checkpoint as ckpt
+    from tourney.registry import resolve_player
+
+    # the registered player reads its own checkpoints
+    ddpg = resolve_player("ddpg", "bilateral")
 
     lines = ["| network | teacher | trained against | teacher S% | train acc. | held-out acc. | "
              "held-out balanced acc. | f_r MAE (share) |", "|---|---|---|---|---|---|---|---|"]
     for name in ("ann-c", "ann-w", "ann-c-rtft", "ann-w-rtft"):
-        try:
-            m = ckpt.load(name)["meta"]
-        except ckpt.CheckpointError:
+        m = ddpg.cls.checkpoint_meta(name) if ddpg is not None else None
+        if m is None:
             lines.append(f"| {name} | not trained | | | | | | |")
             continue
         seller = "RelativeTFT" if name.endswith("rtft") else "Conceder"

@@ -5,7 +5,7 @@ One buyer under test negotiates concurrently with every seller of one item
 sellers; agents enter and leave. The protocol loop lives in
 ``tourney/worlds/emarket_market.py`` (its docstring lists the choices made
 where the papers are silent); the buyer's view and actions in
-``players/emarket_base.py``.
+``tourney/worlds/emarket_protocol.py``.
 
 Roles: ``buyer`` (an ``EMarketBuyer``: CONAN, Williams, DDPG...) and ``seller``
 (the strategy every seller in the market uses: a negmas ``SAOPRNegotiator`` on
@@ -46,7 +46,7 @@ from typing import Any, Mapping
 
 from negmas.sao import SAOPRNegotiator
 
-from players.emarket_base import EMarketBuyer, fast_ufun_class
+from tourney.worlds.emarket_protocol import EMarketBuyer, fast_ufun_class
 from tourney.errors import PlayerFault
 from tourney.params import NONE, Interval, OfType, Options, Range, signature_params
 from tourney.seeding import derive_seed, make_rng

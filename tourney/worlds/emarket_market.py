@@ -2,7 +2,7 @@
 
 ANEGMA (Bagga et al.) section 3.1 adopts the protocol of Alrayes et al. (2018)
 (states S1-S5, actions offer, accept, reqToReserve/reserve, confirm, cancel,
-exit; ``players/emarket_base.py`` documents what a buyer sees and may do). The
+exit; ``tourney/worlds/emarket_protocol.py`` documents what a buyer sees and may do). The
 market holds one buyer under test, competitor buyers and sellers of one item
 each; every buyer negotiates with every seller, one thread per pair.
 
@@ -61,9 +61,9 @@ from negmas import make_issue
 from negmas.outcomes import make_os
 from negmas.sao import ResponseType, SAOState
 
-from players.emarket_base import (
+from tourney.worlds.emarket_protocol import (
     ACCEPT, BUYER_TURN, CANCEL, CONFIRM, EXIT, FAILED, LEGAL, OFFER, RESERVE,
-    S0, S1, S2, S3, S4, S5, SUCCESS, MarketView, Thread,
+    S1, S2, S3, S4, S5, SUCCESS, MarketView, Thread, ThreadNMI, buyer_utility,
 )
 from tourney.worlds.pricing import PriceUtility
 
@@ -98,18 +98,6 @@ class MarketConfig:
     churn: float = 0.0
     d_t: float = 0.0
     price_bounds: tuple[int, int] = (0, 1000)
-
-
-class _ThreadNMI:
-    """The part of negmas' ``SAONMI`` a price negotiator reads."""
-
-    __slots__ = ("n_steps", "outcome_space", "time_limit", "id")
-
-    def __init__(self, n_steps: int, outcome_space: Any, ident: str) -> None:
-        self.n_steps = n_steps
-        self.outcome_space = outcome_space
-        self.time_limit = float("inf")
-        self.id = ident
 
 
 class _Seller:
@@ -361,7 +349,7 @@ class Market:
             if self.on_seller is not None:
                 self.on_seller(link.neg)
             n_steps = max(seller.deadline - link.start + 1, 1)
-            nmi = _ThreadNMI(n_steps, self.outcome_space, f"t{th.id}")
+            nmi = ThreadNMI(n_steps, self.outcome_space, f"t{th.id}")
             link.state = SAOState(running=True, started=True, step=0)
             link.neg.join(nmi, link.state, preferences=seller.ufun)
             link.neg.on_negotiation_start(link.state)
@@ -446,11 +434,3 @@ class Market:
         test.player.end({"price": price, "t": t, "utility": utility, "success": True, "penalty": penalty})
         return EpisodeResult(True, price, t, utility, penalty, seller_u, rounds + 1,
                              trace=self.trace, **self.counts)
-
-
-def buyer_utility(price: float, t: float, ip: float, rp: float, t_end: float, d_t: float = 0.0) -> float:
-    """ANEGMA eq. (5): ``(RP_b - x)/(RP_b - IP_b) * (t/t_end)^d_t`` (``d_t = 0``: no discount)."""
-    base = (rp - price) / (rp - ip)
-    if d_t == 0:
-        return base
-    return base * (max(t, 0.0) / t_end) ** d_t

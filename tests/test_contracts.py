@@ -1,0 +1,147 @@
+"""The contracts between the core, worlds and players hold for everything registered."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from tourney import play_match
+from tourney.checks import ContractError, check_player, check_world
+from tourney.registry import player_names, player_spec, resolve_player, world_class, world_names
+
+from tourney.worlds.bilateral import BilateralWorld
+
+from conftest import ROOT
+
+
+def _imports(path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_no_core_module_imports_the_players_package():
+    # tourney/reproduce holds paper reproductions: plug-ins registered by entry point
+    # (tourney.reproductions) that may use the family they reproduce; the core never does.
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(n for n in _imports(path) if n == "players" or n.startswith("players."))
+        for path in (ROOT / "tourney").rglob("*.py") if "reproduce" not in path.relative_to(ROOT).parts
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_import_scan_finds_a_players_import(tmp_path):
+    # the check above must be able to fail
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    from players.faratin import TimeDependent\n")
+    assert _imports(probe) == {"players.faratin"}
+
+
+def _registered_pairs():
+    for player in player_names():
+        for world in world_names():
+            yield player, world
+
+
+@pytest.mark.parametrize("player,world", list(_registered_pairs()))
+def test_short_name_and_dotted_path_get_the_same_roles(player, world):
+    spec = player_spec(player)
+    target = spec.target_for(world_class(world).name)
+    if target is None:
+        assert resolve_player(player, world) is None
+        return
+    try:
+        by_name = resolve_player(player, world)
+    except Exception as exc:  # an optional extra not installed here
+        pytest.skip(f"{player}: {exc}")
+    by_path = resolve_player(target, world)
+    assert (by_name and by_name.roles) == (by_path and by_path.roles)
+
+
+@pytest.mark.parametrize("dotted,world,roles", [
+    ("players.conan:Conan", "bilateral", ("buyer",)),
+    ("players.williams:Williams", "bilateral", ("buyer",)),
+    ("players.insight.qlearning:QLearningSeller", "bilateral", ("seller",)),
+    ("players.faratin:TimeDependent", "emarket", ("seller",)),
+    ("negmas.sao:AspirationNegotiator", "bilateral", ("buyer", "seller")),  # declares nothing: its interface
+])
+def test_dotted_paths_get_the_roles_their_class_declares(dotted, world, roles):
+    assert resolve_player(dotted, world).roles == roles
+
+
+# --- the harnesses, over everything registered ---------------------------------------
+# Small settings so one match takes well under a second (worlds not listed: their defaults).
+QUICK = {
+    "bilateral": {"n_steps": 12},
+    "ihelp": {"runs": 2, "n_steps": 10},
+    "emarket": {"density": 4, "ratio": (1, 1), "deadline": 10.0, "competitor": "random-buyer"},
+    "bidding": {"episodes": 40, "last_episodes": 10, "curve_points": 4},
+    "bidding2": {"episodes": 40, "last_episodes": 10, "curve_points": 4},
+    "consumer": {"max_turns": 4},
+    "oneshot": {"n_steps": 3, "n_processes": 2, "n_agents_per_process": 1, "rotations": 1},
+}
+
+
+@pytest.mark.parametrize("world", world_names())
+def test_every_registered_world_keeps_its_contract(world):
+    records = check_world(world, QUICK.get(world))
+    assert records[0].roles == records[1].roles and records[0].metric == world_class(world).default_metric
+
+
+def _home_world(player: str) -> str:
+    """bilateral, the meeting ground, for every family that plays it; else its first world."""
+    for world in ["bilateral", *world_names()]:
+        if player_spec(player).target_for(world) and resolve_player(player, world):
+            return world
+    raise AssertionError(f"player '{player}' plays no registered world")
+
+
+# An SCML world takes seconds a match even this small: its players get the declaration
+# checks here, and play in test_oneshot.py and the world harness above.
+DECLARATIONS_ONLY = {"oneshot"}
+# Needs a Q-table learnt for the very market it plays (load_path); played in test_insight_players.py.
+NEEDS_A_TABLE = {"qlearning-exploit"}
+
+
+@pytest.mark.parametrize("player", player_names())
+def test_every_registered_player_keeps_its_contract(player):
+    world = _home_world(player)
+    play = world not in DECLARATIONS_ONLY and player not in NEEDS_A_TABLE
+    records = check_player(player, world, world_params=QUICK.get(world), play=play)
+    resolved = resolve_player(player, world)
+    expected = (len(resolved.roles) if world_class(world).roles else 1) if play else 0
+    assert len(records) == expected and all(r.ok for r in records)
+
+
+class _NoMetricWorld(BilateralWorld):
+    """A world whose results misspell their default metric."""
+
+    def play(self, seats, seed, ctx):
+        result = super().play(seats, seed, ctx)
+        for numbers in result.roles.values():
+            numbers["utilty"] = numbers.pop("utility")
+        return result
+
+
+def test_a_result_without_the_default_metric_is_a_loud_world_error():
+    record = play_match(_NoMetricWorld(n_steps=5), {"buyer": "linear", "seller": "conceder"}, 1)
+    assert record.status == "error" and record.blamed is None and record.blamed_role is None
+    assert "WorldError" in record.error and "utilty" in record.error
+    with pytest.raises(ContractError, match="utilty"):
+        check_world(_NoMetricWorld, {"n_steps": 5})
+
+
+class _Undeclared:
+    plays = {"bilateral": "buyer"}  # a string, not a tuple of roles
+
+
+def test_check_player_rejects_a_malformed_declaration():
+    assert resolve_player(f"{__name__}:_Undeclared", "bilateral").roles == ("buyer",)
+    with pytest.raises(ContractError, match="non-empty tuple"):
+        check_player(f"{__name__}:_Undeclared", "bilateral", play=False)
