@@ -85,6 +85,8 @@ QUICK = {
     "bidding2": {"episodes": 40, "last_episodes": 10, "curve_points": 4},
     "consumer": {"max_turns": 4},
     "oneshot": {"n_steps": 3, "n_processes": 2, "n_agents_per_process": 1, "rotations": 1},
+    "negotiation": {"n_steps": 10, "rotate": False,
+                    "scenarios": [{"generate": "multi-issue", "n": 1, "seed": 3, "issues": [2, 3], "values": [2, 4]}]},
 }
 
 

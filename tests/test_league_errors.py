@@ -58,14 +58,27 @@ CASES = [
 
 
 @pytest.mark.parametrize("label,text,expected", CASES, ids=[c[0] for c in CASES])
-def test_bad_league_exits_2_and_names_the_key(tmp_path, label, text, expected):
+def test_bad_league_names_file_line_and_key(tmp_path, label, text, expected):
+    from tourney.errors import LeagueError
+    from tourney.league import load_league
+
     path = tmp_path / "bad.yaml"
     path.write_text(text)
+    with pytest.raises(LeagueError) as info:  # exit code 2 (LeagueError.exit_code), checked once below
+        load_league(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}"), message
+    assert expected in message, message
+    assert "\n" not in message
+
+
+def test_bad_league_exits_2_with_one_line_through_the_command(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(CASES[0][1])
     proc = run_cli("validate", str(path))
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"Error: {path}"), proc.stderr
-    assert expected in proc.stderr, proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert CASES[0][2] in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
