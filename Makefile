@@ -27,6 +27,8 @@ chromium:
 
 ## make test: the test suite (slow reproductions excluded); includes the smoke baseline check
 test: install chromium
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 ## make bench: benchmarks (not part of the test suite)

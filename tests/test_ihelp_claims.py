@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 
-import pandas as pd
 import pytest
 
 from tourney.reproduce.ihelp import PAPER_16_2, SESSIONS, better_deal_table, render_table_16_2, runs_frame

@@ -79,3 +79,22 @@ def test_unknown_plugin_names_are_user_errors(plugin_path, tmp_path):
     proc = run_cli("reproduce", "plugdem", str(tmp_path))
     assert proc.returncode == 2 and "unknown reproduction 'plugdem'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_report_reads_log_and_manifest_only_without_the_plugin_installed(plugin_path, tmp_path):
+    """The manifest keeps each player's roles: the table is rebuilt without importing the players."""
+    league = tmp_path / "mixed.yaml"
+    league.write_text(yaml.safe_dump({
+        "name": "mixed", "seed": 2, "repetitions": 1,
+        "worlds": [{"type": "bilateral", "params": {"n_steps": 20}}],
+        "players": [{"name": "Boulware", "type": "boulware"}, {"name": "Hard", "type": "hardliner"}],
+    }))
+    out = tmp_path / "run"
+    run_cli("run", str(league), "--out", str(out), "--quiet", "-j", "1", env={"PYTHONPATH": plugin_path},
+            check=True)
+    with_plugin = run_cli("report", str(out), "--format", "csv", env={"PYTHONPATH": plugin_path}, check=True)
+    without = run_cli("report", str(out), "--format", "csv")  # 'hardliner' is unknown here
+    assert without.returncode == 0, without.stderr
+    assert without.stdout == with_plugin.stdout and "Hard" in without.stdout
+    # a league file needs the plug-in to validate: the name is unknown without it
+    assert run_cli("validate", str(league)).returncode == 2

@@ -45,24 +45,23 @@ def _partner(role: str, world_type: str, exclude: str | None = None) -> str:
     return fallback
 
 
-def _seat_roles(world_cls: type[World], world_type: str) -> tuple[str, ...]:
-    if world_cls.roles:
-        return world_cls.roles
-    # numbered seats (SCML factories): two competitors
-    first = _partner_any(world_type)
-    roles = resolve_player(first, world_type).roles  # type: ignore[union-attr]
-    return tuple(roles[:2])
+def _default_seats(world_cls: type[World], world_type: str) -> dict[str, str]:
+    """The world's own first assignment of the first registered player for each of its roles."""
+    names: list[str] = []
+    for role in world_cls.roles:
+        name = _partner(role, world_type)
+        if name not in names:
+            names.append(name)
+    roles = {name: resolve_player(name, world_type) for name in names}
 
+    def can_play(player: str, role: str) -> bool:
+        resolved = roles[player]
+        return resolved is not None and role in resolved.roles
 
-def _partner_any(world_type: str) -> str:
-    for name in player_names():
-        try:
-            resolved = resolve_player(name, world_type)
-        except RegistryError:
-            continue
-        if resolved is not None and resolved.roles:
-            return name
-    raise _fail(f"no registered player can play world '{world_type}'")
+    options = world_cls.assignments(names, can_play, True, False)
+    if not options:
+        raise _fail(f"world '{world_cls.name}': no assignment of {names} fills its roles")
+    return dict(options[0])
 
 
 def _check_ok(record: MatchRecord, what: str) -> None:
@@ -75,8 +74,9 @@ def _check_ok(record: MatchRecord, what: str) -> None:
 
 
 def check_world(world: str | type[World], params: Mapping[str, Any] | None = None,
-                seats: Mapping[str, SeatLike] | None = None, seed: int = 0) -> list[MatchRecord]:
-    """Check a world's declarations, then play one match twice (same seed: same result)."""
+                seats: Mapping[str, SeatLike] | None = None, seed: int = 0,
+                repeat: bool = True) -> list[MatchRecord]:
+    """Check a world's declarations, then play one match (twice with ``repeat``: same seed, same result)."""
     world_type = world if isinstance(world, str) else f"{world.__module__}:{world.__qualname__}"
     cls = world_class(world_type)
     if not cls.name or not isinstance(cls.name, str):
@@ -97,9 +97,11 @@ def check_world(world: str | type[World], params: Mapping[str, Any] | None = Non
     if instance.get_params() != {**cls().get_params(), **dict(params or {})}:
         raise _fail(f"world '{cls.name}': get_params() must return the params unchanged")
     if seats is None:
-        seats = {role: _partner(role, world_type) for role in _seat_roles(cls, world_type)}
+        seats = _default_seats(cls, world_type)
     first = play_match(instance, seats, seed)
     _check_ok(first, f"world '{cls.name}'")
+    if not repeat:
+        return [first]
     again = play_match(cls(**dict(params or {})), seats, seed)
     if again.roles != first.roles:
         raise _fail(f"world '{cls.name}': the same seats and seed gave different results "

@@ -12,7 +12,7 @@ from typing import Iterator
 import click
 
 from tourney import __version__
-from tourney.errors import LeagueError, RegressionError, Terminated, TourneyError
+from tourney.errors import RegressionError, Terminated, TourneyError
 
 INTERRUPTED = "Interrupted: finished matches are in the log; rerun the same command to resume."
 TERMINATED = "Terminated: finished matches are in the log; rerun the same command to resume."

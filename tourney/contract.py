@@ -77,7 +77,8 @@ def check_result(world: World, result: MatchResult, roles: Iterable[str]) -> Non
     if set(result.roles) != seated:
         raise WorldError(f"world '{name}' returned results for roles {sorted(result.roles)}, "
                          f"but the seated roles are {sorted(seated)}")
-    declared = set(type(world).metrics)
+    # ``<metric>_samples``: the per-world samples a score aggregates (tourney.scoring)
+    declared = set(type(world).metrics) | {f"{m}_samples" for m in type(world).metrics}
     metric = type(world).default_metric
     for role, numbers in result.roles.items():
         unknown = sorted(set(numbers) - declared)

@@ -365,11 +365,16 @@ def _checked_section(where: _Lines, data: dict, key: str, constraints: dict, cls
     return cls(**section)
 
 
-def load_league(path: str | Path, extra_import_dirs: tuple[str, ...] = ()) -> League:
+def load_league(path: str | Path, extra_import_dirs: tuple[str, ...] = (),
+                recorded: Mapping[str, Any] | None = None) -> League:
     """Read and validate a league file; raise LeagueError naming file, line and key.
 
     Player modules are imported from the league file's folder, then from
     ``extra_import_dirs`` (a run directory's copy names its original's folder).
+    ``recorded`` (a run manifest's ``players``, see ``recorded_players``) gives
+    each player's roles per world and preset params as the run resolved them:
+    no player class is imported, so report/check/plot/merge work without the
+    players' dependencies (torch, a model...).
     """
     path = Path(path)
     data, where, text = _read_yaml(path)
@@ -396,7 +401,7 @@ def load_league(path: str | Path, extra_import_dirs: tuple[str, ...] = ()) -> Le
     import_dirs = tuple(dict.fromkeys((str(path.resolve().parent), *extra_import_dirs)))
     add_import_dirs(import_dirs)
     worlds = _load_worlds(where, data.get("worlds"))
-    players, resolved = _load_players(where, data.get("players"), worlds)
+    players, resolved = _load_players(where, data.get("players"), worlds, recorded)
     if scoring.metric is not None:
         for w in worlds:
             metrics = world_class(w.type).metrics
@@ -519,7 +524,37 @@ def _load_worlds(where: _Lines, raw: Any) -> list[WorldEntry]:
     return entries
 
 
-def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry]):
+def _recorded_resolution(recorded: Mapping[str, Any], name: str, ptype: str,
+                         world: WorldEntry) -> ResolvedPlayer | None | bool:
+    """The run's resolution of ``name`` in ``world``; False if the manifest does not have it."""
+    entry = recorded.get(name)
+    if not isinstance(entry, Mapping) or entry.get("type") != ptype:
+        return False
+    roles = (entry.get("roles") or {}).get(str(world.index), False)
+    if roles is False:
+        return False
+    if roles is None:
+        return None
+    return ResolvedPlayer(ptype, object, tuple(roles), dict(entry.get("defaults") or {}))
+
+
+def recorded_players(league: "League") -> dict[str, Any]:
+    """What a run manifest keeps of each player: type, preset params, roles per world index."""
+    out: dict[str, Any] = {}
+    for p in league.players:
+        roles: dict[str, Any] = {}
+        defaults: dict[str, Any] = {}
+        for w in league.worlds:
+            r = league.resolved.get((p.name, w.index))
+            roles[str(w.index)] = None if r is None else list(r.roles)
+            if r is not None:
+                defaults = dict(r.defaults)
+        out[p.name] = {"type": p.type, "defaults": defaults, "roles": roles}
+    return out
+
+
+def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry],
+                  recorded: Mapping[str, Any] | None = None):
     if not isinstance(raw, list) or not raw:
         raise where.fail(("players",), "required: a non-empty list of players, each with a name and a type")
     if len(raw) > MAX_PLAYERS:
@@ -543,6 +578,12 @@ def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry]):
         _check_param_keys(where, kp + ("params",), params)
         merged = None
         for w in worlds:
+            known = _recorded_resolution(recorded, name, ptype, w) if recorded else False
+            if known is not False:  # validated when the run started
+                resolved[(name, w.index)] = known
+                if known is not None:
+                    merged = {**known.defaults, **params}
+                continue
             try:
                 r = resolve_player(ptype, w.type)
             except RegistryError as exc:

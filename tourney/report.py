@@ -47,8 +47,10 @@ def league_of_run(run_dir: Path) -> League:
     # The league's player modules live beside the original league file, not the copy.
     original = manifest.get("league_file")
     extra = (str(Path(original).resolve().parent),) if isinstance(original, str) and original else ()
-    return load_league(path, extra_import_dirs=extra).with_overrides(manifest.get("seed"),
-                                                                     manifest.get("repetitions"))
+    # The players' roles as the run resolved them: no player class (nor torch...) is imported.
+    recorded = manifest.get("players") if isinstance(manifest.get("players"), dict) else None
+    return load_league(path, extra_import_dirs=extra, recorded=recorded).with_overrides(
+        manifest.get("seed"), manifest.get("repetitions"))
 
 
 def compute_tables(run_dir: Path, league: League | None = None) -> Tables:

@@ -35,7 +35,7 @@ from joblib import Parallel, delayed, parallel_config
 
 from tourney.backend_watch import BackendWatch
 from tourney.errors import TourneyError
-from tourney.league import League
+from tourney.league import League, recorded_players
 from tourney.schedule import Match, iter_schedule
 from tourney.store import LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
 from tourney.supervisor import Isolation, close_all, play_supervised
@@ -131,6 +131,7 @@ def run_league(
             seed=league.seed, repetitions=league.repetitions, matches=total,
             versions=versions(), started=now(), finished=None, status="running",
             backend=backend, jobs=jobs, shard=list(shard) if shard else None,
+            players=recorded_players(league),
         )
         write_manifest(run_dir, manifest)
         started = time.perf_counter()

@@ -61,7 +61,6 @@ Choices where the paper is silent (all configurable or stated here):
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping

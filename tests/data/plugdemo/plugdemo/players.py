@@ -24,3 +24,20 @@ class FairSplitter:
 
 greedy = PlayerSpec("plugdemo.players:FairSplitter", "keeps 90 % of the pie, takes any crumb",
                     {"keep": 0.9, "accept_at": 0.05})
+
+
+def _aspiration():
+    from negmas.sao import AspirationNegotiator
+
+    return AspirationNegotiator
+
+
+class Hardliner(_aspiration()):  # type: ignore[misc]
+    """negmas' aspiration negotiator, holding firm (boulware-like), as a bilateral player."""
+
+    plays = {"bilateral": ("buyer", "seller")}
+    keeps_state = False
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("aspiration_type", "boulware")
+        super().__init__(**kwargs)
