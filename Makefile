@@ -81,6 +81,7 @@ reproduce-ihelp: install
 	$(TOURNEY) run leagues/ihelp.yaml -j $(JOBS) --fresh --quiet
 	$(PY) -m tourney.reproduce.ihelp_setting results/ihelp
 	$(TOURNEY) reproduce ihelp results/ihelp
+	$(PY) -m tourney.reproduce.collect . --section "make reproduce-ihelp"
 
 ## make reproduce-godfather: Godfather (empirical, GBM) vs the 2021 OneShot baselines on competition-sized worlds
 ## (50-200 days), table beside the paper's, every claim judged over configs, then its REPRODUCTION.md section
