@@ -110,7 +110,8 @@ def claims() -> list[tuple[Claim, str, str]]:
 
     def add(slug: str, text: str, hi: str, lo: str) -> None:
         quantity = f"score per config, {_player(hi)} minus {_player(lo)}"
-        out.append((Claim(slug, text, SOURCE, quantity, ">"), hi, lo))
+        # one league match = one config (market), the unit of replication
+        out.append((Claim(slug, text, SOURCE, quantity, ">", unit="match"), hi, lo))
 
     add("better-above-learning", "Better 1.397 > Learning 1.241", "Better", "Learning")
     for g in GODFATHERS:
@@ -237,7 +238,8 @@ def report(scores: Mapping[str, Mapping[Any, list[float]]], ok: int, failed: int
         sd = float(np.std(diffs, ddof=1)) if len(diffs) > 1 else math.nan
         needed = configs_needed(diffs)
         sw = world_spread(scores, hi, lo) if lo != WEAKER_MEAN else math.nan
-        lines.append(f"| {verdict.claim.id} | {_fmt(verdict.difference)} | {_fmt(sd)} | {_fmt(sw)} | "
+        lines.append(f"| {verdict.claim.id} | {_fmt(verdict.difference)} | {_fmt(sd, sign=False)} | "
+                     f"{_fmt(sw, sign=False)} | "
                      f"{_needed(needed, len(diffs))} |")
     if plot_dir is not None:
         _plot(Path(plot_dir), ours)
@@ -276,8 +278,10 @@ def _mean_ci(values: list[float | None]) -> str:
     return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
 
 
-def _fmt(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{x:+.3f}"
+def _fmt(x: float, sign: bool = True) -> str:
+    if math.isnan(x):
+        return "n/a"
+    return f"{x:+.3f}" if sign else f"{x:.3f}"
 
 
 def _needed(n: float, have: int) -> str:
