@@ -182,6 +182,9 @@ def setting(run_dir: Path, records: list[Mapping[str, Any]]) -> str:
         params = [w.get("params", {}) for w in league.get("worlds", []) if w.get("type") == "oneshot"]
         parts.append(f"League `{league.get('name')}`: {league.get('repetitions')} repetitions of "
                      f"{', '.join(str(p) for p in params)}.")
+        if league.get("name") != "godfather":
+            parts.append(f"**Not the shipped `leagues/godfather.yaml`**: this run played `{league.get('name')}` "
+                         "(see its parameters above), so it is not what `make reproduce-godfather` runs.")
     days = [w["n_steps"] for r in records if r.get("status") == "ok"
             for w in (r.get("details") or {}).get("worlds", []) if "n_steps" in w]
     if days:
