@@ -84,15 +84,17 @@ def _assignments(league: League, world: WorldEntry) -> list[dict[str, str]]:
     return cls.assignments(names, can_play, league.format.self_play, league.format.both_roles)
 
 
-def _make_match(league: League, players: Mapping[str, Any], world: WorldEntry, setting: Mapping[str, Any],
-                setting_text: str, assignment: Mapping[str, str], rep: int) -> Match:
-    params = {**world.params, **setting}
+def _seats(players: Mapping[str, Any], assignment: Mapping[str, str]) -> tuple[tuple[SeatSpec, ...], str]:
     seats = tuple(
         SeatSpec(role, name, players[name].type, dict(players[name].params))
         for role, name in assignment.items()
     )
-    seat_text = ",".join(f"{_escape(s.role)}={_escape(s.player)}" for s in seats)
-    key = f"{_escape(world.label)}|{setting_text}|{seat_text}|r{rep}"
+    return seats, ",".join(f"{_escape(s.role)}={_escape(s.player)}" for s in seats)
+
+
+def _make_match(league: League, world: WorldEntry, params: Mapping[str, Any], setting: Mapping[str, Any],
+                key_prefix: str, seats: tuple[SeatSpec, ...], rep: int) -> Match:
+    key = f"{key_prefix}{rep}"
     seed = derive_seed(league.seed, key)
     config = json.dumps(
         [world.type, params, [[s.role, s.type_name, s.params] for s in seats], seed],
@@ -103,16 +105,23 @@ def _make_match(league: League, players: Mapping[str, Any], world: WorldEntry, s
                  league.import_dirs)
 
 
+def _key_prefix(world: WorldEntry, setting_text: str, seat_text: str) -> str:
+    return f"{_escape(world.label)}|{setting_text}|{seat_text}|r"
+
+
 def iter_schedule(league: League) -> Iterator[Match]:
     """Yield every match of the league in a stable order."""
     players = {p.name: p for p in league.players}
     for world in league.worlds:
         assignments = _assignments(league, world)
         for setting in world.setting_grid():
+            params = {**world.params, **setting}
             setting_text = _setting_text(setting)
             for assignment in assignments:
+                seats, seat_text = _seats(players, assignment)
+                prefix = _key_prefix(world, setting_text, seat_text)
                 for rep in range(league.repetitions):
-                    yield _make_match(league, players, world, setting, setting_text, assignment, rep)
+                    yield _make_match(league, world, params, setting, prefix, seats, rep)
 
 
 def build_schedule(league: League) -> list[Match]:
@@ -175,5 +184,7 @@ class ScheduleIndex:
         if ordered is None:  # roles in the world's order, as iter_schedule builds them
             return None
         setting = {k: setting[k] for k in sorted(setting)}
-        match = _make_match(self.league, self._players, world, setting, _setting_text(setting), ordered, rep)
+        seats, seat_text = _seats(self._players, ordered)
+        match = _make_match(self.league, world, {**world.params, **setting}, setting,
+                            _key_prefix(world, _setting_text(setting), seat_text), seats, rep)
         return match if match.id == record.get("id") else None
