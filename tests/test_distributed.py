@@ -60,12 +60,17 @@ def _stop(procs: list[subprocess.Popen]) -> None:
 
 
 def _die_with_parent() -> None:
-    """In the child: SIGTERM when pytest dies, so a killed test run leaves no cluster behind (Linux only)."""
+    """In the child: SIGKILL when pytest dies, so a killed test run leaves no cluster behind (Linux only).
+
+    Not SIGTERM: a `dask worker` whose scheduler died with pytest starts a
+    graceful close that waits on the lost connection and did not exit (seen);
+    its worker process ends with its nanny.
+    """
     if sys.platform.startswith("linux"):
         import ctypes
 
         PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
