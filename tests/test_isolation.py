@@ -231,3 +231,25 @@ def test_no_worker_or_player_process_outlives_a_killed_runner(tmp_path, signum):
         proc.send_signal(signum)
         proc.wait(30)
     assert_nothing_left(tag, within=5.0)
+
+
+def test_a_player_cannot_rewrite_its_own_or_its_opponents_score(tmp_path, clean):
+    """Swapping its ufun's class (to rate everything 1000) or mutating the opponent's ufun through
+    ``nmi._mechanism`` changes no recorded score: the world scores from its own prices, and the
+    NMI holds a read-only view of the mechanism."""
+    hostile = GOOD + [{"name": "Swapper", "type": "faulty_players.ClassSwapper"},
+                      {"name": "Mutator", "type": "faulty_players.OpponentMutator"}]
+    _, recs = run(tmp_path, "rewrite", hostile, 2)
+    assert all(r["status"] == "ok" for r in recs)
+    assert_others_unaffected(recs, clean)
+    assert_in_utility_range(recs)  # 1000 would be far outside it
+    # The Mutator plays as its honest twin (the same TimeDependent tactic): every match it is in,
+    # its opponent's and its own scores, are exactly the twin's.
+    twin = GOOD + [{"name": "Swapper", "type": "faulty_players.ClassSwapper"},
+                   {"name": "Mutator", "type": "players.faratin.TimeDependent"}]
+    _, honest = run(tmp_path, "twin", twin, 2)
+    honest = {r["key"]: r for r in honest}
+    mutated = [r for r in recs if "Mutator" in r["assignment"].values()]
+    assert len(mutated) == 6
+    for r in mutated:
+        assert r["roles"] == honest[r["key"]]["roles"], r["assignment"]

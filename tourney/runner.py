@@ -196,6 +196,8 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
     blind_crashes = 0
     runner_pid = os.getpid()
     if backend == "sequential":
+        _flag_real_interrupts()
+
         def task(m):
             return delayed(play_match)(m, timeout, trace)
     else:
@@ -234,6 +236,23 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
     finally:
         close_all()  # the hosts this process started (with -j 1, the runner's own)
         shutil.rmtree(inflight, ignore_errors=True)
+
+
+def _flag_real_interrupts() -> None:
+    """In the runner's own process, tell a Ctrl-C (which stops the run) from a player's KeyboardInterrupt."""
+    import signal
+    import threading
+
+    from tourney import worker
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupted(signum, frame):
+        worker.INTERRUPTED = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
 
 
 def _stream(tasks: Iterator, n_jobs: int, backend: str) -> Iterator[dict]:

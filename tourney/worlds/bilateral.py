@@ -27,7 +27,7 @@ from tourney.params import NONE, Interval, Options, OfType, Range
 from tourney.seeding import derive_seed, make_rng
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
 from tourney.worlds.lean_sao import LeanSAOMechanism
-from tourney.worlds.pricing import PriceUtility, check_buyer_ranges
+from tourney.worlds.pricing import PriceUtility, check_buyer_ranges, price_utility
 
 ZOA_SELLER_RANGES = {
     100: ((500, 550), (300, 350)),
@@ -161,7 +161,7 @@ class BilateralWorld(World):
             price = state.agreement[0] if state.agreement is not None else None
             for role in self.roles:
                 utilities[role].append(
-                    self.no_agreement if price is None else ufuns[role].of_price(price)
+                    self.no_agreement if price is None else price_utility(*draws[role], price)
                 )
             agreements.append(price is not None)
             rounds.append(state.step)

@@ -73,7 +73,7 @@ from tourney.params import Interval, OfType, Options
 from tourney.seeding import derive_seed, make_rng
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
 from tourney.worlds.bilateral import FAST_SAO_OPTIONS, SAO_MECHANISM, reset_sao_negotiator
-from tourney.worlds.pricing import PriceUtility
+from tourney.worlds.pricing import PriceUtility, price_utility
 
 URGENCY = ("not urgent", "urgent", "very urgent")
 MONEY_IMPORTANCE = ("low", "medium", "high")
@@ -274,7 +274,9 @@ class IHelpWorld(World):
                 check_agreement(price, offers, sc.limit)
             outcome, rejected_by = _outcome(state, price, offers)
             for role in self.roles:
-                utilities[role].append(self.no_agreement if price is None else ufuns[role].of_price(price))
+                # from the scenario's numbers, not the utility object the player holds
+                utilities[role].append(self.no_agreement if price is None
+                                       else price_utility(sc.ideal[role], sc.limit[role], price))
             summary = {
                 "std_price": round(sc.std_price, 4),
                 "preferred": {r: round(v, 4) for r, v in sc.preferred.items()},

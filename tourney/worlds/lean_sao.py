@@ -43,6 +43,8 @@ from negmas.negotiators import Negotiator
 from negmas.outcomes import ExtendedOutcome
 from negmas.sao.common import ResponseType, SAOResponse
 
+from tourney.worlds.mechanism_view import hide_mechanism
+
 INF = float("inf")
 
 # SAOMechanism.add imports negmas.genius (plotly, narwhals: about a second)
@@ -109,6 +111,11 @@ class LeanSAOMechanism(SAOMechanism):
     """
 
     _lean: bool | None = None  # decided once, at the second step (negotiators are in by then)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Negotiators get a read-only view of the mechanism in their NMI (see mechanism_view).
+        hide_mechanism(self)
 
     def _state_for_nmi(self, nmi):
         # negmas: copy.copy(self._current_state) with relative_time for this NMI.

@@ -56,6 +56,16 @@ class PriceUtility(UtilityFunction):
         return (self.rp - price) / self._span
 
 
+def price_utility(ip: float, rp: float, price: float) -> float:
+    """``PriceUtility(ip, rp).of_price(price)`` from plain numbers.
+
+    Worlds score with this, from the prices they drew, never with the
+    utility object they handed a player: a player can change its own object
+    (even swap its class), not the world's numbers.
+    """
+    return (rp - price) / float(rp - ip)
+
+
 def check_buyer_ranges(params: dict) -> None:
     """Raise ValueError when a buyer's initial prices could reach its reservation prices."""
     ip, rp = params.get("buyer_ip", (300, 350)), params.get("buyer_rp", (500, 550))
