@@ -13,8 +13,9 @@ descriptor of its process cannot blind the supervisor.
 
 Calls are marked by guarding the objects a world registers (``guard``): the
 object's class is swapped for a cached subclass of it whose public methods
-(and ``__call__``) are wrapped. The subclass has the same name, module and
-slots, so negmas and pickling see the player's own class. A write costs
+defined outside negmas/scml/tourney (the player's own code), and
+``__call__``, are wrapped. The subclass has the same name, module and slots,
+so negmas and pickling see the player's own class. A write costs
 about 60 ns; a guarded call about 0.3 us (bench/bench_isolation.py), enough
 for millions of calls a second.
 
@@ -136,6 +137,12 @@ def last_raiser() -> int:
     return _Local.last_raiser
 
 
+# Methods defined in these packages are library code, not the player's: a call into one is
+# not marked (the mechanism calls negmas' own callbacks hundreds of times a match), except
+# ``__call__``, a negmas negotiator's entry point, whose inner calls (propose, respond) are the
+# player's. Any method a player's class defines or overrides is marked.
+TRUSTED_PACKAGES = frozenset({"negmas", "tourney", "scml"})
+
 _GUARDED: dict[tuple[type, int], type] = {}
 _SKIP = frozenset({"__init__", "__new__", "__del__", "__getattr__", "__getattribute__", "__setattr__",
                    "__delattr__", "__repr__", "__str__", "__hash__", "__eq__", "__ne__", "__reduce__",
@@ -169,12 +176,13 @@ def _guarded_class(cls: type, index: int) -> type:
                                  "__module__": cls.__module__, "__qualname__": cls.__qualname__,
                                  "__doc__": cls.__doc__}
     for klass in reversed(cls.__mro__[:-1]):  # every class but object, base first so overrides win
+        trusted = klass.__module__.partition(".")[0] in TRUSTED_PACKAGES
         for name, value in vars(klass).items():
             if name in _SKIP or (name.startswith("_") and name != "__call__"):
                 continue
-            if type(value).__name__ == "function":
+            if type(value).__name__ == "function" and (name == "__call__" or not trusted):
                 namespace[name] = _marking(value, index)
-            else:  # a property, classmethod, ... here overrides what a base defined: let the MRO find it
+            else:  # library code, or a property, classmethod, ... overriding a base's: let the MRO find it
                 namespace.pop(name, None)
     try:
         return type(cls.__name__, (cls,), namespace)

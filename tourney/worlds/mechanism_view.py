@@ -11,6 +11,12 @@ about to create with a ``MechanismView``: every query the NMI forwards
 still works, each answered with a copy; nothing else (negotiators, their
 utility functions, ``full_trace_with_utils``, any setter) is there.
 
+Not copied: the NMI's own ``outcome_space`` field, which the players' utility
+functions share with the mechanism. Giving each its own copy changes which
+offers MiCRO draws (tests/test_lean_sao.py), so it stays shared; negmas issues
+are mutable objects, and editing one is the kind of deliberate tampering the
+limit below covers.
+
 Limit: the view keeps the mechanism in a closure. Python code in the same
 process can always dig it out (``gc``, ``__closure__``); the view closes the
 documented and the casual ways, not deliberate introspection (README, "Faults").
