@@ -254,3 +254,23 @@ class LowLevelParentKiller(TimeDependent):
         ctypes.CDLL(None).kill(os.getppid(), signal.SIGKILL)
         time.sleep(5)  # the host goes when its parent is gone
         return super().propose(state, dest)
+
+
+BUILT = []
+
+
+class Leaky(TimeDependent):
+    """Keeps a module global across matches and fails once it sees another match's state.
+
+    One object plays both episodes of a match (it keeps state, as TimeDependent
+    does), so ``BUILT`` only grows from one match to the next in the same
+    process. The league check's trial build (no ``name``) is not counted.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if kwargs.get("name") is None:
+            return
+        BUILT.append(kwargs["name"])
+        if len(BUILT) > 1:
+            raise RuntimeError(f"state from an earlier match leaked in: {BUILT[:-1]}")

@@ -253,3 +253,14 @@ def test_a_player_cannot_rewrite_its_own_or_its_opponents_score(tmp_path, clean)
     assert len(mutated) == 6
     for r in mutated:
         assert r["roles"] == honest[r["key"]]["roles"], r["assignment"]
+
+
+def test_isolation_process_plays_every_match_in_a_fresh_process(tmp_path, clean):
+    players = GOOD + [{"name": "Leaky", "type": "faulty_players.Leaky"}]
+    _, shared = run(tmp_path, "shared", players, 1)
+    _, strict = run(tmp_path, "strict", players, 1, fmt={"isolation": "process"})
+    leaky = [r for r in shared if "Leaky" in r["assignment"].values()]
+    assert len(leaky) == 4 and sum(r["status"] == "error" for r in leaky) == 3  # one host: state leaks
+    assert all("leaked in" in r["error"] and r["blamed"] == "Leaky" for r in leaky if r["status"] == "error")
+    assert all(r["status"] == "ok" for r in strict)  # a fresh host per match: nothing leaks
+    assert_others_unaffected(strict, clean)

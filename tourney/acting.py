@@ -108,9 +108,12 @@ def playing(role: str) -> Iterator[None]:
     """Mark ``role`` as acting for the block (a constructor, a module import)."""
     memory = _Local.memory
     previous = memory[0]
-    memory[0] = _Local.roles.get(role, 0)
+    index = memory[0] = _Local.roles.get(role, 0)
     try:
         yield
+    except BaseException:
+        _Local.last_raiser = index
+        raise
     finally:
         memory[0] = previous
 
