@@ -202,7 +202,8 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
             return delayed(play_match)(m, timeout, trace)
     else:
         def task(m):
-            return delayed(play_supervised)(m, timeout, trace, str(inflight), isolation, runner_pid)
+            return delayed(play_supervised)(m, timeout, trace, str(inflight), isolation, runner_pid,
+                                            backend == "loky")
     try:
         while True:
             pending = (m for m in schedule() if m.id not in done)

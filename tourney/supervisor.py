@@ -147,6 +147,7 @@ class Supervisor:
         self._watching = False
 
     def play(self, match: Match, timeout: float | None, trace: bool = False) -> dict[str, Any]:
+        self._watch_parent()  # before anything: a worker whose runner is gone plays nothing
         _prepare_world(match.world_type)
         deaths = 0
         while True:
@@ -259,22 +260,38 @@ class Supervisor:
                              f"({role}) was acting", os.getpid(), time.monotonic() - started)
 
     def _watch_parent(self) -> None:
+        """In a worker, end (host first) as soon as the process that started the worker is gone.
+
+        A loky worker's parent is the runner: a worker that finds another parent
+        already (the runner died while it was starting) ends at once. On dask and
+        ray the parent is the nanny or raylet, watched from the first match on.
+        """
         if self._watching:
             return
         self._watching = True
-        parent = os.getppid()
+        if _RUNNER_PID in (0, os.getpid()):  # the runner itself supervises (-j 1)
+            return
+        parent = _RUNNER_PID if _PARENT_IS_RUNNER else os.getppid()
+
+        def gone() -> bool:
+            return os.getppid() != parent
+
+        def end() -> None:
+            host = self._host
+            if host is not None:
+                host.kill()
+            os._exit(1)
+
+        if gone():
+            end()
 
         def watch() -> None:
             while True:
                 time.sleep(PARENT_POLL_S)
-                if os.getppid() != parent:
-                    host = self._host
-                    if host is not None:
-                        host.kill()
-                    os._exit(1)
+                if gone():
+                    end()
 
-        if _RUNNER_PID not in (0, os.getpid()):  # a worker: end with the process that started it
-            threading.Thread(target=watch, name="tourney-supervisor-watch", daemon=True).start()
+        threading.Thread(target=watch, name="tourney-supervisor-watch", daemon=True).start()
 
 
 def _describe_exit(status: int | None) -> str:
@@ -311,13 +328,18 @@ def _prepare_world(world_type: str) -> None:
 
 
 _RUNNER_PID = 0
+_PARENT_IS_RUNNER = False
 _SUPERVISORS: dict[Isolation, Supervisor] = {}
 
 
-def supervisor_for(isolation: Isolation, runner_pid: int) -> Supervisor:
-    """This process's supervisor for ``isolation`` (one per worker process)."""
-    global _RUNNER_PID
-    _RUNNER_PID = runner_pid
+def supervisor_for(isolation: Isolation, runner_pid: int, parent_is_runner: bool = False) -> Supervisor:
+    """This process's supervisor for ``isolation`` (one per worker process).
+
+    ``parent_is_runner``: this worker was started by the runner (loky), so the
+    runner's death is the worker's parent changing.
+    """
+    global _RUNNER_PID, _PARENT_IS_RUNNER
+    _RUNNER_PID, _PARENT_IS_RUNNER = runner_pid, parent_is_runner
     sup = _SUPERVISORS.get(isolation)
     if sup is None:
         sup = _SUPERVISORS[isolation] = Supervisor(isolation)
@@ -325,14 +347,14 @@ def supervisor_for(isolation: Isolation, runner_pid: int) -> Supervisor:
 
 
 def play_supervised(match: Match, timeout: float | None, trace: bool, inflight_dir: str | None,
-                    isolation: Isolation, runner_pid: int) -> dict[str, Any]:
+                    isolation: Isolation, runner_pid: int, parent_is_runner: bool = False) -> dict[str, Any]:
     """The task a backend runs: ``match`` played in this worker's host, its record returned."""
     from tourney.worker import _keep_loky_worker_alive
 
     _keep_loky_worker_alive()
     marker = _mark_inflight(inflight_dir, match.id)
     try:
-        return supervisor_for(isolation, runner_pid).play(match, timeout, trace)
+        return supervisor_for(isolation, runner_pid, parent_is_runner).play(match, timeout, trace)
     finally:
         _clear_inflight(marker)
 
