@@ -126,16 +126,6 @@ class _Host:
             pass
         self.slot.close()
 
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except OSError:
-            pass
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline and self._reap(block=False) is None:
-            time.sleep(0.005)
-        self.kill()
-
 
 class Supervisor:
     """Plays matches in a forked host; see the module docstring for what it enforces."""
@@ -179,7 +169,7 @@ class Supervisor:
 
     def _retire(self) -> None:
         if self._host is not None:
-            self._host.stop() if self._host.alive() else self._host.kill()
+            self._host.kill()  # it holds nothing to flush: its records are sent as each match ends
             self._host = None
 
     def _over_memory(self, host: _Host) -> bool:
@@ -247,7 +237,10 @@ class Supervisor:
     def _died(self, host: _Host, match: Match, started: float) -> dict[str, Any] | None:
         role = self._acting_role(host, match)
         tamperer, _kind = host.slot.tamper
-        status = host._reap(block=True)
+        deadline = time.monotonic() + 1.0  # its connection is gone; give it a moment to end, then kill it
+        while host._reap(block=False) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        status = host.exit_status
         host.kill()
         self._host = None
         how = _describe_exit(status)
