@@ -192,7 +192,11 @@ class Hog(TimeDependent):
     """Holds ever more memory (a module global, so it would survive into later matches)."""
 
     def propose(self, state, dest=None):
-        HELD.append(b"\x01" * (64 * 2**20))  # 64 MB a proposal, every page written
+        try:
+            HELD.append(b"\x01" * (64 * 2**20))  # 64 MB a proposal, every page written
+        except MemoryError:
+            raise MemoryError(f"{getattr(self, '_mine', 0)} blocks this match, {len(HELD)} held") from None
+        self._mine = getattr(self, "_mine", 0) + 1
         return super().propose(state, dest)
 
 

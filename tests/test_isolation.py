@@ -179,8 +179,12 @@ def test_a_memory_hog_is_a_blamed_fault_and_does_not_keep_its_memory(tmp_path, c
     hog = [r for r in recs if "Hog" in r["assignment"].values()]
     failed = [r for r in hog if r["status"] != "ok"]
     assert failed and all(r["blamed"] == "Hog" and r.get("reason") == "memory" for r in failed), hog
-    # the hog's memory went with its host: later matches did not start near the limit
-    assert len(failed) >= 3
+    # against Boulware, who holds out, the hog always reaches the limit; against the Conceder it may
+    # agree first. Its memory went with its host: in every match it lost, it had allocated afresh.
+    assert {frozenset(r["assignment"].values()) for r in failed} >= {frozenset({"Good", "Hog"})}
+    assert sum("Good" in r["assignment"].values() for r in failed) == 2
+    assert all(int(r["error"].split("MemoryError: ")[1].split()[0]) >= 3 for r in failed), \
+        [r["error"][-80:] for r in failed]
 
 
 def test_crashing_does_not_pay(tmp_path):

@@ -6,8 +6,9 @@ each record. It is set up so that what a player does stays inside it:
 - its own session and process group (a terminal's Ctrl-C goes to the runner,
   not to players), and a child subreaper, so every process a player starts,
   daemonised or not, stays its descendant and is killed when the match ends;
-- a data-size limit (``RLIMIT_DATA``, the league's ``format: {memory_mb}``):
-  an allocation past it raises MemoryError in the player that asked for it;
+- a data-size limit (``RLIMIT_DATA``): what it inherited from its worker plus
+  the league's ``format: {memory_mb}``; an allocation past it raises
+  MemoryError in the player that asked for it;
 - no inherited descriptors but stdin (``/dev/null``), stdout, stderr and its
   connection, so a player cannot write into the runner's pipes or match log;
   ``os.close``/``closerange``/``dup2`` on the connection are refused and
@@ -96,12 +97,25 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
     os.closerange(3, keep)
     os.closerange(keep + 1, 1 << 16)
     if memory_mb:
-        limit = int(memory_mb) * 2**20
+        # on top of what the host inherited from its worker at the fork (with -j 1, the runner's heap)
+        limit = _data_size() + int(memory_mb) * 2**20
         soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
     _protect_runner(keep, {os.getppid(), runner_pid} - {0})
+
+
+def _data_size() -> int:
+    """This process's data segment as RLIMIT_DATA counts it (VmData), in bytes."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _libc():

@@ -9,7 +9,8 @@ outside the player's process:
 - the wall limit: past ``timeout`` plus a small grace (the host's own SIGALRM
   is the fast path and normally ends the match first), the host is killed and
   the match recorded ``timeout``, blamed on the player that was acting;
-- the memory limit: a host whose resident memory passes ``memory_mb`` is
+- the memory limit: a host whose resident memory grows more than
+  ``memory_mb`` past what it started with (its worker's, at the fork) is
   killed and the match recorded ``error`` (``memory``) against the acting
   player; a host still above the limit after a match is replaced;
 - the host's life: when the host dies (``os._exit``, a signal, the OOM
@@ -71,6 +72,8 @@ class _Host:
             ours.close()
             host_module.serve(Connection(theirs.detach()), self.slot, isolation.memory_mb, pdeathsig, _RUNNER_PID)
         theirs.close()
+        # A fresh fork's resident set is its parent's: players' memory is what it grows beyond that.
+        self.baseline = _own_rss()
         self.pid = pid
         self.conn = Connection(ours.detach())
         self.matches = 0
@@ -147,8 +150,9 @@ class Supervisor:
             if outcome is not None:
                 # A timeout raised by the alarm can interrupt anything, a module import
                 # included: the host's state is not trusted after one.
+                # After a MemoryError the host may still hold what the player took.
                 if (self.isolation.fresh_per_match or outcome["status"] == "timeout" or not host.alive()
-                        or self._over_memory(host)):
+                        or outcome.get("reason") == "memory" or self._over_memory(host)):
                     self._retire()
                 return outcome
             deaths += 1
@@ -174,7 +178,7 @@ class Supervisor:
 
     def _over_memory(self, host: _Host) -> bool:
         limit = self.isolation.memory_mb
-        return bool(limit) and host.rss() > limit * 2**20
+        return bool(limit) and host.rss() > host.baseline + limit * 2**20
 
     def _play_once(self, host: _Host, match: Match, timeout: float | None, trace: bool,
                    seq: int) -> dict[str, Any] | None:
@@ -187,7 +191,7 @@ class Supervisor:
             self._host = None
             return None
         limit = None if not timeout or timeout == float("inf") else timeout + grace_for(timeout)
-        memory = self.isolation.memory_mb * 2**20 if self.isolation.memory_mb else None
+        memory = host.baseline + self.isolation.memory_mb * 2**20 if self.isolation.memory_mb else None
         while True:
             try:
                 ready = host.conn.poll(POLL_S)
@@ -285,6 +289,14 @@ class Supervisor:
                     end()
 
         threading.Thread(target=watch, name="tourney-supervisor-watch", daemon=True).start()
+
+
+def _own_rss() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _describe_exit(status: int | None) -> str:
