@@ -278,3 +278,14 @@ class Leaky(TimeDependent):
         BUILT.append(kwargs["name"])
         if len(BUILT) > 1:
             raise RuntimeError(f"state from an earlier match leaked in: {BUILT[:-1]}")
+
+
+class BackendForger(TimeDependent):
+    """Claims its (nonexistent) model endpoint failed whenever it is about to lose."""
+
+    def propose(self, state, dest=None):
+        if state.relative_time > 0.3:
+            from tourney.errors import BackendFault
+
+            raise BackendFault("http://127.0.0.1:1/v1", "HTTP 503")
+        return super().propose(state, dest)

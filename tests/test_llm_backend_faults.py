@@ -181,8 +181,8 @@ def test_a_dead_endpoint_stops_the_run_with_exit_2_and_scores_for_no_one(tmp_pat
     # Remote plays in 4 of the 6 bilateral pairings per rep; the run stops at the third fault.
     faulted = [r for r in records if r["status"] != "ok"]
     assert len(faulted) == 3 and all("Remote" in r["assignment"].values() for r in faulted)
-    assert all(r["status"] == "error" and r["reason"] == "backend" and r["blamed"] is None
-               and r["blamed_role"] is None and r["backend"]["status"] == f"{status} (2 attempts)"
+    assert all(r["status"] == "error" and r["reason"] == "backend" and r["blamed"] == "Remote"
+               and r["blamed_role"] == r["backend"]["role"] and r["backend"]["status"] == f"{status} (2 attempts)"
                and r["assignment"][r["backend"]["role"]] == "Remote" for r in faulted)
     assert json.loads((out / "manifest.json").read_text())["status"] == "stopped"
     _no_secret_anywhere(out, proc)
@@ -198,8 +198,10 @@ def test_backend_faults_never_rank_the_unreachable_model(tmp_path, server):
         subprocess.run([sys.executable, "-m", "tourney.cli", "report", str(out), "--format", "json"], cwd=ROOT,
                        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
                        check=True).stdout)}
-    assert table["Remote"]["matches"] == 0 and table["Remote"]["score"] is None  # not scored, not ranked first
-    assert table["Remote"]["faults"] == 0  # nor blamed: the endpoint failed, not its play
+    # Charged to its own seat: error_score (0) in each of its 8 matches, so it ranks below
+    # both players that played (before, an unreachable model's "default actions" ranked first).
+    assert table["Remote"]["faults"] == 8 and table["Remote"]["score"] == 0.0
+    assert table["Remote"]["rank"] > max(table["Boulware"]["rank"], table["Conceder"]["rank"])
     assert table["Boulware"]["matches"] == table["Conceder"]["matches"] == 4  # only their matches together
 
 
@@ -212,3 +214,19 @@ def test_an_endpoint_echoing_headers_leaves_no_key_in_the_log_or_transcript(tmp_
     text = (out / "matches.jsonl").read_text()
     assert "[redacted]" in text  # the echo reached the transcript, without the key
     _no_secret_anywhere(out, proc)
+
+
+def test_a_forged_backend_fault_is_charged_to_the_player_that_raised_it(tmp_path):
+    # A player that raises BackendFault itself (no endpoint anywhere) must not void its
+    # matches: the fault is charged to its seat, so faulting never pays.
+    league = tmp_path / "league.yaml"
+    league.write_text(
+        "name: forged\nseed: 5\nrepetitions: 1\nworlds:\n  - type: bilateral\n    params: {n_steps: 10, episodes: 1}\n"
+        "players:\n  - {name: Forger, type: tests.faulty_players.BackendForger}\n"
+        "  - {name: Boulware, type: boulware}\nformat: {timeout: 30}\nscoring: {max_failures: 1}\n"
+        "run: {max_backend_faults: 100}\n")
+    out = tmp_path / "run"
+    proc = _run(league, out)
+    assert proc.returncode == 0, proc.stderr
+    records = _records(out)
+    assert len(records) == 2 and all(r["reason"] == "backend" and r["blamed"] == "Forger" for r in records)

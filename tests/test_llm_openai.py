@@ -128,11 +128,11 @@ def test_openai_backend_plays_and_never_writes_the_key(server, tmp_path):
 
 def test_a_wrong_key_is_a_backend_fault_not_play(server, tmp_path):
     # llama.cpp's server answers 401 to every request: the match is a backend failure
-    # (blamed on no one, scored for no one), never turns the model "lost".
+    # charged to the model's own seat (a fault, not play), never turns the model "lost".
     env = {**os.environ, ENV: "sk-wrong-key-1234"}
     done = _run(_league(tmp_path, server, ENV), tmp_path / "run", env)
     (record,) = _records(tmp_path / "run")
-    assert record["status"] == "error" and record["reason"] == "backend" and record["blamed"] is None
+    assert record["status"] == "error" and record["reason"] == "backend" and record["blamed"] == record["assignment"][record["backend"]["role"]]
     assert record["backend"]["status"] == "HTTP 401 (2 attempts)"
     assert done.returncode == 1, done.stderr  # 1 of 1 matches failed (one match: no 3 in a row)
     assert "sk-wrong-key-1234" not in (tmp_path / "run" / "matches.jsonl").read_text()

@@ -86,9 +86,12 @@ class BackendFault(BaseException):
     """A player's model backend failed: unreachable, timed out, an HTTP error status, or only
     empty completions, after the player's bounded retries.
 
-    Not the player's play and not its opponent's fault: the worker records the
-    match as ``error`` with ``reason: backend`` and blames no one (nobody scores
-    it), and the runner stops after ``run: {max_backend_faults}`` in a row.
+    Not the player's play and never its opponent's fault: the worker records the
+    match as ``error`` with ``reason: backend``, charged to the seat whose
+    backend failed (``error_score``; the opponent's score is not counted), and
+    the runner stops after ``run: {max_backend_faults}`` in a row. Charging the
+    seat, not voiding the match, is what keeps a player from raising this
+    itself to escape a losing score.
     ``endpoint`` (no credentials, no query) and ``status`` (``HTTP 401``,
     ``connection refused``, ...) are all it carries: never a byte of what the
     server answered, which may echo the request and its key.

@@ -191,10 +191,13 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict
     except PlayerFault as exc:
         record.update(status="error", error=_format(exc))
         record["blamed_role"] = exc.role
-    except BackendFault as exc:  # the model endpoint failed: nobody's play, nobody blamed or scored
-        record.update(status="error", error=str(exc), reason="backend", blamed_role=None,
-                      backend={"endpoint": exc.endpoint, "status": exc.status,
-                               "role": _blame(exc.__traceback__, ctx)})
+    except BackendFault as exc:
+        # The endpoint failed, not the play, but the fault is still charged to the
+        # seat whose backend it was: a player can raise BackendFault itself, and a
+        # voided match would let a losing player escape its score.
+        role = _blame(exc.__traceback__, ctx) or _role_at(acting.last_raiser(), roles)
+        record.update(status="error", error=str(exc), reason="backend", blamed_role=role,
+                      backend={"endpoint": exc.endpoint, "status": exc.status, "role": role})
     except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, ... from a player are its fault
         if isinstance(exc, KeyboardInterrupt) and INTERRUPTED:
             raise  # a real Ctrl-C of a runner playing in its own process (the sequential debug path)

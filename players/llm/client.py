@@ -10,8 +10,9 @@ A backend that never answers is not a model that answers badly: when no
 attempt of a question got any text from the backend (connection refused,
 timeout, HTTP 4xx/5xx, a malformed payload, or, from a remote endpoint, only
 empty completions), ``ask`` raises ``tourney.errors.BackendFault`` and the
-match is recorded as a backend failure, blamed on no one and scored for no
-one (the run stops after ``run: {max_backend_faults}`` of them in a row).
+match is recorded as a backend failure charged to this player's seat (a
+fault, never play; the run stops after ``run: {max_backend_faults}`` of them
+in a row).
 Malformed *text* stays the model's: an anomaly with the default action.
 
 Seeds: the seed of attempt ``a`` of call ``n`` is ``derive_seed(seed, n, a)``;
