@@ -366,7 +366,7 @@ def _checked_section(where: _Lines, data: dict, key: str, constraints: dict, cls
 
 
 def load_league(path: str | Path, extra_import_dirs: tuple[str, ...] = (),
-                recorded: Mapping[str, Any] | None = None) -> League:
+                recorded: Mapping[str, Any] | None = None, paths_from: str | Path | None = None) -> League:
     """Read and validate a league file; raise LeagueError naming file, line and key.
 
     Player modules are imported from the league file's folder, then from
@@ -374,7 +374,9 @@ def load_league(path: str | Path, extra_import_dirs: tuple[str, ...] = (),
     ``recorded`` (a run manifest's ``players``, see ``recorded_players``) gives
     each player's roles per world and preset params as the run resolved them:
     no player class is imported, so report/check/plot/merge work without the
-    players' dependencies (torch, a model...).
+    players' dependencies (torch, a model...). ``paths_from`` is the folder
+    that relative paths in world params are read against (default: the league
+    file's; a run directory's copy passes its original's).
     """
     path = Path(path)
     data, where, text = _read_yaml(path)
@@ -400,7 +402,8 @@ def load_league(path: str | Path, extra_import_dirs: tuple[str, ...] = (),
 
     import_dirs = tuple(dict.fromkeys((str(path.resolve().parent), *extra_import_dirs)))
     add_import_dirs(import_dirs)
-    worlds = _load_worlds(where, data.get("worlds"))
+    worlds = _load_worlds(where, data.get("worlds"),
+                          Path(paths_from).resolve() if paths_from else path.resolve().parent)
     players, resolved = _load_players(where, data.get("players"), worlds, recorded)
     if scoring.metric is not None:
         for w in worlds:
@@ -451,7 +454,7 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
 
 
-def _load_worlds(where: _Lines, raw: Any) -> list[WorldEntry]:
+def _load_worlds(where: _Lines, raw: Any, base: Path) -> list[WorldEntry]:
     if not isinstance(raw, list) or not raw:
         raise where.fail(("worlds",), "required: a non-empty list of worlds, each with a 'type'")
     if len(raw) > MAX_WORLDS:
@@ -485,7 +488,6 @@ def _load_worlds(where: _Lines, raw: Any) -> list[WorldEntry]:
         resolve = getattr(cls, "resolve_paths", None)
         if callable(resolve):
             # Paths in a world's params are relative to the league file, wherever tourney runs.
-            base = Path(where.path).resolve().parent
             params = resolve(dict(params), base)
             settings = {k: [resolve({k: v}, base)[k] for v in vs] if isinstance(vs, list) else vs
                         for k, vs in settings.items()}

@@ -49,7 +49,9 @@ def league_of_run(run_dir: Path) -> League:
     extra = (str(Path(original).resolve().parent),) if isinstance(original, str) and original else ()
     # The players' roles as the run resolved them: no player class (nor torch...) is imported.
     recorded = manifest.get("players") if isinstance(manifest.get("players"), dict) else None
-    return load_league(path, extra_import_dirs=extra, recorded=recorded).with_overrides(
+    # Relative paths in world params (a scenario folder) are the original's too.
+    base = extra[0] if extra and Path(extra[0]).is_dir() else None
+    return load_league(path, extra_import_dirs=extra, recorded=recorded, paths_from=base).with_overrides(
         manifest.get("seed"), manifest.get("repetitions"))
 
 

@@ -127,7 +127,7 @@ def run_league(
         summary = RunSummary(total=total, skipped=skipped)
         manifest = read_manifest(run_dir)
         manifest.update(
-            league=league.name, league_file=league.path, league_hash=league.fingerprint,
+            league=league.name, league_file=str(Path(league.path).resolve()), league_hash=league.fingerprint,
             seed=league.seed, repetitions=league.repetitions, matches=total,
             versions=versions(), started=now(), finished=None, status="running",
             backend=backend, jobs=jobs, shard=list(shard) if shard else None,
