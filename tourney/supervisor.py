@@ -269,6 +269,14 @@ class Supervisor:
         if _RUNNER_PID in (0, os.getpid()):  # the runner itself supervises (-j 1)
             return
         parent = _RUNNER_PID if _PARENT_IS_RUNNER else os.getppid()
+        if _PARENT_IS_RUNNER:
+            # A terminal's Ctrl-C reaches the whole process group: the runner reports it
+            # and ends its workers; a worker printing its own KeyboardInterrupt only buries
+            # the runner's one-line message under tracebacks.
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+            except ValueError:  # not the main thread: nothing to quiet
+                pass
 
         def gone() -> bool:
             return os.getppid() != parent
