@@ -211,6 +211,13 @@ def test_genius_domains_league_runs_with_zero_faults(tmp_path):
         assert [(n["scenario"], n["rotation"]) for n in r["details"]["negotiations"]] == [
             (d, k) for d in ("Contract4", "Holiday2", "Laptop3", "Split1") for k in (0, 1)]
         assert r["metric"] == "advantage"
+    # The run dir's league copy names its scenario folder relative to the original league
+    # file: report reads it against the original's folder, from any working directory.
+    report = subprocess.run([sys.executable, "-m", "tourney.cli", "report", str(out), "--format", "json"],
+                            cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert report.returncode == 0, report.stderr
+    players = {row["player"] for row in json.loads(report.stdout)}
+    assert players and players <= {"BoulwareTB", "ConcederTB", "LinearTB", "NaiveTFT", "Aspiration"}
 
 
 def test_same_league_same_table_with_one_or_two_jobs(tmp_path):
