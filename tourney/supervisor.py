@@ -282,10 +282,14 @@ class Supervisor:
             return os.getppid() != parent
 
         def end() -> None:
-            host = self._host
-            if host is not None:
-                host.kill()
-            os._exit(1)
+            # Exit whatever killing the host raises: the main thread may be reaping or
+            # closing that host at the same moment, and a worker must not outlive the runner.
+            try:
+                host = self._host
+                if host is not None:
+                    host.kill()
+            finally:
+                os._exit(1)
 
         if gone():
             end()
