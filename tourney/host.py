@@ -7,9 +7,8 @@ each record. It is set up so that what a player does stays inside it:
   not to players), and a child subreaper, so every process a player starts,
   daemonised or not, stays its descendant and is killed when the match ends;
 - a data-size limit (``RLIMIT_DATA``): what it inherited from its worker plus
-  a quarter more than the league's ``format: {memory_mb}`` (the supervisor's
-  own limit, on the host's resident memory, comes first); an allocation past
-  it raises MemoryError in the player that asked for it;
+  the league's ``format: {memory_mb}``; an allocation past it raises
+  MemoryError in the player that asked for it;
 - no inherited descriptors but stdin (``/dev/null``), stdout, stderr and its
   connection, so a player cannot write into the runner's pipes or match log;
   ``os.close``/``closerange``/``dup2`` on the connection are refused and
@@ -40,8 +39,6 @@ PR_SET_CHILD_SUBREAPER = 36
 PARENT_POLL_S = 0.2  # how often a host checks that its supervisor is alive
 EXIT_CHANNEL_LOST = 86  # the host could not reply: its connection was closed under it
 SUPERVISOR_PID = 0  # in a host: the pid of the worker process supervising it
-
-RLIMIT_HEADROOM = 1.25  # the in-host rlimit over the supervisor's RSS limit (see _become_host)
 
 
 def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: bool,
@@ -100,12 +97,8 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
     os.closerange(3, keep)
     os.closerange(keep + 1, 1 << 16)
     if memory_mb:
-        # On top of what the host inherited from its worker at the fork (with -j 1, the runner's
-        # heap), with headroom over the supervisor's RSS limit: the supervisor, which kills the
-        # host cleanly, must see the hog first. A host that hits its rlimit first can be left
-        # unable to allocate even to report the MemoryError (a hog keeps what it holds), and it
-        # then waits for the supervisor anyway.
-        limit = _data_size() + int(memory_mb * RLIMIT_HEADROOM) * 2**20 + 64 * 2**20
+        # on top of what the host inherited from its worker at the fork (with -j 1, the runner's heap)
+        limit = _data_size() + int(memory_mb) * 2**20
         soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
