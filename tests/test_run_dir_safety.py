@@ -187,24 +187,6 @@ def test_a_signal_ends_the_run_cleanly_and_marks_the_manifest(tmp_path, signum, 
     assert all(r["status"] == "ok" for r in played)  # the signal was never taken for a player's fault
 
 
-def test_ctrl_c_to_the_whole_process_group_with_two_workers_prints_one_line(tmp_path):
-    # A terminal sends SIGINT to every process of the foreground group: the workers stay
-    # quiet and the runner alone says what happened.
-    league, out = _small(tmp_path, **SLOW), tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "tourney.cli", "run", str(league), "--out", str(out), "-j", "2",
-                             "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while not ((out / LOG_NAME).exists() and (out / LOG_NAME).read_bytes().count(b"\n") >= 2):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
-    assert stderr.strip() == INTERRUPTED, stderr
-    assert read_manifest(out)["status"] == "interrupted"
-
-
 # ---------------------------------------------------------------- disk full
 
 
