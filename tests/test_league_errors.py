@@ -200,10 +200,8 @@ def test_insight_table_missing_fails_validation_naming_file_and_command(tmp_path
 
 
 def test_insight_league_names_the_make_step_for_its_table(tmp_path):
-    table = ROOT / "results" / "insight-tables" / "one-seller-11-100.json"
-    if table.exists():
-        pytest.skip(f"{table} exists here (made by make reproduce-insight)")
-    proc = run_cli("validate", "leagues/insight-one-seller.yaml")
+    # From an empty working directory, so a table made here by `make reproduce-insight` cannot hide the message.
+    proc = run_cli("validate", str(ROOT / "leagues" / "insight-one-seller.yaml"), cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert "no Q-table at results/insight-tables/one-seller-11-100.json" in proc.stderr
     assert "make reproduce-insight" in proc.stderr and "--seed 11" in proc.stderr

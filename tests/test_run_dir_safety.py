@@ -187,6 +187,26 @@ def test_a_signal_ends_the_run_cleanly_and_marks_the_manifest(tmp_path, signum, 
     assert all(r["status"] == "ok" for r in played)  # the signal was never taken for a player's fault
 
 
+@pytest.mark.parametrize("command,signal_error,code,message", [
+    ("report", "Terminated", 143, "Terminated."),
+    ("analyze", "KeyboardInterrupt", 130, "Interrupted."),
+    ("run", "Terminated", 143, TERMINATED),
+    ("merge", "KeyboardInterrupt", 130, INTERRUPTED),
+])
+def test_only_commands_that_write_a_log_promise_a_resume(monkeypatch, capsys, command, signal_error, code, message):
+    """A signal during `report` must not tell the user that rerunning resumes matches it never played."""
+    import tourney.cli as cli_module
+    from tourney.errors import Terminated
+
+    error = Terminated if signal_error == "Terminated" else KeyboardInterrupt
+
+    def interrupted(*args, **kwargs):
+        raise error()
+    monkeypatch.setattr(cli_module.cli, "main", interrupted)
+    exit_code, _, err = cli_main(command, "results/some-run", capsys=capsys)
+    assert exit_code == code and err.strip() == message
+
+
 # ---------------------------------------------------------------- disk full
 
 

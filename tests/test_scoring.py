@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -80,3 +81,20 @@ def test_per_game_samples_and_scml_tukey_truncation():
     assert table.loc["A", "score"] == pytest.approx((1.0 + 1.1 + 0.9 + 1.05) / 4)
     assert table.loc["B", "score"] == pytest.approx(np.mean(worlds_b))
     assert table.loc["A", "mean"] == pytest.approx(np.mean(worlds_a))
+
+
+
+def test_a_player_with_no_scored_match_shows_a_dash_for_its_rank():
+    import pandas as pd
+
+    from tourney.report import render_scores
+
+    rows = pd.DataFrame({"player": ["a", "a", "b"], "score": [0.5, 0.7, np.nan], "agreement": [1.0, 1.0, np.nan],
+                         "fault": [False, False, True]})
+    scores = score_table(rows)
+    scores["sig_next"] = None
+    tables = SimpleNamespace(scores=scores, league=SimpleNamespace(scoring=SimpleNamespace(aggregate="mean")))
+    lines = render_scores(tables, width=200).splitlines()
+    assert "<NA>" not in "\n".join(lines)
+    ranks = {line.split()[1]: line.split()[0] for line in lines[2:]}
+    assert ranks == {"a": "1", "b": "-"}

@@ -16,6 +16,8 @@ from tourney.errors import RegressionError, Terminated, TourneyError
 
 INTERRUPTED = "Interrupted: finished matches are in the log; rerun the same command to resume."
 TERMINATED = "Terminated: finished matches are in the log; rerun the same command to resume."
+# Only these commands write a log that a rerun resumes; the others (report, analyze, ...) only read.
+RESUMABLE_COMMANDS = frozenset({"run", "merge"})
 
 
 class _ShardType(click.ParamType):
@@ -314,6 +316,11 @@ def _interrupt_of(exc: BaseException) -> KeyboardInterrupt | None:
     return None
 
 
+def _command_of(args: list[str]) -> str | None:
+    """The subcommand a command line names (the first word that is one)."""
+    return next((word for word in args if word in cli.commands), None)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: errors become one line on stderr and an exit code.
 
@@ -336,7 +343,10 @@ def main(argv: list[str] | None = None) -> None:
             click.echo("Aborted.", err=True)
             sys.exit(1)
         terminated = isinstance(interrupt, Terminated)
-        click.echo(TERMINATED if terminated else INTERRUPTED, err=True)
+        if _command_of(sys.argv[1:] if argv is None else argv) in RESUMABLE_COMMANDS:
+            click.echo(TERMINATED if terminated else INTERRUPTED, err=True)
+        else:
+            click.echo("Terminated." if terminated else "Interrupted.", err=True)
         sys.exit(143 if terminated else 130)
     except TourneyError as exc:
         click.echo(f"Error: {exc}", err=True)

@@ -96,7 +96,9 @@ def _display_frame(tables: Tables) -> pd.DataFrame:
     agg = tables.league.scoring.aggregate
     # "~" after a rank: the gap to the next rank is not significant (p >= 0.05).
     frame = pd.DataFrame({
-        "rank": [f"{r}{'~' if sig is False else ''}" for r, sig in zip(s["rank"], _bools(s["sig_next"]))],
+        # "-": a player with no scored match has no rank (every match of it faulted or was voided).
+        "rank": ["-" if pd.isna(r) else f"{r}{'~' if sig is False else ''}"
+                 for r, sig in zip(s["rank"], _bools(s["sig_next"]))],
         "player": s["player"],
         agg: [_num(v) for v in s["score"]],
         "95% CI (mean)": [f"[{_num(a)}, {_num(b)}]" if not math.isnan(a) else "" for a, b in
