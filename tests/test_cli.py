@@ -21,6 +21,9 @@ def test_players_lists_builtins_with_roles_and_params():
     assert "boulware" in proc.stdout and "beta" in proc.stdout
     assert "plays bilateral: buyer/seller" in proc.stdout
     assert "dotted path" in proc.stdout
+    # A short name's preset is shown as the value it plays with, not the class default.
+    conceder = proc.stdout.split("\nconceder", 1)[1].split("\n")[2]
+    assert "beta=20.0" in conceder and "beta=1.0" not in conceder
 
 
 def test_worlds_lists_params():

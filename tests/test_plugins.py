@@ -40,7 +40,7 @@ def test_plugin_world_and_players_are_listed(plugin_path):
     env = {"PYTHONPATH": plugin_path}
     players = run_cli("players", env=env, check=True).stdout
     assert "fair " in players and "plays split: proposer/responder" in players
-    assert "greedy" in players and "preset keep=0.9, accept_at=0.05" in players
+    assert "greedy" in players and "keep=0.9, accept_at=0.05 (set by the name: keep, accept_at)" in players
     worlds = run_cli("worlds", env=env, check=True).stdout
     assert "split" in worlds and "roles: proposer/responder" in worlds and "pie=1.0" in worlds
     # Without the plug-in on the path the names are unknown.

@@ -10,16 +10,22 @@ from tourney.registry import import_object, player_specs, world_specs
 from tourney.specs import EVERY_SEAT
 
 
-def _params(cls: type, skip: set[str]) -> str:
+def _params(cls: type, skip: set[str], preset: dict | None = None) -> str:
+    """The constructor's parameters with the values a short name plays with (its preset over the class default)."""
+    preset = dict(preset or {})
     try:
         sig = inspect.signature(cls)
     except (TypeError, ValueError):
-        return ""
+        return ", ".join(f"{k}={v!r}" for k, v in preset.items())
     parts = []
     for p in sig.parameters.values():
         if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name in skip:
             continue
-        parts.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+        if p.name in preset:
+            parts.append(f"{p.name}={preset.pop(p.name)!r}")
+        else:
+            parts.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    parts += [f"{k}={v!r}" for k, v in preset.items()]  # taken through **kwargs
     return ", ".join(parts)
 
 
@@ -57,9 +63,10 @@ def players_text() -> str:
             plays = "; ".join(_plays(cls) for _world, cls in classes)
             lines.append(f"{'':<18} plays {plays}")
             cls = classes[0][1]
-            params = _params(cls, {"name", "seed", "preferences", "ufun", "parent", "owner", "id", "type_name"})
-            defaults = ", ".join(f"{k}={v!r}" for k, v in spec.defaults.items())
-            lines.append(f"{'':<18} params: {params or '-'}" + (f" (preset {defaults})" if defaults else ""))
+            params = _params(cls, {"name", "seed", "preferences", "ufun", "parent", "owner", "id", "type_name"},
+                             spec.defaults)
+            preset = ", ".join(spec.defaults)
+            lines.append(f"{'':<18} params: {params or '-'}" + (f" (set by the name: {preset})" if preset else ""))
     lines.append("Any other class enters by dotted path, e.g. type: negmas.sao.AspirationNegotiator")
     return "\n".join(lines)
 
