@@ -207,6 +207,23 @@ def test_only_commands_that_write_a_log_promise_a_resume(monkeypatch, capsys, co
     assert exit_code == code and err.strip() == message
 
 
+def test_joblibs_cancelled_tasks_advice_does_not_follow_an_interrupt(monkeypatch, capsys, recwarn):
+    """Ctrl-C with -j 2 drops joblib's result generator; its "tasks ... cancelled" warning is noise there."""
+    import joblib.parallel
+
+    import tourney.cli as cli_module
+
+    def interrupted(*args, **kwargs):
+        # Raised from joblib's own module, as Parallel._warn_exit_early does.
+        exec(compile('import warnings\nwarnings.warn("2 tasks which were still being processed by the workers '
+                     'have been cancelled.")', joblib.parallel.__file__, "exec"), dict(vars(joblib.parallel)))
+        raise KeyboardInterrupt()
+    monkeypatch.setattr(cli_module.cli, "main", interrupted)
+    code, _, err = cli_main("run", "league.yaml", capsys=capsys)
+    assert code == 130 and err.strip() == INTERRUPTED
+    assert not [w for w in recwarn if "cancelled" in str(w.message)]
+
+
 # ---------------------------------------------------------------- disk full
 
 

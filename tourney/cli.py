@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import signal
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -327,6 +328,10 @@ def main(argv: list[str] | None = None) -> None:
     Ctrl-C (SIGINT) exits 130 and SIGTERM 143, each with a line saying the
     finished matches are kept; the run's manifest then says ``interrupted``.
     """
+    # An interrupted run drops joblib's result generator on purpose; joblib's "tasks ... have been cancelled"
+    # advice would only bury the line that says how to resume.
+    warnings.filterwarnings("ignore", message=r"\d+ tasks (have been successfully|which were still)",
+                            category=UserWarning, module=r"joblib\.")
     signal.signal(signal.SIGTERM, _raise_terminated)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored (nohup, &)
         signal.signal(signal.SIGINT, _raise_interrupt)
