@@ -117,6 +117,64 @@ class LeanSAOMechanism(SAOMechanism):
         # Negotiators get a read-only view of the mechanism in their NMI (see mechanism_view).
         hide_mechanism(self)
 
+    def add(self, negotiator: Any, *, space_checked: bool = False, **kwargs: Any) -> bool | None:
+        """negmas' ``add``; ``space_checked``: the caller vouches for the outcome-space check.
+
+        negmas first checks that the utility function's outcome space contains
+        the mechanism's, by looking every value of every issue up in a list
+        (about 10 ms for one issue of 1000 values, twice a negotiation). A world
+        that hands each negotiation a copy of one ufun checks that once per
+        scenario and passes ``space_checked=True``; the rest of negmas 0.16's
+        ``Mechanism.add`` then runs as is (``_add_checked``). Anything but a
+        plain ``ufun=`` (preferences, roles, private limits, annotations, Genius
+        negotiators) is negmas' own ``add``.
+        """
+        from negmas.genius.negotiator import GeniusNegotiator
+        from negmas.preferences import BaseUtilityFunction
+
+        ufun = kwargs.get("ufun")
+        if not space_checked or set(kwargs) != {"ufun"} or not isinstance(ufun, BaseUtilityFunction) \
+                or isinstance(negotiator, GeniusNegotiator):
+            return super().add(negotiator, **kwargs)
+        return self._add_checked(negotiator, ufun)
+
+    def _add_checked(self, negotiator: Any, ufun: Any) -> bool | None:
+        # negmas 0.16 Mechanism.add from the line after the outcome-space check, for
+        # preferences=ufun, role=None, time_limit=inf, n_steps=None, annotation={}.
+        if not self.can_enter(negotiator):
+            return None
+        if negotiator in self._negotiators:
+            return False
+        role = "negotiator"
+        nmi = self._nmi_factory(**self._nmi_params | dict(  # type: ignore[operator]
+            private_time_limit=INF, private_n_steps=None,
+            annotation=self._nmi_params.get("annotation", dict()) | {}))
+        self._nmis[negotiator.id] = nmi
+        if negotiator.join(nmi=nmi, state=self.state_for(negotiator), preferences=ufun, role=role):
+            self._negotiators.append(negotiator)
+            self._current_state.n_negotiators += 1
+            self._negotiator_map[negotiator.id] = negotiator
+            self._negotiator_index[negotiator.id] = len(self._negotiators) - 1
+            self._roles.append(role)
+            self.role_of_negotiator[negotiator.uuid] = role
+            self.negotiators_of_role[role].append(negotiator)
+            internal = self._internal_nmi
+            object.__setattr__(internal, "time_limit", min(internal.time_limit, nmi.time_limit))
+            steps = internal.n_steps if nmi.n_steps is None else (
+                nmi.n_steps if internal.n_steps is None else min(internal.n_steps, nmi.n_steps))
+            object.__setattr__(internal, "n_steps", steps)
+            if self._extra_callbacks:
+                for other in self._negotiators:
+                    if other.id != negotiator.id and hasattr(other, "on_negotiator_entered"):
+                        other.on_negotiator_entered(negotiator.id, self.state)
+            return True
+        del self._nmis[negotiator.id]
+        if self._extra_callbacks:
+            for other in self._negotiators:
+                if hasattr(other, "on_negotiator_didnot_enter"):
+                    other.on_negotiator_didnot_enter(negotiator.id, self.state)
+        return None
+
     def _state_for_nmi(self, nmi):
         # negmas: copy.copy(self._current_state) with relative_time for this NMI.
         state = fast_copy(self._current_state)

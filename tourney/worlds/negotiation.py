@@ -54,6 +54,7 @@ from tourney.params import NONE, Interval, OfType, Range
 from tourney.seeding import derive_seed, make_rng
 from tourney.worlds.anac_scores import METRICS, ScenarioScorer
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
+from tourney.worlds.fast_ufun import player_copy
 from tourney.worlds.bilateral import FAST_SAO_OPTIONS, SAO_MECHANISM, reset_sao_negotiator
 from tourney.worlds.scenarios import load_scenarios, resolve_paths, sources
 
@@ -72,6 +73,9 @@ class PreparedScenario:
     scenario: Scenario
     scorer: ScenarioScorer
     outcomes: frozenset | None  # every valid outcome, for small spaces
+    # per ufun: negmas' join check (the ufun's outcome space contains the scenario's) holds;
+    # made once here, not by the mechanism on every negotiation (LeanSAOMechanism.add)
+    space_checked: tuple[bool, ...] = ()
 
     def is_valid(self, outcome: Any) -> bool:
         if outcome is None:
@@ -115,12 +119,26 @@ def _prepared(key: str, normalize: bool, rotate: bool) -> tuple[tuple[PreparedSc
         space = s.outcome_space
         small = space.cardinality <= MAX_SET_OUTCOMES
         outcomes = frozenset(tuple(o) for o in space.enumerate()) if small else None
+        checked: dict[tuple[int, int], bool] = {}
         rotations = []
         for r in range(len(s.ufuns) if rotate else 1):
             rs = s if r == 0 else s.rotate_ufuns(r)
-            rotations.append(PreparedScenario(name, r, rs, ScenarioScorer.for_scenario(rs, rs.stats), outcomes))
+            spaces = tuple(_space_checked(rs.outcome_space, u, checked) for u in rs.ufuns)
+            rotations.append(PreparedScenario(name, r, rs, ScenarioScorer.for_scenario(rs, rs.stats), outcomes,
+                                              spaces))
         out.append(tuple(rotations))
     return tuple(out)
+
+
+def _space_checked(space: Any, ufun: Any, known: dict[tuple[int, int], bool]) -> bool:
+    """negmas' join check for ``ufun`` on ``space``, once per pair of outcome-space objects."""
+    own = ufun.outcome_space
+    if own is None:
+        return True
+    key = (id(space), id(own))
+    if key not in known:
+        known[key] = bool(space in own)
+    return known[key]
 
 
 def prepared(spec: Any, normalize: bool = True, rotate: bool = True) -> tuple[tuple[PreparedScenario, ...], ...]:
@@ -301,7 +319,8 @@ class NegotiationWorld(World):
             negotiator = negotiators[role]
             if self.reveal_opponent_ufun:
                 negotiator._private_info = {"opponent_ufun": _without_reserved(ufuns[1 - i])}
-            mechanism.add(negotiator, ufun=copy.deepcopy(ufuns[i]))
+            mechanism.add(negotiator, ufun=player_copy(ufuns[i]),
+                          space_checked=i < len(p.space_checked) and p.space_checked[i])
             mechanism.roles_[negotiator.id] = role
         started = time.perf_counter()
         if self.hide_n_steps:

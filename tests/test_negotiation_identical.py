@@ -1,0 +1,122 @@
+"""The negotiation world's speed-ups change no outcome: offer by offer against plain negmas.
+
+The world hands each negotiation copies of the scenario's ufuns with a cheap
+``reserved_value`` (``tourney.worlds.fast_ufun``), skips negmas' per-join
+outcome-space scan (checked once per scenario) and plays on ``LeanSAOMechanism``.
+The reference plays the same matches with negmas' ``SAOMechanism`` and ``add``
+and plain ``copy.deepcopy`` ufuns; every negotiation's agreement, rounds, n_steps,
+scores and full offer trace must be equal, for every built-in negmas negotiator.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import pytest
+from negmas import SAOMechanism
+from negmas.preferences import LinearAdditiveUtilityFunction
+
+from test_lean_sao import BUILT_IN
+from tourney.seeding import seed_globals
+from tourney.worlds import negotiation
+from tourney.worlds.base import MatchContext, Seat
+from tourney.worlds.fast_ufun import fast_class, player_copy
+from tourney.worlds.negotiation import NegotiationWorld, prepared
+
+SCENARIOS = [{"generate": "multi-issue", "n": 1, "seed": 3, "issues": [2, 3], "values": [2, 4]},
+             {"generate": "anl2024", "n": 1, "seed": 5, "n_outcomes": [30, 50]}]
+
+
+class NegmasMechanism(SAOMechanism):
+    """negmas' own mechanism and ``add``, with the world's constructor and role bookkeeping."""
+
+    def __init__(self, *args, valid=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.roles_ = {}
+
+    def add(self, negotiator, *, space_checked=False, **kwargs):
+        return super().add(negotiator, **kwargs)
+
+
+def _play(first: str, second: str, seed: int) -> list[dict]:
+    import negmas.sao
+
+    world = NegotiationWorld(scenarios=SCENARIOS, n_steps=30, trace=True)
+    seats = {role: Seat(role, name, name, getattr(negmas.sao, name), {})
+             for role, name in (("first", first), ("second", second))}
+    seed_globals(seed)  # as the worker does before play
+    result = world.play(seats, seed, MatchContext(seed))
+    return [{k: v for k, v in n.items() if k != "seconds"} for n in result.details["negotiations"]]
+
+
+def test_every_built_in_negotiator_plays_as_on_plain_negmas(monkeypatch):
+    # each negotiator meets two partners, once opening (first) and once answering (second)
+    pairs = [(name, BUILT_IN[(i + 6) % len(BUILT_IN)]) for i, name in enumerate(BUILT_IN)]
+    pairs = [(a, b) if i % 2 else (b, a) for i, (a, b) in enumerate(pairs)]
+    ours = {pair: _play(*pair, seed=i) for i, pair in enumerate(pairs)}
+    with monkeypatch.context() as m:
+        m.setattr(negotiation, "CheckedSAOMechanism", NegmasMechanism)
+        m.setattr(negotiation, "player_copy", copy.deepcopy)
+        theirs = {pair: _play(*pair, seed=i) for i, pair in enumerate(pairs)}
+    differ = [pair for pair in pairs if ours[pair] != theirs[pair]]
+    assert not differ, differ[:5]
+    offers = sum(len(n["offers"]) for runs in ours.values() for n in runs)
+    assert offers > 20 * len(pairs)  # real negotiations, not empty traces
+    assert sum(n["agreement"] is not None for runs in ours.values() for n in runs) > len(pairs)
+
+
+def test_a_reserved_value_off_by_a_little_is_caught(monkeypatch):
+    # The comparison above can fail: a fast reserved value 0.02 above negmas' changes outcomes.
+    pairs = [("BoulwareTBNegotiator", "ConcederTBNegotiator"), ("AspirationNegotiator", "LinearTBNegotiator"),
+             ("NaiveTitForTatNegotiator", "BoulwareTBNegotiator")]
+    honest = [_play(*pair, seed=i) for i, pair in enumerate(pairs)]
+    fast = fast_class(LinearAdditiveUtilityFunction)
+    monkeypatch.setattr(fast, "reserved_value", property(lambda self: self._reserved_value + 0.02))
+    assert [_play(*pair, seed=i) for i, pair in enumerate(pairs)] != honest
+
+
+def test_a_player_copy_is_negmas_class_with_its_own_reserved_value():
+    ufun = prepared(SCENARIOS[1])[0][0].scenario.ufuns[0]
+    fast = player_copy(ufun)
+    assert type(fast) is fast_class(LinearAdditiveUtilityFunction) and isinstance(fast, LinearAdditiveUtilityFunction)
+    assert fast.reserved_value == ufun.reserved_value and type(fast).__name__ == "LinearAdditiveUtilityFunction"
+    fast.reserved_value = 0.5
+    assert fast.reserved_value == 0.5 and ufun.reserved_value != 0.5  # its own copy, negmas' setter
+
+
+def test_a_player_copy_pickles_and_copies_back_to_negmas_class():
+    ufun = prepared(SCENARIOS[0])[0][0].scenario.ufuns[1]
+    fast = player_copy(ufun)
+    outcomes = list(ufun.outcome_space.enumerate())
+    copies = [pickle.loads(pickle.dumps(fast, protocol=p)) for p in range(pickle.HIGHEST_PROTOCOL + 1)]
+    for other in (*copies, copy.deepcopy(fast), copy.copy(fast)):
+        assert type(other) is LinearAdditiveUtilityFunction
+        assert [other(o) for o in outcomes] == [ufun(o) for o in outcomes]
+        assert other.reserved_value == ufun.reserved_value
+
+
+def test_a_distribution_reserved_value_reads_as_negmas_reads_it():
+    from negmas.helpers.prob import ScipyDistribution
+
+    ufun = copy.deepcopy(prepared(SCENARIOS[0])[0][0].scenario.ufuns[0])
+    ufun.reserved_value = ScipyDistribution("uniform", loc=0.2, scale=0.2)
+    fast = player_copy(ufun)
+    assert fast.reserved_value == pytest.approx(0.3) and fast.reserved_value == ufun.reserved_value
+
+
+def test_the_outcome_space_check_is_made_once_per_scenario_and_still_refuses_a_foreign_space():
+    p = prepared(SCENARIOS[0])[0][0]
+    assert p.space_checked == (True, True)
+    from negmas import make_issue, make_os
+
+    from tourney.worlds.lean_sao import LeanSAOMechanism
+    from negmas.sao import BoulwareTBNegotiator
+
+    other = make_os([make_issue(["zz"], "only")])
+    mechanism = LeanSAOMechanism(outcome_space=other, n_steps=5)
+    # not vouched for: negmas' check runs and refuses the ufun
+    assert mechanism.add(BoulwareTBNegotiator(), ufun=player_copy(p.scenario.ufuns[0])) is None
+    vouched = LeanSAOMechanism(outcome_space=p.scenario.outcome_space, n_steps=5)
+    assert vouched.add(BoulwareTBNegotiator(), ufun=player_copy(p.scenario.ufuns[0]), space_checked=True) is True
+    assert len(vouched.negotiators) == 1 and vouched.nmi.n_steps == 5
