@@ -75,7 +75,7 @@ reproduce-insight: install
 	$(PY) -m tourney.reproduce.collect . --section "make reproduce-insight"
 
 ## make reproduce-ihelp: I-Help Tables 16.1-16.2 and claims over 20 scenario seeds (approaches 1-3, sessions S1-S3,
-## five preference combinations), the concession sweep on calibration seeds, then its REPRODUCTION.md section
+## five preference combinations), the setting checks on calibration seeds, then its REPRODUCTION.md section
 .PHONY: reproduce-ihelp
 reproduce-ihelp: install
 	$(TOURNEY) run leagues/ihelp.yaml -j $(JOBS) --fresh --quiet

@@ -361,19 +361,22 @@ def test_league_run_and_reproduction_end_to_end(tmp_path):
     out = tmp_path / "run"
     run_cli("run", str(league), "--out", str(out), "-j", "1", "--quiet", check=True)
     run_cli("reproduce", "ihelp", str(out), check=True)
-    assert "Sensitivity" not in (out / "reproduction.md").read_text()  # no sweep run yet
-    from tourney.reproduce.ihelp_setting import concession_sweep
-
-    sweep = concession_sweep({"runs": 1}, {}, scales=(1.0,), seeds=(100,))
-    (out / "concession_sweep.json").write_text(json.dumps({"elapsed_s": 1.0, "seeds": [100], "rows": sweep}))
+    assert "Setting checks on calibration" not in (out / "reproduction.md").read_text()  # none run yet
+    row = {"variant": "the league: zone valuation, Delta x 0.25", "params": {},
+           "median_rounds": {"S1": 4.0, "S2": 5.0, "S3": 6.5}, "median_rounds_approaches_2_3": {"S1": 4.0, "S2": 3.5,
+                                                                                                "S3": 5.0},
+           "identical_2_to_3": 59.0, "pairs_2_to_3": 417, "deadline": 0.3,
+           "targets": {"median rounds": True, "identical prices": False}}
+    (out / "setting.json").write_text(json.dumps({"elapsed_s": 1.0, "seeds": [100], "rows": [row]}))
     proc = run_cli("reproduce", "ihelp", str(out), check=True)
     text = (out / "reproduction.md").read_text() if (out / "reproduction.md").exists() else proc.stdout
     assert "Table 16.1" in text and "Table 16.2" in text
     assert "| S:3, B:3 | 4 |" in text  # 2 sessions x 1 preference combination x 2 runs
     assert (out / "plots" / "ihelp_rejections.png").exists()
-    assert "scenario seeds 100 that the league does not use" in text
-    medians = " / ".join(f"{sweep[0]['median_rounds'][s]:g}" for s in ("S1", "S2", "S3"))
-    assert f"| 1 | {medians} |" in text
+    assert "calibration scenario seeds 100 that the league does not use" in text
+    assert "| the league: zone valuation, Delta x 0.25 | 4 / 5 / 6.5 | 4 / 3.5 / 5 | 59 % of 417 | 0.3 | met, not met |" \
+        in text
+    assert "Between Approaches 2-3 only" in text
 
 
 @pytest.mark.slow

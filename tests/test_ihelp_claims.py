@@ -5,6 +5,7 @@ resolved); all 18 rows of Table 16.2; the setting's median-rounds property."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 
@@ -120,3 +121,59 @@ def test_median_rounds_of_a_small_real_run():
         # Two Approach-1 agents meet half way after n_concessions / 2 = 4 offers each.
         assert lengths.loc[(1, 1), session] >= 4
     assert (runs["rounds"] >= 1).all() and runs["rounds"].max() <= 20
+
+
+# --- the zone valuation (issue 21) and the setting checks ---
+def test_zone_valuation_by_hand():
+    from players.ihelp.decision import ZoneUtility, utility_table
+    from tourney.worlds.ihelp import UserPreferences
+
+    # A buyer who opened at 14, facing a seller who opened at 22; limit 25, standard price 18.
+    prefs = UserPreferences("urgent", "medium", "averse")  # w = 0.5, e = 0.5
+    user = ZoneUtility("buyer", ideal=8.0, limit=25.0, prefs=prefs, std_price=18.0, best=14.0, worst=22.0)
+    assert user.gain(14.0) == 1.0 and user.gain(22.0) == 0.0 and user.gain(20.0) == pytest.approx(0.25)
+    assert user.gain(10.0) == 1.0 and user.gain(24.0) == 0.0 and user.gain(25.5) is None  # clipped; past the limit
+    assert user.deal(20.0) == pytest.approx(0.5 * 0.5 + 0.5)  # sqrt(0.25) = 0.5
+    assert user.deal(26.0) == -1.0
+    # The next helper at the standard price 18 (gain 0.5), the help half as good for waiting:
+    assert user.no_deal() == pytest.approx(0.5 * math.sqrt(0.5) + 0.5 * 0.5)
+    assert user.round_cost() == 0.0
+    # Not flat near the openings: from the seller's opening to the buyer's counter 16 the deal value moves by
+    # 0.5 * sqrt(0.75) = 0.433 (session 1's ideal-limit valuation: 0.5 * (sqrt(9/17) - sqrt(3/17)) = 0.154).
+    assert user.deal(16.0) - user.deal(22.0) == pytest.approx(0.5 * math.sqrt(0.75))
+    table = utility_table(user, offer=22.0, counter=16.0, meeting=(18.0, 2.0), rounds_left=10)
+    assert table["accept"]["counter"] == pytest.approx(0.5)
+    assert table["counter"]["counter"] == pytest.approx(max(user.deal(18.0), user.no_deal()))
+    # A risk-seeking seller (convex), standard price past its limit: the outside option is its limit's money.
+    seller = ZoneUtility("seller", ideal=30.0, limit=20.0, prefs=UserPreferences("not urgent", "high", "seeking"),
+                         std_price=18.0, best=26.0, worst=16.0)
+    assert seller.gain(21.0) == pytest.approx(0.5) and seller.deal(21.0) == pytest.approx(0.8 * 0.25 + 0.2)
+    assert seller.gain(19.0) is None
+    assert seller.no_deal() == pytest.approx(0.8 * 0.4 ** 2 + 0.2 * 0.8)
+
+
+def test_setting_checks_fail_on_the_flat_model_and_pass_rounds_on_the_zone_model():
+    from tourney.reproduce.ihelp_setting import decider_lengths, meets_targets
+
+    world = {"runs": 1, "limit_slack": 0.16}
+    one = {"n_concessions": 8}
+    flat = play_grid(world, {1: one, 2: {"valuation": "ideal-limit"}, 3: {"valuation": "ideal-limit"}}, seeds=(100,))
+    assert meets_targets(flat) == {"median rounds": False, "identical prices": False}
+    assert decider_lengths(flat) == {"S1": 2.0, "S2": 2.0, "S3": 2.0}
+    zone = {"valuation": "zone", "concession_scale": 0.25}
+    league = play_grid(world, {1: one, 2: zone, 3: zone}, seeds=(100,))
+    assert meets_targets(league)["median rounds"]
+    assert all(v >= 3 for v in decider_lengths(league).values())
+
+
+def test_whole_delta_steps_end_approaches_2_3_in_round_2_even_if_the_diagram_never_stops():
+    # The measured argument: the paper's step crosses at the standard price after one concession each.
+    from players.ihelp import Approach1, Approach2, Approach3
+    from tourney.reproduce.ihelp_setting import _never_decides, decider_lengths, identical_share
+
+    classes = {1: Approach1, 2: _never_decides(Approach2), 3: _never_decides(Approach3)}
+    runs = play_grid({"runs": 1, "limit_slack": 0.16}, {1: {"n_concessions": 8}}, seeds=(100,), classes=classes)
+    lengths = decider_lengths(runs)
+    assert lengths["S1"] == 2.0 and lengths["S2"] == 2.0 and lengths["S3"] <= 3.0
+    assert identical_share(runs)[0] == 100.0  # the same offers, nobody decides: the same prices
+    assert (runs["outcome"] == "agreement").all()

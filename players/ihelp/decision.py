@@ -10,39 +10,59 @@ pyAgrum's ``InfluenceDiagram`` and ``ShaferShenoyLIMIDInference`` solve it
 (measured: about 0.2 ms per decision on this machine, small beside a
 negotiation round).
 
-The utilities (the paper says only that they depend on the role and vary with
-risk behaviour, money importance and urgency; the numbers are our choice):
+The utility node (the paper says only that the utilities depend on the role
+and vary with risk behaviour, money importance and urgency, and that an ID
+"allows tradeoffs in one area against costs in another"; the numbers are
+ours). Two valuations, chosen by the negotiators' ``valuation`` param:
 
-- money gain of a price ``p``: ``g = (limit - p) / (limit - ideal)`` clipped to
-  [0, 1] (1 at the user's ideal price, 0 at its limit; a price past the limit
-  is infeasible);
+``ZoneUtility`` ("zone", the reproduction's; issue 21), fixed from what the
+paper does say:
+
+- money gain of a price ``p``: ``g = (worst - p) / (worst - best)`` clipped to
+  [0, 1], with ``best`` the agent's own opening and ``worst`` the opponent's
+  opening. Decision analysis scales a utility from the worst to the best
+  consequence *of the decision at hand*; the paper's agents decide (and model
+  the opponent) only "after the first round of offers", and from then on
+  every deal of the monotone protocol (section 4.1: no side goes back on an
+  offer) lies between the two openings. A price past the user's limit is
+  infeasible (``INFEASIBLE``);
 - risk shape: ``sqrt(g)`` for a risk-averse user (concave), ``g^2`` for a risk
   seeker (convex);
-- a deal at ``p`` is worth ``w * shape(g) + (1 - w)``, with ``w`` the weight
-  of money (low 0.3, medium 0.5, high 0.8);
-- no deal is worth the user's outside option, discounted by its urgency ``e``
-  (not urgent 0.2, urgent 0.5, very urgent 0.9): ``(1 - e) deal(std_price)``.
-  In I-Help a helpee whose negotiation fails moves on to the next helper on
-  the matchmaker's list (section 2), and a helper waits for the next request,
-  both at about the standard price but later; an urgent user loses most by
-  waiting. When the standard price is past the user's limit the outside
-  option has no money part: ``(1 - e)(1 - w)``. This is what lets an agent
-  reject "deals that are not profitable" (section 4.2);
-- an infeasible deal is worth ``INFEASIBLE`` (-1), below anything else;
-- each further round costs ``0.005 + 0.015 e`` (small beside the money at
-  stake, but enough that a concession worth less than two rounds is taken now);
-- U(accept, .) = deal(offer); U(reject, .) = no deal;
-  U(counter, accept) = deal(counter) - cost; U(counter, reject) = no deal - cost;
-  U(counter, counter) = the value of going on: if both sides keep conceding
-  at their current rates (ours: our next Delta; the opponent's: its last
-  concession for Approach 2, the model's expected next concession for
-  Approach 3), each stopping at its limit (ours; the opponent's only for
-  Approach 3, the model's expected limit), the offers meet after ``k``
-  rounds (``gap / (our rate + its rate)`` when neither stops first); going
-  on is worth ``max(deal(meeting price), no deal) - (k + 1) cost``, or ``no
-  deal - cost`` when they would not meet before the deadline (or at all).
-  The paper's diagram has no such node; a one-step look-ahead made agents
-  walk away from opponents that concede slowly but surely.
+- a deal is worth ``w * shape(g) + (1 - w)``: money weighted by the money
+  importance ``w`` (low 0.3, medium 0.5, high 0.8), the rest is the help
+  obtained (buyer) or the payment and credit for helping (seller);
+- no deal is the I-Help market's outside option (section 2): the helpee's
+  agent "starts a negotiation with the second agent on the list", at about
+  the matchmaker's standard price, "which provides some measure for the
+  actual worth of the resource"; the helper waits for the next request.
+  The money part is the standard price's (the user's limit if the standard
+  price is past it), the help part comes later, discounted by the urgency
+  ``e`` (not urgent 0.2, urgent 0.5, very urgent 0.9):
+  ``w * shape(g(std_price)) + (1 - w)(1 - e)``. So a user who cares about
+  money and is in no hurry holds out for a price near the market's, an
+  urgent one takes what it gets;
+- no cost per round (the paper names none; its time sensitivity is the
+  urgency above and the deadline).
+
+``IdealLimitUtility`` ("ideal-limit", session 1's, kept for the setting
+comparison in ``tourney.reproduce.ihelp_setting``): ``g = (limit - p) /
+(limit - ideal)`` over the world's ideal price and limit (about 18 ICU wide
+while the openings lie a few ICU apart: flat near the openings, so a 10 %
+better price is worth about 0.04); no deal ``(1 - e) max(1 - w,
+deal(std_price))``; each round costs ``0.005 + 0.015 e``.
+
+Both: U(accept, .) = deal(offer); U(reject, .) = no deal;
+U(counter, accept) = deal(counter) - cost; U(counter, reject) = no deal - cost;
+U(counter, counter) = the value of going on: if both sides keep conceding
+at their current rates (ours: our next Delta; the opponent's: its last
+concession for Approach 2, the model's expected next concession for
+Approach 3), each stopping at its limit (ours; the opponent's only for
+Approach 3, the model's expected limit), the offers meet after ``k``
+rounds (``gap / (our rate + its rate)`` when neither stops first); going
+on is worth ``max(deal(meeting price), no deal) - (k + 1) cost``, or ``no
+deal - cost`` when they would not meet before the deadline (or at all).
+The paper's diagram has no such node; a one-step look-ahead made agents
+walk away from opponents that concede slowly but surely.
 """
 
 from __future__ import annotations
@@ -60,9 +80,13 @@ URGENCY_LEVEL = {"not urgent": 0.2, "urgent": 0.5, "very urgent": 0.9}
 INFEASIBLE = -1.0
 
 
+def _shaped(prefs: UserPreferences, g: float) -> float:
+    return math.sqrt(g) if prefs.risk == "averse" else g * g
+
+
 @dataclass(frozen=True)
 class UserUtility:
-    """The utility side of a user's preference model."""
+    """The utility side of a user's preference model: session 1's ideal-limit valuation."""
 
     role: str
     ideal: float
@@ -78,6 +102,9 @@ class UserUtility:
     def urgency(self) -> float:
         return URGENCY_LEVEL[self.prefs.urgency]
 
+    def feasible(self, price: float) -> bool:
+        return price <= self.limit + 1e-9 if self.role == "buyer" else price >= self.limit - 1e-9
+
     def gain(self, price: float) -> float | None:
         """Money gain in [0, 1]; None past the limit."""
         span = self.limit - self.ideal
@@ -90,9 +117,8 @@ class UserUtility:
         g = self.gain(price)
         if g is None:
             return INFEASIBLE
-        shaped = math.sqrt(g) if self.prefs.risk == "averse" else g * g
         w = self.money_weight
-        return w * shaped + (1.0 - w)
+        return w * _shaped(self.prefs, g) + (1.0 - w)
 
     def no_deal(self) -> float:
         outside = 1.0 - self.money_weight
@@ -102,6 +128,39 @@ class UserUtility:
 
     def round_cost(self) -> float:
         return 0.005 + 0.015 * self.urgency
+
+
+IdealLimitUtility = UserUtility
+
+
+@dataclass(frozen=True)
+class ZoneUtility(UserUtility):
+    """The reproduction's valuation: money over the zone between the two openings (module docstring)."""
+
+    best: float = 0.0   # the agent's own opening
+    worst: float = 0.0  # the opponent's opening
+
+    def gain(self, price: float) -> float | None:
+        if not self.feasible(price):
+            return None
+        span = self.worst - self.best
+        if abs(span) < 1e-12:
+            return 1.0
+        return min(max((self.worst - price) / span, 0.0), 1.0)
+
+    def no_deal(self) -> float:
+        w, e = self.money_weight, self.urgency
+        market = self.std_price if self.std_price is not None else self.limit
+        if not self.feasible(market):
+            market = self.limit
+        g = self.gain(market)
+        return w * _shaped(self.prefs, g or 0.0) + (1.0 - w) * (1.0 - e)
+
+    def round_cost(self) -> float:
+        return 0.0
+
+
+VALUATIONS = ("zone", "ideal-limit")
 
 
 def meeting_point(

@@ -18,12 +18,15 @@ base price moved by the paper's Delta) and then concedes by
 counter-offer with the influence diagram (``decision``), the opponent's answer
 having equal probabilities. Section 4.1 separates the two: "each agent makes an
 offer depending on the user's risk attitude. The price-offer decay and raise
-function are dependent on the money importance and the urgency"; with a
-concession of a whole Delta (``concession_scale`` 1) both sides are one offer
-away from the standard price after opening there and every negotiation ends
-within two rounds, so no decision is ever taken (see ``leagues/ihelp.yaml``
-for how the league fixes the scale). It expects the opponent to keep
-conceding as it last did (as fast as itself before it has seen a concession).
+function are dependent on the money importance and the urgency". With a
+concession of a whole Delta (``concession_scale`` 1) both sides open one Delta
+either side of the standard price and their second offers cross there: the
+negotiation ends in round 2 whatever the influence diagram decides (measured
+in ``tourney.reproduce.ihelp_setting``; ``leagues/ihelp.yaml`` says how the
+league fixes the scale). Its utility node is ``valuation`` (``decision``:
+"zone", the reproduction's, or "ideal-limit", session 1's). It expects the
+opponent to keep conceding as it last did (as fast as itself before it has
+seen a concession).
 
 Approach 3: as Approach 2, with P(opponent's answer) from a Bayesian opponent
 model (``opponent``) created after the first round and updated by Bayes' rule
@@ -54,7 +57,15 @@ from typing import Any
 from negmas.sao import ResponseType, SAOState
 
 from players.base import PriceNegotiator
-from players.ihelp.decision import UNIFORM, DecisionDiagram, UserUtility, meeting_point, utility_table
+from players.ihelp.decision import (
+    UNIFORM,
+    VALUATIONS,
+    DecisionDiagram,
+    UserUtility,
+    ZoneUtility,
+    meeting_point,
+    utility_table,
+)
 from players.ihelp.opponent import OpponentModel
 from players.ihelp.steps import better_for, delta, next_offer, opening_offer, within_limit
 from tourney.params import Interval, Options
@@ -224,11 +235,13 @@ class Approach1(IHelpNegotiator):
 class Approach2(IHelpNegotiator):
     """Delta steps and an influence diagram with an uninformed opponent node."""
 
-    param_constraints = {**_PREFERENCE_CONSTRAINTS, "concession_scale": [Interval(float, 0, 1, closed="right")]}
+    param_constraints = {**_PREFERENCE_CONSTRAINTS, "concession_scale": [Interval(float, 0, 1, closed="right")],
+                         "valuation": [Options(list(VALUATIONS))]}
 
     def __init__(
         self,
         concession_scale: float = 1.0,
+        valuation: str = "zone",
         urgency: str = "urgent",
         money_importance: str = "medium",
         risk: str = "averse",
@@ -236,6 +249,7 @@ class Approach2(IHelpNegotiator):
         **kwargs: Any,
     ) -> None:
         self.concession_scale = concession_scale
+        self.valuation = valuation
         super().__init__(urgency=urgency, money_importance=money_importance, risk=risk, name=name, **kwargs)
 
     def _reset_match_state(self) -> None:
@@ -267,6 +281,10 @@ class Approach2(IHelpNegotiator):
             # Decisions start after the first round of offers (section 3.2): both
             # sides open by the offer rules first.
             return "counter"
+        if self.valuation == "zone" and not isinstance(self.user_, ZoneUtility):
+            # Both sides have opened: every deal from now on lies between the two openings.
+            self.user_ = ZoneUtility(self.role_, self.ideal_, self.limit_, self.prefs_, self.std_price_,
+                                     best=self.my_offers_[0], worst=self.opponent_offers_[0])
         n_steps = self.nmi.n_steps
         rounds_left = float("inf") if n_steps is None else n_steps - 1 - state.step
         answered = rounds_left > 0 or self.role_ == "buyer"

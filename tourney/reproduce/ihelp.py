@@ -352,7 +352,7 @@ def reproduce(run_dir: Path) -> str:
     lengths = setting.length_table(runs)
     share, n_pairs = setting.identical_share(runs)
     targets = setting.meets_targets(runs)
-    sweep_path = run_dir / "concession_sweep.json"
+    setting_path = run_dir / "setting.json"
     parts = [
         "# I-Help (Vassileva & Mudgal, ch. 16): Tables 16.1 and 16.2",
         f"{len(runs)} negotiation runs: {runs.groupby(['seller', 'buyer']).ngroups} configurations x "
@@ -373,14 +373,18 @@ def reproduce(run_dir: Path) -> str:
         f"{_pct(share)} % of {n_pairs} ({'met' if targets['identical prices'] else '**not met**'}).",
         render_lengths(lengths),
     ]
-    if sweep_path.exists():
-        sweep = json.loads(sweep_path.read_text())
+    decide = setting.decider_lengths(runs)
+    parts.append(f"Between Approaches 2-3 only (where the influence diagrams decide), median rounds "
+                 f"{', '.join(f'{s} {_rounds(decide[s])}' for s in SESSIONS)}.")
+    if setting_path.exists():
+        comparison = json.loads(setting_path.read_text())
         parts += [
-            "Sensitivity (reported as such, not used to pick a value): Approaches 2-3's `concession_scale` "
-            "(the share of the paper's Delta conceded per offer; the league plays the paper's 1), on calibration "
-            f"scenario seeds {', '.join(map(str, sweep['seeds']))} that the league does not use "
-            f"(`python -m tourney.reproduce.ihelp_setting`, {sweep['elapsed_s']:.0f} s):",
-            setting.render_sweep(sweep["rows"]),
+            "Setting checks on calibration scenario seeds "
+            f"{', '.join(map(str, comparison['seeds']))} that the league does not use, for the league's "
+            "Approaches 2-3 and the variants the choice was made against (rounds, identical prices and "
+            "deadlines only; `python -m tourney.reproduce.ihelp_setting`, "
+            f"{comparison['elapsed_s']:.0f} s):",
+            setting.render_comparison(comparison["rows"]),
         ]
     parts += [
         "## Table 16.1: rejections",

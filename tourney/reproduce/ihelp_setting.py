@@ -5,15 +5,20 @@ Approach 2 to 3 changes the price (< ``MAX_IDENTICAL_SHARE`` % of the paired
 deals of the 2 -> 3 rows at the same price).
 
 ``length_table`` and ``identical_share`` read a run's match log (the frame of
-``tourney.reproduce.ihelp.runs_frame``). ``concession_sweep`` plays the world
-directly for a few values of Approaches 2-3's ``concession_scale`` on
-calibration scenario seeds that the reproduction league does not use, and looks
-at rounds and identical prices only (never at rejections or better deals):
+``tourney.reproduce.ihelp.runs_frame``); ``meets_targets`` judges both.
+``setting_comparison`` plays the world directly (no runner) under the
+league's setting with a few variants of Approaches 2-3 (their valuation and
+concession scale, and an upper bound: an influence diagram that never accepts
+or rejects), on calibration scenario seeds that the reproduction league does
+not use, and looks at rounds, identical prices and deadlines only (never at
+rejections or better deals):
 
     python -m tourney.reproduce.ihelp_setting RUN_DIR
 
-writes ``RUN_DIR/concession_sweep.json`` (with the sweep's duration), which the
-reproduction reports.
+writes ``RUN_DIR/setting.json`` (with its duration), which the reproduction
+reports. The measured argument it carries: with the paper's whole-Delta
+concessions the two sides' second offers cross at the standard price, so
+Approaches 2-3 end in round 2 even when their diagram never stops them.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ from tourney.reproduce.ihelp import SESSIONS, deal_pairs
 
 MIN_MEDIAN_ROUNDS = 4
 MAX_IDENTICAL_SHARE = 25.0
-SWEEP_SCALES = (1.0, 0.5, 0.25, 0.125)
-CALIBRATION_SEEDS = (100, 101)  # the league's scenario seeds are 0-19
+CALIBRATION_SEEDS = (100, 101, 102, 103, 104)  # the league's scenario seeds are 0-19
+DECIDERS = (2, 3)  # the approaches that decide with an influence diagram
 
 
 def length_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -65,13 +70,21 @@ def meets_targets(runs: pd.DataFrame) -> dict[str, bool]:
     }
 
 
-def play_grid(world_params: dict, player_params: dict[int, dict], seeds: tuple[int, ...]) -> pd.DataFrame:
+def decider_lengths(runs: pd.DataFrame) -> dict[str, float | None]:
+    """Median rounds per session over the configurations where both sides use Approach 2 or 3."""
+    mine = runs[runs["seller"].isin(DECIDERS) & runs["buyer"].isin(DECIDERS)]
+    row = length_table(mine).iloc[0] if len(mine) else {}
+    return {s: (None if not len(mine) or row[s] is None else float(row[s])) for s in SESSIONS}
+
+
+def play_grid(world_params: dict, player_params: dict[int, dict], seeds: tuple[int, ...],
+              classes: dict[int, type] | None = None) -> pd.DataFrame:
     """Every configuration x session x preference combination on ``seeds``, played directly (no runner)."""
     from players.ihelp import Approach1, Approach2, Approach3
     from tourney.worlds.base import MatchContext, Seat
     from tourney.worlds.ihelp import PREFERENCE_COMBINATIONS, IHelpWorld
 
-    classes = {1: Approach1, 2: Approach2, 3: Approach3}
+    classes = classes or {1: Approach1, 2: Approach2, 3: Approach3}
     rows = []
     for seed, seller, buyer, session, prefs in itertools.product(
             seeds, classes, classes, SESSIONS, PREFERENCE_COMBINATIONS):
@@ -86,58 +99,99 @@ def play_grid(world_params: dict, player_params: dict[int, dict], seeds: tuple[i
     return pd.DataFrame(rows)
 
 
-def concession_sweep(world_params: dict, approach1: dict, scales=SWEEP_SCALES,
-                     seeds=CALIBRATION_SEEDS) -> list[dict[str, Any]]:
-    """Per ``concession_scale`` of Approaches 2-3: median rounds per session and the 2 -> 3 identical share."""
+def _never_decides(cls: type) -> type:
+    """``cls`` with an influence diagram that always counter-offers: the longest its offer rule allows."""
+
+    class NeverDecides(cls):  # type: ignore[valid-type, misc]
+        def choose(self, state, offer, counter):
+            return "counter"
+
+    NeverDecides.__name__ = f"NeverDecides{cls.__name__}"
+    return NeverDecides
+
+
+def variants(approach_params: dict[int, dict]) -> list[tuple[str, dict[int, dict], bool]]:
+    """(label, params of Approaches 2-3, never decides) compared on the calibration seeds; the league's last."""
+    league = {a: dict(approach_params.get(a, {})) for a in DECIDERS}
+    scale = league[2].get("concession_scale", 1.0)
+    def with_(**kw): return {a: {**league[a], **kw} for a in DECIDERS}  # noqa: E306, E704
+    return [
+        ("session 1: ideal-limit valuation, whole Delta", with_(valuation="ideal-limit", concession_scale=1.0), False),
+        ("zone valuation, whole Delta (the paper's step)", with_(valuation="zone", concession_scale=1.0), False),
+        ("upper bound: whole Delta, the diagram never accepts or rejects", with_(concession_scale=1.0), True),
+        (f"ideal-limit valuation, Delta x {scale:g}", with_(valuation="ideal-limit"), False),
+        (f"the league: zone valuation, Delta x {scale:g}", with_(), False),
+    ]
+
+
+def setting_comparison(world_params: dict, approach_params: dict[int, dict],
+                       seeds=CALIBRATION_SEEDS) -> list[dict[str, Any]]:
+    """Per variant: median rounds per session (all configurations; Approaches 2-3 only), 2 -> 3 identical share."""
+    from players.ihelp import Approach1, Approach2, Approach3
+
     out = []
-    for scale in scales:
-        runs = play_grid(world_params, {1: approach1, 2: {"concession_scale": scale},
-                                        3: {"concession_scale": scale}}, seeds)
-        lengths = length_table(runs)
-        pair23 = lengths[lengths["seller"].isin([2, 3]) & lengths["buyer"].isin([2, 3])]
+    for label, params, never in variants(approach_params):
+        classes = {1: Approach1, 2: Approach2, 3: Approach3}
+        if never:
+            classes = {1: Approach1, 2: _never_decides(Approach2), 3: _never_decides(Approach3)}
+        runs = play_grid(world_params, {1: dict(approach_params.get(1, {})), **params}, seeds, classes)
+        lengths = length_table(runs).iloc[0]
         share, n = identical_share(runs)
         out.append({
-            "concession_scale": scale,
-            "median_rounds": {s: lengths.iloc[0][s] for s in SESSIONS},
-            "median_rounds_approaches_2_3": {s: float(pair23[s].median()) for s in SESSIONS},
+            "variant": label, "params": params[2],
+            "median_rounds": {s: float(lengths[s]) for s in SESSIONS},
+            "median_rounds_approaches_2_3": decider_lengths(runs),
             "identical_2_to_3": share, "pairs_2_to_3": n,
+            "deadline": 100.0 * float((runs["outcome"] == "deadline").mean()),
+            "targets": meets_targets(runs),
         })
     return out
 
 
-def render_sweep(sweep: list[dict[str, Any]]) -> str:
-    lines = ["| concession_scale | median rounds S1 / S2 / S3 (all configurations) | "
-             "median rounds S1 / S2 / S3 (Approaches 2-3 only) | 2 -> 3 pairs at the same price |",
-             "|---|---|---|---|"]
-    for row in sweep:
+def render_comparison(rows: list[dict[str, Any]]) -> str:
+    lines = ["| Approaches 2-3 | median rounds S1 / S2 / S3 (all configurations) | "
+             "median rounds S1 / S2 / S3 (Approaches 2-3 only) | 2 -> 3 pairs at the same price | deadline % | "
+             "targets (rounds, prices) |",
+             "|---|---|---|---|---|---|"]
+    yes = {True: "met", False: "not met"}
+    for row in rows:
         all_ = " / ".join(f"{row['median_rounds'][s]:g}" for s in SESSIONS)
         two3 = " / ".join(f"{row['median_rounds_approaches_2_3'][s]:g}" for s in SESSIONS)
         share = "-" if row["identical_2_to_3"] is None else f"{row['identical_2_to_3']:.0f} % of {row['pairs_2_to_3']}"
-        lines.append(f"| {row['concession_scale']:g} | {all_} | {two3} | {share} |")
+        targets = f"{yes[row['targets']['median rounds']]}, {yes[row['targets']['identical prices']]}"
+        lines.append(f"| {row['variant']} | {all_} | {two3} | {share} | {row['deadline']:.1f} | {targets} |")
     return "\n".join(lines)
 
 
-def _league_params(run_dir: Path) -> tuple[dict, dict]:
-    """The world params and Approach 1's params of the run's league (sweep in the league's setting)."""
+def league_params(league_path: Path) -> tuple[dict, dict[int, dict]]:
+    """The ihelp world params and each approach's params of a league file (the run's copy)."""
     import yaml
 
-    league = yaml.safe_load((run_dir / "league.yaml").read_text())
+    from tourney.reproduce.ihelp import approach_of
+
+    league = yaml.safe_load(Path(league_path).read_text())
     world = dict(next(w for w in league["worlds"] if w["type"] == "ihelp").get("params") or {})
-    approach1 = next((dict(p.get("params") or {}) for p in league["players"] if p["type"] == "ihelp-1"), {})
-    return world, approach1
+    world.pop("scenario_seed", None)
+    approaches: dict[int, dict] = {}
+    for player in league["players"]:
+        approach = approach_of(str(player.get("type", "")))
+        if approach is not None:
+            approaches.setdefault(approach, dict(player.get("params") or {}))
+    return world, approaches
 
 
 def main() -> None:
-    run_dir = Path(sys.argv[1])
-    world, approach1 = _league_params(run_dir)
-    world.pop("scenario_seed", None)
+    target = Path(sys.argv[1])
+    league = target / "league.yaml" if target.is_dir() else target
+    world, approaches = league_params(league)
     started = time.perf_counter()
-    sweep = concession_sweep(world, approach1)
+    rows = setting_comparison(world, approaches)
     elapsed = time.perf_counter() - started
-    (run_dir / "concession_sweep.json").write_text(json.dumps(
-        {"elapsed_s": round(elapsed, 1), "seeds": list(CALIBRATION_SEEDS), "rows": sweep}, indent=1))
-    print(render_sweep(sweep))
-    print(f"concession sweep: {elapsed:.0f} s")
+    if target.is_dir():
+        (target / "setting.json").write_text(json.dumps(
+            {"elapsed_s": round(elapsed, 1), "seeds": list(CALIBRATION_SEEDS), "rows": rows}, indent=1))
+    print(render_comparison(rows))
+    print(f"setting comparison on calibration seeds {list(CALIBRATION_SEEDS)}: {elapsed:.0f} s")
 
 
 if __name__ == "__main__":
