@@ -41,9 +41,24 @@ bench: install
 	$(PY) bench/bench_scale.py
 	$(PY) bench/bench_report.py
 
-## make reproduce: every paper reproduction (long), then REPRODUCTION.md
-reproduce: install reproduce-insight reproduce-ihelp reproduce-godfather reproduce-anegma-a reproduce-anegma reproduce-consumer
+## make reproduce: every paper reproduction (long), in the order of REPRODUCTION.md, under one reproduction id,
+## each timed; then REPRODUCTION.md with the total time
+REPRODUCTIONS := reproduce-insight reproduce-anegma-a reproduce-anegma reproduce-consumer reproduce-godfather \
+	reproduce-ihelp
+reproduce: install
+	@echo "make reproduce: reproduction id $$TOURNEY_REPRODUCE_ID"
+	$(PY) -m tourney.reproduce.sequence $(REPRODUCTIONS)
 	$(PY) -m tourney.reproduce.collect .
+
+# One reproduction id per `make` invocation, written into every run's manifest (the collector
+# refuses runs of another); one given in the environment wins, so the `make reproduce-*` that
+# `make reproduce` runs share its id.
+ifeq ($(origin TOURNEY_REPRODUCE_ID),undefined)
+REPRODUCE_ID := $(shell date -u +%Y%m%dT%H%M%SZ)-$(shell od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+else
+REPRODUCE_ID := $(TOURNEY_REPRODUCE_ID)
+endif
+reproduce reproduce-%: export TOURNEY_REPRODUCE_ID = $(REPRODUCE_ID)
 
 ## make mixed: the headline league, every player family in one bilateral round robin
 mixed: install
@@ -56,6 +71,7 @@ reproduce-anegma-a: install
 	$(TOURNEY) reproduce anegma-a results/anegma-hypothesis-a
 	$(TOURNEY) run leagues/anegma-table4.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce anegma-table4 results/anegma-table4
+	$(PY) -m tourney.reproduce.collect . --section "make reproduce-anegma-a"
 
 ## make reproduce-insight: INSIGHT Figures 3-7, every claim judged over seeds, the paper's game beside the
 ## never-raise restriction (learn the two exploit-only tables, run the three leagues, write the report and its
@@ -96,6 +112,7 @@ reproduce-godfather: install
 reproduce-consumer: install
 	$(TOURNEY) run leagues/consumer.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce consumer results/consumer
+	$(PY) -m tourney.reproduce.collect . --section "make reproduce-consumer"
 
 ## make train-godfather: regenerate Godfather's shipped GBM models from self-play OneShot worlds
 train-godfather: install
@@ -133,5 +150,6 @@ $(DDPG_DIR)/rl.pt $(DDPG_DIR)/rl-rtft.pt:
 reproduce-anegma: install
 	$(TOURNEY) run leagues/anegma-ddpg.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce anegma-ddpg results/anegma-ddpg
+	$(PY) -m tourney.reproduce.collect . --section "make reproduce-anegma"
 clean:
 	rm -rf results/quickstart results/smoke build *.egg-info

@@ -241,8 +241,13 @@ def reproduce(name, run_dir):
     """Compare RUN_DIR with the paper behind reproduction NAME (writes reproduction.md, plots/)."""
     from tourney.registry import reproduction
 
+    from tourney.store import now, read_manifest, write_manifest
+
     text = reproduction(name)(run_dir)
     (run_dir / "reproduction.md").write_text(text + "\n")
+    manifest = read_manifest(run_dir)
+    if manifest:  # which reproduction wrote the report: the collector refreshes its baseline excerpt
+        write_manifest(run_dir, {**manifest, "reproduction": {"name": name, "at": now()}})
     click.echo(text)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -45,6 +46,10 @@ WORKER_WAIT_S = 60  # how long a cluster may take to show its first worker
 RAY_START_ATTEMPTS = 2  # a local ray start that times out is tried again once
 RAY_CHUNK = 512  # matches per submission on ray, whose joblib backend cannot stream
 CRASH_LIMIT = 2  # a match on board when a worker died this often is recorded as crashed
+# Set once by `make reproduce` (or a `make reproduce-*` target) and written into
+# the manifest of every run it makes, so the collector can tell that the runs
+# of REPRODUCTION.md come from one invocation.
+REPRODUCE_ID_VAR = "TOURNEY_REPRODUCE_ID"
 OUTPUTS = ("scores.csv", "scores.md", "pairwise.csv", "breakdown.csv", "manifest.json", LOG_NAME, LEAGUE_COPY)
 
 
@@ -132,6 +137,7 @@ def run_league(
             versions=versions(), started=now(), finished=None, status="running",
             backend=backend, jobs=jobs, shard=list(shard) if shard else None,
             players=recorded_players(league),
+            reproduce_id=os.environ.get(REPRODUCE_ID_VAR) or None, command=_command_line(),
         )
         write_manifest(run_dir, manifest)
         started = time.perf_counter()
@@ -162,6 +168,14 @@ def run_league(
     finally:
         log.close()
     return summary
+
+
+def _command_line() -> str:
+    """How this process was started, as a user would type it (``tourney run ...``)."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if program in ("cli.py", "__main__.py"):
+        program = "tourney"
+    return shlex.join([program, *sys.argv[1:]])
 
 
 def _progress_bar(total: int, initial: int, enabled: bool):
