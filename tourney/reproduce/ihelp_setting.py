@@ -65,8 +65,8 @@ def meets_targets(runs: pd.DataFrame) -> dict[str, bool]:
     lengths = length_table(runs).iloc[0]
     share, _ = identical_share(runs)
     return {
-        "median rounds": all(lengths[s] is not None and lengths[s] >= MIN_MEDIAN_ROUNDS for s in SESSIONS),
-        "identical prices": share is not None and share < MAX_IDENTICAL_SHARE,
+        "median rounds": bool(all(lengths[s] is not None and lengths[s] >= MIN_MEDIAN_ROUNDS for s in SESSIONS)),
+        "identical prices": bool(share is not None and share < MAX_IDENTICAL_SHARE),
     }
 
 
@@ -141,7 +141,7 @@ def setting_comparison(world_params: dict, approach_params: dict[int, dict],
             "variant": label, "params": params[2],
             "median_rounds": {s: float(lengths[s]) for s in SESSIONS},
             "median_rounds_approaches_2_3": decider_lengths(runs),
-            "identical_2_to_3": share, "pairs_2_to_3": n,
+            "identical_2_to_3": None if share is None else float(share), "pairs_2_to_3": int(n),
             "deadline": 100.0 * float((runs["outcome"] == "deadline").mean()),
             "targets": meets_targets(runs),
         })
