@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -38,6 +39,20 @@ def write_league(path: Path, **overrides) -> Path:
     league.update(overrides)
     path.write_text(yaml.safe_dump(league, sort_keys=False))
     return path
+
+
+def match_record(fields: dict):
+    """A ``MatchRecord`` for a synthetic log: ``fields`` as a log line holds them, the keys a test
+    does not care about (id, key, world index, seed) filled in."""
+    from tourney.records import MatchRecord
+
+    world = fields.get("world_type", fields.get("world", "bilateral"))
+    defaults = {"id": f"m{next(_RECORD_IDS)}", "key": "", "world": world, "world_type": world, "world_index": 0,
+                "rep": 0, "seed": 0, "status": "ok"}
+    return MatchRecord.from_json({**defaults, **fields})
+
+
+_RECORD_IDS = itertools.count()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import match_record, write_league
 
 from players.godfather.features import FEATURES, N_QUANTITY_CLASSES
 from players.godfather.marginal import expected_marginal_utility, sample_others
@@ -201,9 +202,13 @@ def test_reproduction_uses_scmls_truncated_mean(tmp_path):
     records = []
     for i in range(3):
         worlds = [{"scores": {r: s + 0.01 * (i + k) for r, s in base.items()}} for k in range(2)]
-        records.append({"id": f"m{i}", "rep": i, "world": "oneshot", "status": "ok", "assignment": players,
-                        "details": {"worlds": worlds}})
-    (tmp_path / "matches.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+        records.append(match_record({"id": f"m{i}", "rep": i, "world": "oneshot", "status": "ok",
+                                     "assignment": players, "details": {"worlds": worlds}}))
+    (tmp_path / "matches.jsonl").write_text("".join(json.dumps(r.to_json()) + "\n" for r in records))
+    write_league(tmp_path / "league.yaml", name="godfather", repetitions=3, worlds=[{"type": "oneshot"}],
+                 players=[{"name": "GodfatherEmpirical", "type": "godfather"},
+                          {"name": "GodfatherGBM", "type": "godfather-gbm"},
+                          {"name": "BetterAgent", "type": "better-2021"}])
     text = reproduce(tmp_path)
     # offsets 0..3 over 3 configs: SCML aggregate 1.115, per-config means 1.105, 1.115, 1.125
     assert "| GodfatherGBM | 1.126 | GodfatherGBM | 1.115 | 1.115 [1.090, 1.140] | 2 | 3 |" in text

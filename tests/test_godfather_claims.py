@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import match_record
 
 from tourney.reproduce.godfather import (
     PAPER,
@@ -26,8 +27,8 @@ def records(per_config):
         assignment = {f"agent{i + 1}": p for i, p in enumerate(scores)}
         n = len(next(iter(scores.values())))
         worlds = [{"scores": {f"agent{i + 1}": scores[p][k] for i, p in enumerate(scores)}} for k in range(n)]
-        out.append({"id": f"m{rep}", "rep": rep, "world": "oneshot", "status": "ok", "assignment": assignment,
-                    "details": {"worlds": worlds}})
+        out.append(match_record({"id": f"m{rep}", "rep": rep, "world": "oneshot", "status": "ok",
+                                 "assignment": assignment, "details": {"worlds": worlds}}))
     return out
 
 

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import match_record
 from negmas.sao import ResponseType
 
 from players.base import PriceNegotiator
@@ -307,14 +308,14 @@ def test_bayes_prediction_marginalises_the_hidden_nodes():
 
 # --- Tables 16.1 and 16.2 from a synthetic match log ---
 def _record(buyer, seller, session, runs, preferences=1):
-    return {
+    return match_record({
         "world": "ihelp", "world_type": "ihelp", "status": "ok", "rep": 0,
         "assignment": {"buyer": buyer, "seller": seller},
         "setting": {"session": session, "preferences": preferences},
         "details": {"runs": [
             {"outcome": o, "rejected_by": by, "price": p} for o, by, p in runs
         ]},
-    }
+    })
 
 
 def test_tables_from_a_synthetic_match_log():
@@ -326,7 +327,7 @@ def test_tables_from_a_synthetic_match_log():
         _record("A3", "A1", "S1", [deal(9), deal(12), deal(15), rej("buyer")]),
         _record("A3", "A1", "S3", [rej("seller"), rej("buyer"), rej("buyer"), deal(8)]),
         _record("A2", "A1", "S1", [deal(9), deal(12), deal(15), deal(16)], preferences=2),  # other cell
-        {"world": "bilateral", "status": "ok", "assignment": {"buyer": "A1", "seller": "A1"}},
+        match_record({"world": "bilateral", "status": "ok", "assignment": {"buyer": "A1", "seller": "A1"}}),
     ]
     runs = runs_frame(records, {"A1": 1, "A2": 2, "A3": 3})
     assert len(runs) == 20

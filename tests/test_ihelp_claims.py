@@ -8,7 +8,9 @@ import itertools
 import math
 
 import pytest
+from conftest import match_record
 
+from tourney.records import MatchRecord
 from tourney.reproduce.ihelp import PAPER_16_2, SESSIONS, better_deal_table, render_table_16_2, runs_frame
 from tourney.reproduce.ihelp_claims import CLAIMS, judge_claims
 from tourney.reproduce.ihelp_setting import identical_share, length_table, play_grid
@@ -42,7 +44,7 @@ def _rejector(seller: int, buyer: int, session: str, truth: bool) -> str | None:
     return None
 
 
-def synthetic_log(truth_of_seed) -> list[dict]:
+def synthetic_log(truth_of_seed) -> list[MatchRecord]:
     """Match records of the ``ihelp`` world: one run per cell, prices and rejections by the story of each seed."""
     records = []
     for seed, seller, buyer, session, prefs in itertools.product(
@@ -53,12 +55,12 @@ def synthetic_log(truth_of_seed) -> list[dict]:
         price = 100.0 - _price_shift("buyer", buyer, session, truth) + _price_shift("seller", seller, session, truth)
         run = ({"outcome": "rejected", "rejected_by": rejector, "price": None, "rounds": 3} if rejector
                else {"outcome": "agreement", "rejected_by": None, "price": price, "rounds": 6})
-        records.append({
+        records.append(match_record({
             "world": "ihelp", "world_type": "ihelp", "status": "ok", "rep": 0,
             "assignment": {"buyer": f"A{buyer}", "seller": f"A{seller}"},
             "setting": {"session": session, "preferences": prefs, "scenario_seed": seed},
             "details": {"runs": [run]},
-        })
+        }))
     return records
 
 

@@ -8,8 +8,8 @@ import math
 import pytest
 import yaml
 
-from conftest import ROOT
-from players.insight.heuristics import best_arithmetic
+from conftest import ROOT, match_record
+from tourney.worlds.bidding import best_arithmetic
 from tourney.reproduce.insight_claims import (
     HEURISTIC_CLAIMS,
     SeedView,
@@ -39,10 +39,10 @@ def jitter(rep: int, salt: float) -> float:
 
 
 def two_seller_record(a, b, rep, pa, pb, eff, price_a, price_b, sale_price):
-    return {"status": "ok", "rep": rep, "assignment": {"seller_a": a, "seller_b": b},
-            "roles": {"seller_a": {"profit_last": pa, "profit": pa, "price_last": price_a},
-                      "seller_b": {"profit_last": pb, "profit": pb, "price_last": price_b}},
-            "metrics": {"pareto_efficiency_last": eff, "price_last": sale_price}}
+    return match_record({"world": "bidding2", "status": "ok", "rep": rep, "assignment": {"seller_a": a, "seller_b": b},
+                         "roles": {"seller_a": {"profit_last": pa, "profit": pa, "price_last": price_a},
+                                   "seller_b": {"profit_last": pb, "profit": pb, "price_last": price_b}},
+                         "metrics": {"pareto_efficiency_last": eff, "price_last": sale_price}})
 
 
 def two_seller_log(spec):
@@ -143,9 +143,9 @@ def test_seeds_average_the_two_learners_and_missing_pairings_give_no_seeds():
 
 def one_seller_log(values):
     """values: kind -> rep -> (profit over the last episodes, profit over the match)."""
-    return [{"status": "ok", "rep": rep, "assignment": {"seller": kind},
-             "roles": {"seller": {"profit_last": v(rep)[0], "profit": v(rep)[1], "price_last": None}},
-             "metrics": {"pareto_efficiency_last": None, "price_last": None}}
+    return [match_record({"world": "bidding", "status": "ok", "rep": rep, "assignment": {"seller": kind},
+                          "roles": {"seller": {"profit_last": v(rep)[0], "profit": v(rep)[1], "price_last": None}},
+                          "metrics": {"pareto_efficiency_last": None, "price_last": None}})
             for kind, v in values.items() for rep in range(REPS)]
 
 

@@ -19,10 +19,9 @@ from players.insight import (
     Reactive,
     TitForTat,
 )
-from players.insight.heuristics import default_descent
 from tourney.registry import resolve_player
 from tourney.worlds.base import MatchContext, Seat
-from tourney.worlds.bidding import BiddingWorld
+from tourney.worlds.bidding import BiddingWorld, default_descent
 from tourney.worlds.bilateral import BilateralWorld
 
 ALL_SELLERS = [RandomSeller, DescentByOne, DescentArithmetic, QLearningSeller,

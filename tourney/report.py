@@ -17,12 +17,12 @@ from typing import Iterator
 import pandas as pd
 from tabulate import tabulate
 
-from tourney.errors import RunDirError
-from tourney.league import League, load_league
+from tourney.league import League
 from tourney.ranking import adjacent_gaps
 from tourney.schedule import ScheduleIndex, count_matches
 from tourney.scoring import breakdown_table, match_rows, pairwise_table, score_table
-from tourney.store import LEAGUE_COPY, LOG_NAME, LogReader, read_manifest
+from tourney.run_reader import league_of_run
+from tourney.store import LOG_NAME, LogReader
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -37,22 +37,6 @@ class Tables:
     statuses: dict[str, int]
     expected: int  # matches in the schedule
     unreadable: int = 0  # complete lines of the log that are not records (skipped)
-
-
-def league_of_run(run_dir: Path) -> League:
-    path = Path(run_dir) / LEAGUE_COPY
-    if not path.is_file():
-        raise RunDirError(f"{run_dir}: not a run directory (no {LEAGUE_COPY}); run `tourney run` first")
-    manifest = read_manifest(run_dir)
-    # The league's player modules live beside the original league file, not the copy.
-    original = manifest.get("league_file")
-    extra = (str(Path(original).resolve().parent),) if isinstance(original, str) and original else ()
-    # The players' roles as the run resolved them: no player class (nor torch...) is imported.
-    recorded = manifest.get("players") if isinstance(manifest.get("players"), dict) else None
-    # Relative paths in world params (a scenario folder) are the original's too.
-    base = extra[0] if extra and Path(extra[0]).is_dir() else None
-    return load_league(path, extra_import_dirs=extra, recorded=recorded, paths_from=base).with_overrides(
-        manifest.get("seed"), manifest.get("repetitions"))
 
 
 def compute_tables(run_dir: Path, league: League | None = None) -> Tables:

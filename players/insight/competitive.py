@@ -26,8 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 from players.insight.base import SELLER_CONSTRAINTS, InsightSeller
-from players.insight.heuristics import arithmetic_offer, default_descent
 from tourney.params import Interval
+from tourney.worlds.bidding import arithmetic_offer, default_descent
 
 
 class _RivalAware(InsightSeller):

@@ -30,11 +30,9 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from tourney.store import iter_records
+from tourney.records import MatchRecord
+from tourney.run_reader import Run, read_run
 
 TIME_DEPENDENT = {"linear", "conceder", "boulware", "time-dependent"}
 BEHAVIOUR_DEPENDENT = {"relative-tft", "random-tft", "averaged-tft"}
@@ -55,16 +53,12 @@ PAPER_TABLE4 = {
 }
 
 
-def _league(run_dir: Path) -> dict[str, Any]:
-    return yaml.safe_load((run_dir / "league.yaml").read_text())
+def _ok(run: Run) -> list[MatchRecord]:
+    return list(run.records("emarket", ok=True))
 
 
-def _types(run_dir: Path) -> dict[str, str]:
-    return {p["name"]: p["type"] for p in _league(run_dir)["players"]}
-
-
-def _ok(run_dir: Path) -> list[dict[str, Any]]:
-    return [r for r in iter_records(run_dir) if r["status"] == "ok" and r.get("world_type", r["world"]) == "emarket"]
+def _failed(run: Run) -> int:
+    return sum(1 for _ in run.records(ok=False))
 
 
 def _group(seller_type: str) -> str | None:
@@ -79,25 +73,20 @@ def _s_pct(episodes: list[dict]) -> float:
     return 100.0 * sum(e["success"] for e in episodes) / len(episodes) if episodes else float("nan")
 
 
-def _cells(run_dir: Path) -> tuple[dict, int]:
+def _cells(run: Run) -> tuple[dict, int]:
     """(group, md, mr, zoa, t_end) -> episodes; and the number of failed matches."""
-    types = _types(run_dir)
-    league = _league(run_dir)
-    base = {}
-    for w in league["worlds"]:
-        if w["type"] == "emarket":
-            base = w.get("params") or {}
+    types = run.player_types()
+    base = run.world_params("emarket")
     cells: dict[tuple, list[dict]] = defaultdict(list)
-    failed = sum(1 for r in iter_records(run_dir) if r["status"] != "ok")
-    for r in _ok(run_dir):
-        group = _group(types.get(r["assignment"]["seller"], ""))
+    for r in _ok(run):
+        group = _group(types.get(r.assignment["seller"], ""))
         if group is None:
             continue
-        setting = {**base, **(r.get("setting") or {})}
+        setting = {**base, **r.setting}
         key = (group, setting.get("md", "L"), setting.get("mr", "H"), setting.get("zoa", 100),
                setting.get("t_end", "Lg"))
-        cells[key].extend(r["details"]["episodes"])
-    return cells, failed
+        cells[key].extend(r.details["episodes"])
+    return cells, _failed(run)
 
 
 def _marginal(cells: dict, group: str, factor: str) -> dict:
@@ -156,7 +145,7 @@ def _yes(flag: bool) -> str:
 
 def hypothesis_a(run_dir: Path) -> str:
     run_dir = Path(run_dir)
-    cells, failed = _cells(run_dir)
+    cells, failed = _cells(read_run(run_dir))
     groups = [g for g in ("time-dependent", "behaviour-dependent") if any(k[0] == g for k in cells)]
     if not groups:
         return f"# ANEGMA Hypothesis A\n\nNo finished e-market matches in {run_dir}.\n"
@@ -232,16 +221,17 @@ def _stats(episodes: list[dict]) -> tuple:
 
 def table4(run_dir: Path) -> str:
     run_dir = Path(run_dir)
-    types = _types(run_dir)
-    failed = sum(1 for r in iter_records(run_dir) if r["status"] != "ok")
+    run = read_run(run_dir)
+    types = run.player_types()
+    failed = _failed(run)
     cells: dict[tuple, list[dict]] = defaultdict(list)
-    for r in _ok(run_dir):
-        buyer = {"conan": "CONAN", "williams": "Williams"}.get(types.get(r["assignment"]["buyer"], ""))
-        seller = types.get(r["assignment"]["seller"], "")
-        zoa = (r.get("setting") or {}).get("zoa", 100)
+    for r in _ok(run):
+        buyer = {"conan": "CONAN", "williams": "Williams"}.get(types.get(r.assignment["buyer"], ""))
+        seller = types.get(r.assignment["seller"], "")
+        zoa = r.setting.get("zoa", 100)
         if buyer is None or seller not in ("conceder", "relative-tft"):
             continue
-        cells[(seller, zoa, buyer)].extend(r["details"]["episodes"])
+        cells[(seller, zoa, buyer)].extend(r.details["episodes"])
     lines = [
         "# ANEGMA Table 4: CONAN vs Williams (low MD, high MR, long t_end)",
         "",

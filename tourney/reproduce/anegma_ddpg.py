@@ -34,7 +34,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from tourney.store import iter_records
+from tourney.run_reader import read_run
 
 MODELS = ("ANN-C", "ANN-W", "SLRL-C", "SLRL-W", "RL")
 HEADERS = {"ANN-C": "ANN-C", "ANN-W": "ANN-W", "SLRL-C": "ANEGMA(SL+RL)-C", "SLRL-W": "ANEGMA(SL+RL)-W",
@@ -98,11 +98,9 @@ WHY_WE_DIFFER = [
 def _episodes(run_dir: Path) -> dict[tuple[str, str, Any], list[dict]]:
     """(buyer name, seller name, zoa) -> the simulations' summaries."""
     out: dict[tuple[str, str, Any], list[dict]] = defaultdict(list)
-    for r in iter_records(run_dir):
-        if r["status"] != "ok" or r.get("world_type", r["world"]) != "emarket":
-            continue
-        a = r["assignment"]
-        out[(a["buyer"], a["seller"], r["setting"].get("zoa"))] += r["details"]["episodes"]
+    for r in read_run(run_dir).records("emarket", ok=True):
+        a = r.assignment
+        out[(a["buyer"], a["seller"], r.setting.get("zoa"))] += r.details["episodes"]
     return out
 
 

@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
+from tourney.run_reader import read_run
 from tourney.worlds.consumer import BUDGETS, episode_anomalies
 
 ANOMALIES = ("overpayment", "out_of_budget", "below_wholesale", "deadlock", "price_increase")
@@ -29,27 +30,23 @@ ANOMALIES = ("overpayment", "out_of_budget", "below_wholesale", "deadlock", "pri
 
 def negotiations(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """One flat row per negotiation of the run's consumer matches; and match/model-call counts."""
-    from tourney.store import iter_records
-
     rows: list[dict[str, Any]] = []
     counts = {"matches": 0, "failed": 0, "model_calls": 0, "cache_hits": 0, "completion_tokens": 0,
               "model_seconds": 0.0}
-    for record in iter_records(run_dir):
-        if record.get("world") != "consumer":
-            continue
-        if record["status"] != "ok":
+    for record in read_run(run_dir).records("consumer"):
+        if not record.ok:
             counts["failed"] += 1
             continue
         counts["matches"] += 1
-        details = record.get("details") or {}
+        details = record.details
         for usage in (details.get("usage") or {}).values():
             for key in ("model_calls", "cache_hits", "completion_tokens", "model_seconds"):
                 counts[key] += usage.get(key, 0)
         for episode in details.get("episodes", []):
             row = {
-                "buyer": record["assignment"]["buyer"],
-                "seller": record["assignment"]["seller"],
-                "budget_scenario": record["setting"].get("budget", "mid"),
+                "buyer": record.assignment["buyer"],
+                "seller": record.assignment["seller"],
+                "budget_scenario": record.setting.get("budget", "mid"),
                 **{k: episode[k] for k in ("product", "retail", "wholesale", "budget", "outcome", "price", "turns")},
                 "malformed_buyer": episode["malformed"]["buyer"],
                 "malformed_seller": episode["malformed"]["seller"],
@@ -154,13 +151,7 @@ def _plots(run_dir: Path, rows: list[dict], players: list[str]) -> list[str]:
 
 
 def _llm_players(run_dir: Path) -> set[str]:
-    try:
-        from tourney.report import league_of_run
-
-        league = league_of_run(run_dir)
-        return {p.name for p in league.players if p.type == "llm"}
-    except Exception:  # an old run without its league copy: name-based guess is not made
-        return set()
+    return {name for name, kind in read_run(run_dir).player_types().items() if kind == "llm"}
 
 
 def reproduce(run_dir: Path) -> str:

@@ -40,6 +40,9 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from tourney.league import League
+from tourney.records import MatchRecord
+from tourney.run_reader import read_run
 from tourney.reproduce.claims import (
     Claim,
     Verdict,
@@ -77,21 +80,21 @@ def scml_truncated_mean(values: list[float]) -> float:
 
 
 # --- reading the run ---
-def run_scores(records: Iterable[Mapping[str, Any]]) -> tuple[dict[str, dict[Any, list[float]]], int, int]:
+def run_scores(records: Iterable[MatchRecord]) -> tuple[dict[str, dict[Any, list[float]]], int, int]:
     """Per league player, per config (repetition), its score in every world; and match counts."""
     scores: dict[str, dict[Any, list[float]]] = defaultdict(lambda: defaultdict(list))
     ok = failed = 0
     for record in records:
-        if record.get("world") != "oneshot" and "worlds" not in (record.get("details") or {}):
+        if record.world_type != "oneshot":
             continue
-        if record.get("status") != "ok":
+        if not record.ok:
             failed += 1
             continue
         ok += 1
-        config = (record.get("rep", record.get("id")), record.get("world_index", 0))
-        for world in record["details"]["worlds"]:
+        config = (record.rep, record.world_index)
+        for world in record.details["worlds"]:
             for role, score in world["scores"].items():
-                scores[record["assignment"][role]][config].append(float(score))
+                scores[record.assignment[role]][config].append(float(score))
     return scores, ok, failed
 
 
@@ -163,30 +166,24 @@ def world_spread(scores: Mapping[str, Mapping[Any, list[float]]], hi: str, lo: s
 
 # --- the report ---
 def reproduce(run_dir: Path) -> str:
-    from tourney.store import iter_records
-
     run_dir = Path(run_dir)
-    records = list(iter_records(run_dir))
+    run = read_run(run_dir)
+    records = list(run.records())
     scores, ok, failed = run_scores(records)
-    return report(scores, ok, failed, str(run_dir), run_dir, setting(run_dir, records))
+    return report(scores, ok, failed, str(run_dir), run_dir, setting(run.league, records))
 
 
-def setting(run_dir: Path, records: list[Mapping[str, Any]]) -> str:
+def setting(league: League, records: list[MatchRecord]) -> str:
     """The league the run played (name, repetitions, world params) and the days its worlds drew."""
-    import yaml
-
     parts = []
-    league_file = run_dir / "league.yaml"
-    if league_file.exists():
-        league = yaml.safe_load(league_file.read_text()) or {}
-        params = [w.get("params", {}) for w in league.get("worlds", []) if w.get("type") == "oneshot"]
-        parts.append(f"League `{league.get('name')}`: {league.get('repetitions')} repetitions of "
-                     f"{', '.join(str(p) for p in params)}.")
-        if league.get("name") != "godfather":
-            parts.append(f"**Not the shipped `leagues/godfather.yaml`**: this run played `{league.get('name')}` "
-                         "(see its parameters above), so it is not what `make reproduce-godfather` runs.")
-    days = [w["n_steps"] for r in records if r.get("status") == "ok"
-            for w in (r.get("details") or {}).get("worlds", []) if "n_steps" in w]
+    params = [dict(w.params) for w in league.worlds if w.type == "oneshot"]
+    parts.append(f"League `{league.name}`: {league.repetitions} repetitions of "
+                 f"{', '.join(str(p) for p in params)}.")
+    if league.name != "godfather":
+        parts.append(f"**Not the shipped `leagues/godfather.yaml`**: this run played `{league.name}` "
+                     "(see its parameters above), so it is not what `make reproduce-godfather` runs.")
+    days = [w["n_steps"] for r in records if r.ok
+            for w in r.details.get("worlds", []) if "n_steps" in w]
     if days:
         parts.append(f"Days per world: min {min(days)}, median {int(np.median(days))}, max {max(days)}.")
     return " ".join(parts)

@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-import yaml
 
-from tourney.store import iter_records
+from tourney.records import MatchRecord
+from tourney.run_reader import Run, read_run
 
 SESSIONS = ("S1", "S2", "S3")
 ROLES = ("buyer", "seller")
@@ -85,34 +85,34 @@ def approach_of(type_name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def league_approaches(run_dir: Path) -> dict[str, int]:
-    league = yaml.safe_load((Path(run_dir) / "league.yaml").read_text())
+def league_approaches(run: Run) -> dict[str, int]:
+    """League player name -> its I-Help approach, for the run's I-Help players."""
     out = {}
-    for player in league.get("players", []):
-        approach = approach_of(str(player.get("type", "")))
+    for name, kind in run.player_types().items():
+        approach = approach_of(kind)
         if approach is not None:
-            out[player["name"]] = approach
+            out[name] = approach
     return out
 
 
-def runs_frame(records: Iterable[dict[str, Any]], approaches: dict[str, int]) -> pd.DataFrame:
+def runs_frame(records: Iterable[MatchRecord], approaches: dict[str, int]) -> pd.DataFrame:
     """One row per negotiation run of the ok ``ihelp`` matches between I-Help approaches."""
     rows = []
     for record in records:
-        if record.get("world_type", record.get("world")) != "ihelp" or record.get("status") != "ok":
+        if record.world_type != "ihelp" or not record.ok:
             continue
-        assignment = record["assignment"]
+        assignment = record.assignment
         if not all(assignment.get(role) in approaches for role in ROLES):
             continue
-        setting = record.get("setting", {})
-        for index, run in enumerate(record["details"]["runs"]):
+        setting = record.setting
+        for index, run in enumerate(record.details["runs"]):
             rows.append({
                 "seed": setting.get("scenario_seed", 0),
                 "buyer": approaches[assignment["buyer"]],
                 "seller": approaches[assignment["seller"]],
                 "session": setting.get("session", "S1"),
                 "preferences": setting.get("preferences", 1),
-                "rep": record.get("rep", 0),
+                "rep": record.rep,
                 "run": index,
                 "outcome": run["outcome"],
                 "rejected_by": run["rejected_by"],
@@ -238,20 +238,20 @@ def render_table_16_2(better: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def score_table(records: Iterable[dict[str, Any]], approaches: dict[str, int]) -> pd.DataFrame:
+def score_table(records: Iterable[MatchRecord], approaches: dict[str, int]) -> pd.DataFrame:
     """Mean score (the world's utility) and agreement rate per role, approach and session."""
     rows = []
     for record in records:
-        if record.get("world_type", record.get("world")) != "ihelp" or record.get("status") != "ok":
+        if record.world_type != "ihelp" or not record.ok:
             continue
-        assignment = record["assignment"]
+        assignment = record.assignment
         if not all(assignment.get(role) in approaches for role in ROLES):
             continue
         for role in ROLES:
             rows.append({"role": role, "approach": approaches[assignment[role]],
-                         "session": record.get("setting", {}).get("session", "S1"),
-                         "utility": record["roles"][role]["utility"],
-                         "agreement": record["roles"][role]["agreement"]})
+                         "session": record.setting.get("session", "S1"),
+                         "utility": record.roles[role]["utility"],
+                         "agreement": record.roles[role]["agreement"]})
     frame = pd.DataFrame(rows, columns=["role", "approach", "session", "utility", "agreement"])
     return frame.groupby(["role", "approach", "session"], as_index=False)[["utility", "agreement"]].mean()
 
@@ -337,14 +337,16 @@ def reproduce(run_dir: Path) -> str:
     from tourney.reproduce.ihelp_claims import judge_claims
 
     run_dir = Path(run_dir)
-    runs = runs_frame(iter_records(run_dir), league_approaches(run_dir))
+    run = read_run(run_dir)
+    approaches = league_approaches(run)
+    runs = runs_frame(run.records("ihelp", ok=True), approaches)
     if runs.empty:
         return "# I-Help reproduction\n\nNo ok `ihelp` matches between I-Help approaches in this run.\n"
     rejections = rejection_table(runs)
     better = better_deal_table(runs)
     verdicts = judge_claims(runs)
     plots = _plots(run_dir, rejections, better)
-    scores = score_table(iter_records(run_dir), league_approaches(run_dir))
+    scores = score_table(run.records("ihelp", ok=True), approaches)
     differences = count_differences(rejections, better)
     seeds = runs["seed"].nunique()
     per_cell = len(runs) // max(1, runs.groupby(["seller", "buyer", "session", "preferences", "seed"]).ngroups)

@@ -6,7 +6,8 @@ deals of the 2 -> 3 rows at the same price).
 
 ``length_table`` and ``identical_share`` read a run's match log (the frame of
 ``tourney.reproduce.ihelp.runs_frame``); ``meets_targets`` judges both.
-``setting_comparison`` plays the world directly (no runner) under the
+``setting_comparison`` plays the world match by match through
+``tourney.play_match`` (no runner, no run directory) under the
 league's setting with a few variants of Approaches 2-3 (their valuation and
 concession scale, and an upper bound: an influence diagram that never accepts
 or rejects), on calibration scenario seeds that the reproduction league does
@@ -79,24 +80,34 @@ def decider_lengths(runs: pd.DataFrame) -> dict[str, float | None]:
 
 def play_grid(world_params: dict, player_params: dict[int, dict], seeds: tuple[int, ...],
               classes: dict[int, type] | None = None) -> pd.DataFrame:
-    """Every configuration x session x preference combination on ``seeds``, played directly (no runner)."""
-    from players.ihelp import Approach1, Approach2, Approach3
-    from tourney.worlds.base import MatchContext, Seat
+    """Every configuration x session x preference combination on ``seeds``, played one match at a
+    time by ``tourney.play_match``: approach ``a`` is the short name ``ihelp-a``, or ``classes[a]``."""
+    from tourney.match import SeatLike, play_match
     from tourney.worlds.ihelp import PREFERENCE_COMBINATIONS, IHelpWorld
 
-    classes = classes or {1: Approach1, 2: Approach2, 3: Approach3}
+    kinds: dict[int, str | type] = dict(classes) if classes else {a: f"ihelp-{a}" for a in (1, 2, 3)}
     rows = []
     for seed, seller, buyer, session, prefs in itertools.product(
-            seeds, classes, classes, SESSIONS, PREFERENCE_COMBINATIONS):
+            seeds, kinds, kinds, SESSIONS, PREFERENCE_COMBINATIONS):
         world = IHelpWorld(session=session, preferences=prefs, scenario_seed=seed, **world_params)
-        seats = {role: Seat(role, f"A{a}", f"ihelp-{a}", classes[a], dict(player_params.get(a, {})))
-                 for role, a in (("buyer", buyer), ("seller", seller))}
-        result = world.play(seats, seed, MatchContext(seed))
+        seats: dict[str, SeatLike] = {role: (kinds[a], dict(player_params.get(a, {})))
+                                      for role, a in (("buyer", buyer), ("seller", seller))}
+        result = play_match(world, seats, seed).result()
         for index, run in enumerate(result.details["runs"]):
             rows.append({"seed": seed, "buyer": buyer, "seller": seller, "session": session,
                          "preferences": prefs, "rep": 0, "run": index, "outcome": run["outcome"],
                          "rejected_by": run["rejected_by"], "price": run["price"], "rounds": run["rounds"]})
     return pd.DataFrame(rows)
+
+
+def approach_class(approach: int) -> type:
+    """The class registered as ``ihelp-<approach>`` (through the registry, as any plug-in's player)."""
+    from tourney.registry import resolve_player
+
+    resolved = resolve_player(f"ihelp-{approach}", "ihelp")
+    if resolved is None:
+        raise LookupError(f"player ihelp-{approach} cannot play the ihelp world")
+    return resolved.cls
 
 
 def _never_decides(cls: type) -> type:
@@ -127,13 +138,12 @@ def variants(approach_params: dict[int, dict]) -> list[tuple[str, dict[int, dict
 def setting_comparison(world_params: dict, approach_params: dict[int, dict],
                        seeds=CALIBRATION_SEEDS) -> list[dict[str, Any]]:
     """Per variant: median rounds per session (all configurations; Approaches 2-3 only), 2 -> 3 identical share."""
-    from players.ihelp import Approach1, Approach2, Approach3
-
     out = []
     for label, params, never in variants(approach_params):
-        classes = {1: Approach1, 2: Approach2, 3: Approach3}
+        classes = None  # the registered approaches, by short name
         if never:
-            classes = {1: Approach1, 2: _never_decides(Approach2), 3: _never_decides(Approach3)}
+            classes = {1: approach_class(1), 2: _never_decides(approach_class(2)),
+                       3: _never_decides(approach_class(3))}
         runs = play_grid(world_params, {1: dict(approach_params.get(1, {})), **params}, seeds, classes)
         lengths = length_table(runs).iloc[0]
         share, n = identical_share(runs)
@@ -163,27 +173,26 @@ def render_comparison(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def league_params(league_path: Path) -> tuple[dict, dict[int, dict]]:
-    """The ihelp world params and each approach's params of a league file (the run's copy)."""
-    import yaml
-
+def league_params(target: Path) -> tuple[dict, dict[int, dict]]:
+    """The ihelp world params and each approach's params of a run (its league as played) or a league file."""
+    from tourney.league import load_league
     from tourney.reproduce.ihelp import approach_of
+    from tourney.run_reader import read_run
 
-    league = yaml.safe_load(Path(league_path).read_text())
-    world = dict(next(w for w in league["worlds"] if w["type"] == "ihelp").get("params") or {})
+    league = read_run(target).league if Path(target).is_dir() else load_league(target)
+    world = dict(next(w for w in league.worlds if w.type == "ihelp").params)
     world.pop("scenario_seed", None)
     approaches: dict[int, dict] = {}
-    for player in league["players"]:
-        approach = approach_of(str(player.get("type", "")))
+    for player in league.players:
+        approach = approach_of(player.type)
         if approach is not None:
-            approaches.setdefault(approach, dict(player.get("params") or {}))
+            approaches.setdefault(approach, dict(player.params))
     return world, approaches
 
 
 def main() -> None:
     target = Path(sys.argv[1])
-    league = target / "league.yaml" if target.is_dir() else target
-    world, approaches = league_params(league)
+    world, approaches = league_params(target)
     started = time.perf_counter()
     rows = setting_comparison(world, approaches)
     elapsed = time.perf_counter() - started

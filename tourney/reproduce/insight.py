@@ -26,8 +26,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
-
 from tourney.reproduce.claims import compare_table, mean_interval, summary_line, verdict_table
 from tourney.reproduce.insight_claims import (
     HEURISTIC_CLAIMS,
@@ -38,8 +36,10 @@ from tourney.reproduce.insight_claims import (
     one_seller_checks,
     two_seller_checks,
 )
-from tourney.store import iter_records
-from tourney.worlds.bidding import optimal_single_seller, sequence_profit
+from tourney.league import PlayerEntry
+from tourney.records import MatchRecord
+from tourney.run_reader import Run, read_run
+from tourney.worlds.bidding import arithmetic_sequence, best_arithmetic, optimal_single_seller, sequence_profit
 
 KINDS = {
     "qlearning": "Q",
@@ -61,11 +61,7 @@ NEVER_RAISE_SUFFIX = "-never-raise"
 
 
 # --- reading a run ---
-def _league(run_dir: Path) -> dict:
-    return yaml.safe_load((run_dir / "league.yaml").read_text())
-
-
-def _kinds(league: dict, never_raise: bool | None = None) -> dict[str, str]:
+def _kinds(players: Iterable[PlayerEntry], never_raise: bool | None = None) -> dict[str, str]:
     """League player name -> kind (Q, Heuristic, Random, ...).
 
     Entries of one type with the same params (but for ``never_raise`` and
@@ -76,38 +72,29 @@ def _kinds(league: dict, never_raise: bool | None = None) -> dict[str, str]:
     """
     first_params: dict[str, Any] = {}
     kinds = {}
-    for p in league["players"]:
-        params = {k: v for k, v in (p.get("params") or {}).items() if k not in SETTING_PARAMS}
-        kind = KINDS.get(p["type"], p["name"])
-        if first_params.setdefault(p["type"], params) != params:
-            kind = p["name"]
-        if (never_raise is not None and p["type"] in LEARNING_TYPES
-                and bool((p.get("params") or {}).get("never_raise", False)) != never_raise):
+    for p in players:
+        params = {k: v for k, v in p.params.items() if k not in SETTING_PARAMS}
+        kind = KINDS.get(p.type, p.name)
+        if first_params.setdefault(p.type, params) != params:
+            kind = p.name
+        if (never_raise is not None and p.type in LEARNING_TYPES
+                and bool(p.params.get("never_raise", False)) != never_raise):
             continue
-        kinds[p["name"]] = kind
+        kinds[p.name] = kind
     return kinds
 
 
-def _never_raise(league: dict) -> bool | None:
+def _never_raise(players: Iterable[PlayerEntry]) -> bool | None:
     """The league's setting when every player shares it, else None."""
-    values = {bool((p.get("params") or {}).get("never_raise", False)) for p in league["players"]}
+    values = {bool(p.params.get("never_raise", False)) for p in players}
     return values.pop() if len(values) == 1 else None
 
 
-def _records(run_dir: Path, world_type: str) -> list[dict[str, Any]]:
+def _records(run: Run, world_type: str) -> list[MatchRecord]:
     """Finished matches of one world type, in its first setting (the leagues play one)."""
-    records = [r for r in iter_records(run_dir) if r.get("world_type", r.get("world")) == world_type
-               and r["status"] == "ok"]
-    first = records[0].get("setting") if records else None
-    return [r for r in records if r.get("setting") == first]
-
-
-def _world_params(league: dict, world_type: str) -> dict[str, Any]:
-    """The params of the league's first world entry of this type."""
-    for world in league["worlds"]:
-        if world["type"] == world_type:
-            return world.get("params") or {}
-    return {}
+    records = list(run.records(world_type, ok=True))
+    first = records[0].setting if records else None
+    return [r for r in records if r.setting == first]
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
@@ -199,54 +186,55 @@ def _untested() -> list[str]:
 # --- Figure 3: one seller ---
 def one_seller(run_dir: Path) -> str:
     run_dir = Path(run_dir)
-    league = _league(run_dir)
-    records = _records(run_dir, "bidding")
+    run = read_run(run_dir)
+    records = _records(run, "bidding")
     if not records:
         return "# INSIGHT one-seller game\n\nNo finished `bidding` matches in this run."
-    all_kinds = _kinds(league)
-    settings = {PAPER_GAME: _kinds(league, never_raise=False), NEVER_RAISE: _kinds(league, never_raise=True)}
-    m0 = records[0]["metrics"]
+    all_kinds = _kinds(run.players)
+    settings = {PAPER_GAME: _kinds(run.players, never_raise=False),
+                NEVER_RAISE: _kinds(run.players, never_raise=True)}
+    m0 = records[0].metrics
     optimum = m0["optimal_profit"]
-    wparams = {**_world_params(league, "bidding"), **(records[0].get("setting") or {})}
+    wparams = {**run.world_params("bidding"), **records[0].setting}
     low, high = wparams.get("price_range", [11, 30])
     impatience = wparams.get("impatience", 0.1)
     step = wparams.get("impatience_step", 0.1)
     max_turns = wparams.get("max_turns", 50)
     cost = wparams.get("unit_cost") if wparams.get("unit_cost") is not None else low - 1
-    n_seeds = len({r["rep"] for r in records})
+    n_seeds = len({r.rep for r in records})
 
     # one row per league player (its kind and setting)
-    by_player: dict[str, list[dict]] = defaultdict(list)
+    by_player: dict[str, list[MatchRecord]] = defaultdict(list)
     for r in records:
-        by_player[r["assignment"]["seller"]].append(r)
-    players = {p["name"]: p for p in league["players"]}
+        by_player[r.assignment["seller"]].append(r)
+    players = {p.name: p for p in run.players}
     rows = []
     for name, recs in sorted(by_player.items(), key=lambda kv: -statistics.fmean(
-            r["roles"]["seller"]["profit_last"] for r in kv[1])):
-        p = players.get(name, {"type": "", "params": {}})
-        setting = ("never raise" if (p.get("params") or {}).get("never_raise") else "paper's game") \
-            if p["type"] in LEARNING_TYPES else "either (never raises)"
-        tail = [r["roles"]["seller"]["profit_last"] for r in recs]
+            r.roles["seller"]["profit_last"] for r in kv[1])):
+        p = players.get(name, PlayerEntry(name, "", {}))
+        setting = ("never raise" if p.params.get("never_raise") else "paper's game") \
+            if p.type in LEARNING_TYPES else "either (never raises)"
+        tail = [r.roles["seller"]["profit_last"] for r in recs]
         rows.append(
             f"| {all_kinds.get(name, name)} (`{name}`) | {setting} | {len(recs)} | "
-            f"{_fmt(statistics.fmean(r['roles']['seller']['profit'] for r in recs))} | {_ci(tail)} | "
-            f"{_fmt(statistics.fmean(r['roles']['seller']['sale_rate'] for r in recs))} | "
+            f"{_fmt(statistics.fmean(r.roles['seller']['profit'] for r in recs))} | {_ci(tail)} | "
+            f"{_fmt(statistics.fmean(r.roles['seller']['sale_rate'] for r in recs))} | "
             f"{_fmt(statistics.fmean(tail) / optimum)} |"
         )
 
     verdicts = {label: judge_checks(one_seller_checks(), SeedView(records, kinds))
                 for label, kinds in settings.items()}
 
-    x = records[0]["details"]["curve"]["episodes"]
+    x = records[0].details["curve"]["episodes"]
     paper_kinds = settings[PAPER_GAME]
     series: dict[str, list] = {}
     for name, kind in sorted(paper_kinds.items(), key=lambda kv: kv[1]):
         if kind in COLORS and name in by_player:
-            series[kind] = _per_seed_curves((r["rep"], r["details"]["curve"]["profit"]["seller"])
+            series[kind] = _per_seed_curves((r.rep, r.details["curve"]["profit"]["seller"])
                                             for r in by_player[name])
     for name, kind in settings[NEVER_RAISE].items():
         if kind == "Q" and name in by_player:
-            series["Q (never raise)"] = _per_seed_curves((r["rep"], r["details"]["curve"]["profit"]["seller"])
+            series["Q (never raise)"] = _per_seed_curves((r.rep, r.details["curve"]["profit"]["seller"])
                                                          for r in by_player[name])
     plot = run_dir / "plots" / "fig3_one_seller.png"
     _plot(plot, f"One seller, prices {low}-{high} (Figure 3)", x, series, n_seeds, optimum=optimum,
@@ -256,18 +244,16 @@ def one_seller(run_dir: Path) -> str:
     best_1130, seq_1130 = optimal_single_seller(11, 30, 10.0, 0.1, 0.1, 50)
     _, seq = optimal_single_seller(low, high, float(cost), float(impatience), float(step), max_turns)
     heuristic_lines = []
-    for p in league["players"]:
-        if p["type"] == "descent-arithmetic":
-            from players.insight.heuristics import arithmetic_sequence
-
-            params = p.get("params") or {}
+    for p in run.players:
+        if p.type == "descent-arithmetic":
+            params = p.params
             init = params.get("initial") or high
             offers = arithmetic_sequence(init, params.get("descent"), low, max_turns)
             exact = sequence_profit(offers, low, high, cost, impatience, step, max_turns)
-            measured = [r["roles"]["seller"]["profit"] for r in by_player.get(p["name"], [])]
+            measured = [r.roles["seller"]["profit"] for r in by_player.get(p.name, [])]
             shown = offers[:offers.index(low) + 1] if low in offers else offers
             heuristic_lines.append(
-                f"Exact expected profit of `{p['name']}` (offers {shown}): "
+                f"Exact expected profit of `{p.name}` (offers {shown}): "
                 f"{_fmt(exact, 3)} per buyer (measured over whole matches: "
                 f"{_fmt(statistics.fmean(measured) if measured else None, 3)}).")
 
@@ -328,12 +314,12 @@ PAPER_TEXT = {
 
 def _two_seller_run(run_dir: Path) -> dict[str, Any] | None:
     """Everything the two-seller report needs from one run, or None without matches."""
-    league = _league(run_dir)
-    records = _records(run_dir, "bidding2")
+    run = read_run(run_dir)
+    records = _records(run, "bidding2")
     if not records:
         return None
-    kinds = _kinds(league)
-    wparams = {**_world_params(league, "bidding2"), **(records[0].get("setting") or {})}
+    kinds = _kinds(run.players)
+    wparams = {**run.world_params("bidding2"), **records[0].setting}
     low = wparams.get("price_range", [11, 30])[0]
     view = SeedView(records, kinds)
     fixed = fixed_kinds(view)
@@ -342,9 +328,9 @@ def _two_seller_run(run_dir: Path) -> dict[str, Any] | None:
     if "HeuristicOpt" in view.kinds():  # the heuristic claims again, with the one-seller-optimal heuristic
         checks = [c for c in two_seller_checks(fixed, low, heuristic="HeuristicOpt") if c[0].id in HEURISTIC_CLAIMS]
         alternative = judge_checks(checks, view)
-    return {"league": league, "records": records, "kinds": kinds, "wparams": wparams, "low": low,
+    return {"seed": run.seed, "records": records, "kinds": kinds, "wparams": wparams, "low": low,
             "view": view, "verdicts": verdicts, "alternative": alternative,
-            "setting": _never_raise(league)}
+            "setting": _never_raise(run.players)}
 
 
 def _pairing_rows(run: dict[str, Any]) -> list[str]:
@@ -363,22 +349,22 @@ def _pairing_rows(run: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _pair_curves(records: list[dict], kinds: Mapping[str, str], a: str, b: str):
+def _pair_curves(records: list[MatchRecord], kinds: Mapping[str, str], a: str, b: str):
     """Per-seed curves of a's profit, b's profit and the sale price in a-vs-b matches."""
     mine, theirs, prices = [], [], []
     for r in records:
-        roles = list(r["assignment"])
-        ka, kb = (kinds.get(r["assignment"][role], r["assignment"][role]) for role in roles)
+        roles = list(r.assignment)
+        ka, kb = (kinds.get(r.assignment[role], r.assignment[role]) for role in roles)
         if (ka, kb) == (a, b):
             first, second = roles
         elif (kb, ka) == (a, b):
             second, first = roles
         else:
             continue
-        curve = r["details"]["curve"]
-        mine.append((r["rep"], curve["profit"][first]))
-        theirs.append((r["rep"], curve["profit"][second]))
-        prices.append((r["rep"], curve["price"]))
+        curve = r.details["curve"]
+        mine.append((r.rep, curve["profit"][first]))
+        theirs.append((r.rep, curve["profit"][second]))
+        prices.append((r.rep, curve["price"]))
     return _per_seed_curves(mine), _per_seed_curves(theirs), _per_seed_curves(prices)
 
 
@@ -390,9 +376,8 @@ def _heuristic_sensitivity(wparams: Mapping[str, Any], seed: int) -> list[str]:
     price), its descent by the league's rule (best exact one-seller profit from that start),
     against the random seller over SENSITIVITY_SEEDS seeds. Both sellers are the package's
     own and only ever go down, so ``never_raise`` changes nothing here."""
-    from players.insight.heuristics import DescentArithmetic, RandomSeller, best_arithmetic
+    from tourney.match import play_match
     from tourney.seeding import derive_seed
-    from tourney.worlds.base import MatchContext, Seat
     from tourney.worlds.bidding import TwoSellerBiddingWorld
 
     params = {k: v for k, v in wparams.items() if k in ("price_range", "impatience", "impatience_step",
@@ -407,10 +392,9 @@ def _heuristic_sensitivity(wparams: Mapping[str, Any], seed: int) -> list[str]:
         mine, theirs = [], []
         for rep in range(SENSITIVITY_SEEDS):
             match_seed = derive_seed(seed, "heuristic-sensitivity", start, rep)
-            seats = {"seller_a": Seat("seller_a", "H", "descent-arithmetic", DescentArithmetic,
-                                      {"initial": start, "descent": descent}),
-                     "seller_b": Seat("seller_b", "Random", "insight-random", RandomSeller, {})}
-            result = world.play(seats, match_seed, MatchContext(match_seed))
+            seats = {"seller_a": ("descent-arithmetic", {"initial": start, "descent": descent}),
+                     "seller_b": "insight-random"}
+            result = play_match(world, seats, match_seed).result()
             mine.append(result.roles["seller_a"]["profit_last"])
             theirs.append(result.roles["seller_b"]["profit_last"])
         margin = [a - b for a, b in zip(mine, theirs)]
@@ -432,9 +416,9 @@ def two_seller(run_dir: Path, compare_dir: Path | None = None) -> str:
 
     records, kinds, low = run["records"], run["kinds"], run["low"]
     high = run["wparams"].get("price_range", [11, 30])[1]
-    optimum = records[0]["metrics"]["optimal_profit"]
+    optimum = records[0].metrics["optimal_profit"]
     n_seeds = len(run["view"].reps)
-    x = records[0]["details"]["curve"]["episodes"]
+    x = records[0].details["curve"]["episodes"]
     plots = []
     for stem, (a, b), title in PAPER_PAIRS:
         if not run["view"].has(a, b):
@@ -495,7 +479,7 @@ def two_seller(run_dir: Path, compare_dir: Path | None = None) -> str:
             "",
             "| start | descent | exact one-seller profit | heuristic vs random: heuristic | random | margin |",
             "|---|---|---|---|---|---|",
-            *_heuristic_sensitivity(run["wparams"], int(run["league"].get("seed", 0))),
+            *_heuristic_sensitivity(run["wparams"], run["seed"]),
             "",
         ]
     if other is not None:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
+from tourney.records import MatchRecord
 from tourney.reproduce.claims import Claim, Verdict, judge
 
 Values = list[float | None]
@@ -67,29 +68,29 @@ class SeedView:
     single role ``seller`` and are filed under the pairing (kind, "").
     """
 
-    def __init__(self, records: Iterable[Mapping[str, Any]], kinds: Mapping[str, str]) -> None:
+    def __init__(self, records: Iterable[MatchRecord], kinds: Mapping[str, str]) -> None:
         cells: dict[tuple[str, str], dict[int, list[dict]]] = defaultdict(lambda: defaultdict(list))
         reps = set()
         for r in records:
-            if r.get("status") != "ok":
+            if not r.ok:
                 continue
-            roles = list(r["assignment"])
-            names = [r["assignment"][role] for role in roles]
+            roles = list(r.assignment)
+            names = [r.assignment[role] for role in roles]
             ks = [kinds.get(n, n) for n in names]
-            rep = int(r["rep"])
+            rep = int(r.rep)
             reps.add(rep)
             orders = [(0, 1), (1, 0)] if len(roles) == 2 else [(0, None)]
             for i, j in orders:
-                mine = r["roles"][roles[i]]
-                theirs = r["roles"][roles[j]] if j is not None else {}
+                mine = r.roles[roles[i]]
+                theirs = r.roles[roles[j]] if j is not None else {}
                 cells[(ks[i], ks[j] if j is not None else "")][rep].append({
                     "profit": mine.get("profit_last"),
                     "profit_all": mine.get("profit"),
                     "price": mine.get("price_last"),
                     "rival_profit": theirs.get("profit_last"),
                     "rival_price": theirs.get("price_last"),
-                    "efficiency": r["metrics"].get("pareto_efficiency_last"),
-                    "sale_price": r["metrics"].get("price_last"),
+                    "efficiency": r.metrics.get("pareto_efficiency_last"),
+                    "sale_price": r.metrics.get("price_last"),
                 })
         self.cells = cells
         self.reps = sorted(reps)

@@ -130,6 +130,55 @@ def sequence_profit(
     return expected
 
 
+# --- The paper's arithmetic descent (section 3.2): the heuristic seller's offers, and the rule
+# (exact one-seller profit, no opponent) by which the INSIGHT leagues fix its silent parameters.
+# ``players.insight.heuristics`` plays it; the reproduction computes its exact profit.
+
+def default_descent(initial: int, low: int) -> int:
+    """Smallest d with d (d + 1) / 2 >= initial - low (the steps reach the floor)."""
+    d = 1
+    while d * (d + 1) // 2 < initial - low:
+        d += 1
+    return d
+
+
+def arithmetic_offer(n: int, last: int | None, initial: int, descent: int, low: int) -> int:
+    """The n-th (0-based) offer of the arithmetic descent, given the previous one."""
+    if n == 0 or last is None:
+        return initial
+    return max(low, last - max(descent - (n - 1), 1))
+
+
+def arithmetic_sequence(initial: int, descent: int | None, low: int, turns: int) -> list[int]:
+    """The first ``turns`` offers of the arithmetic descent (``descent`` None: the default)."""
+    step = default_descent(initial, low) if descent is None else descent
+    offers: list[int] = []
+    for n in range(turns):
+        offers.append(arithmetic_offer(n, offers[-1] if offers else None, initial, step, low))
+    return offers
+
+
+def best_arithmetic(low: int, high: int, unit_cost: float, impatience: float, impatience_step: float,
+                    max_turns: int, initial: int | None = None) -> tuple[int, int, float]:
+    """The (initial, descent) with the highest exact expected profit per buyer in the
+    one-seller game, and that profit; ``initial`` given: the best descent from it.
+
+    A rule that looks only at the setting (range, cost, impatience), never at an
+    opponent: how the INSIGHT leagues fix the heuristic's silent parameters.
+    Ties go to the higher start, then the larger descent.
+    """
+    best: tuple[float, int, int] | None = None
+    for start in ([initial] if initial is not None else range(low, high + 1)):
+        for descent in range(1, high - low + 1):
+            offers = arithmetic_sequence(start, descent, low, max_turns)
+            value = round(sequence_profit(offers, low, high, unit_cost, impatience, impatience_step,
+                                          max_turns), 12)
+            if best is None or (value, start, descent) > best:
+                best = (value, start, descent)
+    value, start, descent = best
+    return start, descent, value
+
+
 class BiddingWorld(World):
     """One seller against a stream of impatient buyers (INSIGHT one-seller game)."""
 
