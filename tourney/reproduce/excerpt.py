@@ -28,11 +28,12 @@ import shutil
 import sys
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
-from tourney import store
+from tourney import run_reader, store
+from tourney.records import MatchRecord
 from tourney.store import LEAGUE_COPY, LOG_NAME, MANIFEST_NAME
 
 BASELINES = Path("results/baselines/reproductions")
@@ -142,6 +143,37 @@ class _Tracked(dict):  # type: ignore[type-arg]  # holds whatever a log record h
         return (dict, (dict(dict.items(self)),))
 
 
+_RECORD_FIELDS = frozenset(f.name for f in fields(MatchRecord)) - {"extra"}
+
+
+class _TrackedRecord(MatchRecord):
+    """A ``MatchRecord`` that notes, in its log line's ``_Node``, every field read through it.
+
+    Building a typed record reads every key of its line, so the line's own
+    tracking cannot tell what a reproduction uses; the record's fields can.
+    """
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MatchRecord:
+        if not isinstance(data, _Tracked):
+            return MatchRecord.from_json(data)
+        record = MatchRecord.from_json(dict(dict.items(data)))  # read untracked
+        tracked = cls(**{f.name: getattr(record, f.name) for f in fields(record)})
+        object.__setattr__(tracked, "_node", data._node)
+        return tracked
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if name in _RECORD_FIELDS:
+            node = object.__getattribute__(self, "__dict__").get("_node")
+            if node is not None:
+                child = node.child(name)
+                if isinstance(value, dict) and not isinstance(value, _Tracked):
+                    value = _Tracked(value, child)
+                    object.__setattr__(self, name, value)
+        return value
+
+
 def _project(record: dict[str, Any], node: _Node, mode: str) -> dict[str, Any]:
     """The part of ``record`` the reproduction read (``mode``: see PROJECTIONS)."""
     if mode == "full" or not node.touched:
@@ -204,8 +236,10 @@ def _watching(run_dir: Path) -> Iterator[set[str]]:
 
 @contextmanager
 def _tracking(root: _Node) -> Iterator[list[int]]:
-    """Every record the log readers of ``tourney.store`` parse is a ``_Tracked`` under ``root``."""
+    """Every record the log readers of ``tourney.store`` parse is a ``_Tracked`` under ``root``,
+    and every record ``tourney.run_reader`` builds from one a ``_TrackedRecord``."""
     parse = store._parse
+    record_type = run_reader.MatchRecord
     count = [0]
 
     def tracked(line: bytes) -> dict[str, Any] | None:
@@ -216,10 +250,12 @@ def _tracking(root: _Node) -> Iterator[list[int]]:
         return _Tracked(record, root)
 
     store._parse = tracked
+    run_reader.MatchRecord = _TrackedRecord  # type: ignore[misc]
     try:
         yield count
     finally:
         store._parse = parse
+        run_reader.MatchRecord = record_type  # type: ignore[misc]
 
 
 # --- writing ---
