@@ -71,6 +71,7 @@ def test_malformed_replies_are_retried_then_mapped_to_the_default_action(cache):
     result = consumer_match((TimeDependent, LINEAR), seller, max_turns=1)
     usage = result.details["usage"]["seller"]
     assert usage["calls"] == 2 and usage["retries"] == 1 and usage["failures"] == 1
+    assert usage["replies"] == 2 and usage["truncated"] == 2  # cut by max_tokens, not the model's text
     episode = result.details["episodes"][0]
     offer = [t for t in episode["transcript"] if t["role"] == "seller"][0]
     assert offer["price"] == episode["retail"] == 49.0  # the default on a first turn: retail (product 11)
@@ -97,3 +98,53 @@ def test_llm_negotiator_plays_the_bilateral_world(cache):
     assert buyer_offers and all(low <= p <= high for p in buyer_offers)
     # one episode: the match's agreement rate is that episode's outcome
     assert result.roles["buyer"]["agreement"] == (0.0 if episode["agreement"] is None else 1.0)
+
+
+def test_default_replies_always_close_their_json_over_a_30_turn_negotiation():
+    # The message's maxLength bounds the grammar, so the default 256 tokens hold every reply:
+    # nothing is cut, every reply is one JSON object of the schema.
+    from players.llm.parser import parse_reply
+
+    texts = []
+
+    class Recording(LLMConsumerPlayer):
+        def make_client(self, slot=None):
+            client = super().make_client(slot)
+            complete = client.backend.complete
+
+            def recorded(messages, **kw):
+                reply = complete(messages, **kw)
+                texts.append(reply)
+                return reply
+
+            client.backend.complete = recorded
+            return client
+
+    llm = (Recording, {"cache": "off"})
+    result = consumer_match(llm, llm, products=[40], max_turns=30, seed=4)
+    usage = result.details["usage"]
+    assert sum(u["replies"] for u in usage.values()) == len(texts) >= 3
+    assert all(reply["finish_reason"] == "stop" for reply in texts)
+    assert sum(u["truncated"] for u in usage.values()) == 0
+    assert all(parse_reply(reply["text"]).source == "json" for reply in texts)
+    assert result.roles["buyer"]["malformed"] == result.roles["seller"]["malformed"] == 0.0
+
+
+def test_kept_kv_cache_gives_the_from_scratch_replies_and_is_emptied_per_negotiation():
+    from players.llm.prompts import SELLER_SCHEMA
+
+    kept = LocalBackend(reuse_prefix=True, slot="test-seller")
+    scratch = LocalBackend()
+    kw = dict(temperature=0.7, max_tokens=40, schema=SELLER_SCHEMA)  # short: the replies, not their length, matter
+    messages = [{"role": "system", "content": "You sell a kettle, retail $49. Answer in JSON."},
+                {"role": "user", "content": "Hi, would you take $20?"}]
+    kept.begin_conversation()
+    first = kept.complete(messages, seed=1, **kw)
+    messages += [{"role": "assistant", "content": "I can do $45."}, {"role": "user", "content": "How about $30?"}]
+    second = kept.complete(messages, seed=2, **kw)
+    model = load_local_model(str(default_model_path()), 2048, 1, slot="test-seller")
+    assert model.n_tokens > 0  # the conversation's tokens stay in the context
+    assert second["text"] == scratch.complete(messages, seed=2, **kw)["text"]
+    assert first["prompt_tokens"] < second["prompt_tokens"]
+    kept.begin_conversation()
+    assert model.n_tokens == 0

@@ -67,3 +67,16 @@ def test_extract_price(text, price):
 ])
 def test_classify_action(text, action):
     assert classify_action(text) == action
+
+
+def test_history_window_moves_in_blocks_so_consecutive_prompts_share_a_prefix():
+    from players.llm.prompts import visible_history
+
+    talk = [{"i": i} for i in range(30)]
+    assert visible_history(talk[:12], 12) == talk[:12]
+    shown = [[m["i"] for m in visible_history(talk[:n], 12)] for n in range(13, 31)]
+    assert shown[0] == list(range(6, 13)) and shown[5] == list(range(6, 18)) and shown[6] == list(range(12, 19))
+    assert all(7 <= len(s) <= 12 and s[-1] == n - 1 for s, n in zip(shown, range(13, 31)))
+    # within a block the earlier prompt is a prefix of the next one
+    for a, b in zip(shown, shown[1:]):
+        assert b[: len(a)] == a or b[0] > a[0]

@@ -20,7 +20,20 @@ Choices the sources leave open, made here:
 - ``reset()`` before each completion (``reuse_prefix=False``): evaluating the
   prompt from scratch makes a reply depend only on the prompt and seed, not on
   what the same worker generated before, so 1 or N workers give the same
-  replies. ``reuse_prefix=True`` trades that for speed.
+  replies.
+- ``reuse_prefix=True`` (the consumer players'): the KV cache is kept across
+  the turns of one conversation, so each turn evaluates only the tokens after
+  the longest prefix it shares with the previous prompt (llama-cpp-python's own
+  prefix matching), which on a 30-turn negotiation is most of the prompt.
+  Each such backend gets its own context (``slot``, e.g. the party's role), so
+  a buyer's and a seller's prompts do not evict each other, and
+  ``begin_conversation()`` empties it at the start of each negotiation: a
+  reply then depends on that negotiation's earlier prompts only, which are the
+  same whatever the number of workers (a negotiation runs in one process).
+  ``bench/bench_llm.py`` checks the replies are the ones a from-scratch
+  evaluation gives.
+- Every completion reports its ``finish_reason``: ``"length"`` is a reply cut
+  by ``max_tokens`` (not the model's own text; counted as ``truncated``).
 - The API key is read from the environment variable the league names, at
   call time; it is never stored on the object, in a cache key or in a result.
 - Nothing a server sends besides a 200 completion is kept: an error's body
@@ -115,9 +128,10 @@ def default_model_path() -> Path:
     return path
 
 
-def load_local_model(path: str, n_ctx: int, n_threads: int, reuse: bool = True) -> Any:
-    """A llama_cpp.Llama for ``path``, loaded once per process and shared."""
-    key = (str(path), n_ctx, n_threads)
+def load_local_model(path: str, n_ctx: int, n_threads: int, reuse: bool = True, slot: str | None = None) -> Any:
+    """A llama_cpp.Llama for ``path``, loaded once per process and ``slot`` and shared
+    (``slot=None``: the one every from-scratch backend shares)."""
+    key = (str(path), n_ctx, n_threads, slot)
     if reuse and key in _MODELS:
         return _MODELS[key]
     import llama_cpp
@@ -144,11 +158,24 @@ def load_local_model(path: str, n_ctx: int, n_threads: int, reuse: bool = True) 
     return model
 
 
+# String bounds OpenAI's strict structured outputs reject; llama.cpp turns them into grammar repetitions.
+_LENGTH_KEYWORDS = ("minLength", "maxLength")
+
+
+def _without_length_bounds(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without_length_bounds(v) for k, v in schema.items() if k not in _LENGTH_KEYWORDS}
+    if isinstance(schema, list):
+        return [_without_length_bounds(v) for v in schema]
+    return schema
+
+
 def _response_format(style: str, schema: dict | None) -> dict | None:
     if schema is None or style == "none":
         return None
     if style == "json_schema":  # OpenAI's structured outputs
-        return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
+        return {"type": "json_schema",
+                "json_schema": {"name": "reply", "schema": _without_length_bounds(schema), "strict": True}}
     if style == "llamacpp_schema":  # llama.cpp / llama-cpp-python: json_object with a schema -> grammar
         return {"type": "json_object", "schema": schema}
     return {"type": "json_object"}
@@ -160,11 +187,20 @@ class LocalBackend:
     kind = "local"
 
     def __init__(self, model_path: str | None = None, n_ctx: int = 2048, n_threads: int = 1,
-                 reuse_prefix: bool = False) -> None:
+                 reuse_prefix: bool = False, slot: str | None = None) -> None:
         self.model_path = model_path
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.reuse_prefix = reuse_prefix
+        self.slot = slot if reuse_prefix else None
+
+    def _model(self) -> Any:
+        return load_local_model(str(self.path()), self.n_ctx, self.n_threads, slot=self.slot)
+
+    def begin_conversation(self) -> None:
+        """A new conversation: forget the previous one's KV cache (see module doc)."""
+        if self.reuse_prefix:
+            self._model().reset()
 
     def path(self) -> Path:
         return Path(self.model_path) if self.model_path else default_model_path()
@@ -178,7 +214,7 @@ class LocalBackend:
 
     def complete(self, messages: list[dict], *, temperature: float, seed: int, max_tokens: int,
                  schema: dict | None) -> dict:
-        model = load_local_model(str(self.path()), self.n_ctx, self.n_threads)
+        model = self._model()
         if not self.reuse_prefix:
             model.reset()
         started = time.perf_counter()
@@ -195,6 +231,7 @@ class LocalBackend:
             "text": out["choices"][0]["message"]["content"] or "",
             "prompt_tokens": int(usage.get("prompt_tokens", 0)),
             "completion_tokens": int(usage.get("completion_tokens", 0)),
+            "finish_reason": out["choices"][0].get("finish_reason"),
             "seconds": seconds,
         }
 
@@ -271,9 +308,11 @@ class OpenAIBackend:
         usage = payload.get("usage") or {}
         if not isinstance(usage, dict):
             usage = {}
+        finish = payload["choices"][0].get("finish_reason") if isinstance(payload["choices"][0], dict) else None
         return {
             "text": redact(text, self._key()),
             "prompt_tokens": _count(usage.get("prompt_tokens")),
             "completion_tokens": _count(usage.get("completion_tokens")),
+            "finish_reason": finish if finish in ("stop", "length") else None,
             "seconds": seconds,
         }

@@ -62,6 +62,8 @@ class Usage:
     failures: int = 0  # questions with no valid reply after every retry
     backend_errors: int = 0
     empty_replies: int = 0  # remote completions with no text (a backend failure, not model text)
+    replies: int = 0  # completions received (from the model or the cache)
+    truncated: int = 0  # of those, cut by max_tokens (finish_reason "length"): not the model's own text
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model_seconds: float = 0.0
@@ -74,9 +76,11 @@ class Usage:
 
 
 def make_backend(backend: str, model: str | None, base_url: str | None, api_key_env: str | None,
-                 response_format: str, n_threads: int, n_ctx: int, request_timeout: float = 120.0):
+                 response_format: str, n_threads: int, n_ctx: int, request_timeout: float = 120.0,
+                 reuse_prefix: bool = False, slot: str | None = None):
     if backend == "local":
-        return LocalBackend(model_path=model, n_ctx=n_ctx, n_threads=n_threads)
+        return LocalBackend(model_path=model, n_ctx=n_ctx, n_threads=n_threads, reuse_prefix=reuse_prefix,
+                            slot=slot)
     if not base_url or not model:
         raise ValueError("base_url: the openai backend needs base_url and model")
     return OpenAIBackend(base_url=base_url, model=model, api_key_env=api_key_env, response_format=response_format,
@@ -109,10 +113,12 @@ class LLMClient:
                 "schema": schema,
                 "response_format": getattr(self.backend, "response_format", "llamacpp_schema"),
                 "seed": seed,
+                **({"reuse_prefix": True} if getattr(self.backend, "reuse_prefix", False) else {}),
             })
             hit = self.cache.get(key)
             if hit is not None:
                 self.usage.cache_hits += 1
+                self._count_reply(hit)
                 return hit
         reply = self.backend.complete(
             messages, temperature=self.temperature, seed=seed, max_tokens=self.max_tokens, schema=schema
@@ -121,9 +127,20 @@ class LLMClient:
         self.usage.prompt_tokens += reply["prompt_tokens"]
         self.usage.completion_tokens += reply["completion_tokens"]
         self.usage.model_seconds += reply["seconds"]
+        self._count_reply(reply)
         if key is not None and reply["text"]:  # an empty reply is not kept: a fixed endpoint answers next time
             self.cache.put(key, reply)
         return reply
+
+    def _count_reply(self, reply: dict) -> None:
+        self.usage.replies += 1
+        self.usage.truncated += reply.get("finish_reason") == "length"
+
+    def new_conversation(self) -> None:
+        """The next questions belong to a new conversation (a backend that keeps a KV cache empties it)."""
+        begin = getattr(self.backend, "begin_conversation", None)
+        if callable(begin):
+            begin()
 
     def ask(self, messages: list[dict], schema: dict | None, validate: Callable[[Any], bool],
             read: Callable[[str], Any] = parse_reply) -> tuple[Any | None, str]:
@@ -194,9 +211,10 @@ class LLMParamsMixin:
         elif params.get("model") is not None and not Path(str(params["model"])).is_file():
             raise ValueError(f"model: no GGUF file at {params['model']!r}")
 
-    def make_client(self) -> LLMClient:
+    def make_client(self, slot: str | None = None) -> LLMClient:
         backend = make_backend(self.backend, self.model, self.base_url, self.api_key_env,
                                self.response_format, self.n_threads, self.n_ctx,
-                               getattr(self, "request_timeout", 120.0))  # a subclass may predate it
+                               getattr(self, "request_timeout", 120.0),  # a subclass may predate it
+                               getattr(self, "reuse_prefix", False), slot)
         return LLMClient(backend, open_cache(self.cache), self.temperature,
                          0 if self.seed is None else self.seed, self.max_tokens, self.max_retries)

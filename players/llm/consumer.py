@@ -9,6 +9,11 @@ the world as ``malformed``): the seller repeats its last price (retail on its
 first turn); the buyer continues, repeating its last price (none on its first
 turn). Out-of-budget or below-wholesale prices are *not* invalid: they are the
 anomalies the world measures.
+
+Defaults sized for the study's 30-turn negotiations: ``max_tokens=256`` holds
+any reply the schema allows (``prompts.MESSAGE_CHARS``), ``history=12``
+messages, and ``reuse_prefix=True``: the party keeps its KV cache across the
+turns of one negotiation (its own context, emptied at each ``start``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 from players.llm.client import LLM_PARAM_CONSTRAINTS, LLMClient, LLMParamsMixin
 from players.llm.parser import ParsedReply, classify_action
 from players.llm.prompts import BUYER_SCHEMA, SELLER_SCHEMA, consumer_messages
+from tourney.params import OfType
 from tourney.worlds.consumer import Brief, Utterance
 
 
@@ -26,7 +32,7 @@ class LLMConsumerPlayer(LLMParamsMixin):
     """A chat model bargaining in words (buyer or seller, set by the world's brief)."""
     plays = {"consumer": ("buyer", "seller")}
 
-    param_constraints = LLM_PARAM_CONSTRAINTS
+    param_constraints = {**LLM_PARAM_CONSTRAINTS, "reuse_prefix": [OfType(bool)]}
 
     def __init__(
         self,
@@ -37,13 +43,14 @@ class LLMConsumerPlayer(LLMParamsMixin):
         response_format: str = "json_object",
         temperature: float = 0.7,
         seed: int | None = None,
-        max_tokens: int = 80,
+        max_tokens: int = 256,
         max_retries: int = 2,
         cache: str | None = None,
         n_threads: int = 1,
         n_ctx: int = 2048,
-        history: int = 6,
+        history: int = 12,
         request_timeout: float = 120.0,
+        reuse_prefix: bool = True,
         name: str | None = None,
     ) -> None:
         self.backend = backend
@@ -60,6 +67,7 @@ class LLMConsumerPlayer(LLMParamsMixin):
         self.n_ctx = n_ctx
         self.history = history
         self.request_timeout = request_timeout
+        self.reuse_prefix = reuse_prefix
         self.name = name
         self.client_: LLMClient | None = None
         self.brief_: Brief | None = None
@@ -67,7 +75,8 @@ class LLMConsumerPlayer(LLMParamsMixin):
 
     def start(self, brief: Brief) -> None:
         if self.client_ is None:  # one client per match: its usage counts the whole match
-            self.client_ = self.make_client()
+            self.client_ = self.make_client(slot=brief.role)
+        self.client_.new_conversation()
         self.brief_ = brief
         self.last_price_ = None
 

@@ -12,23 +12,37 @@ and reservation prices and the bounds of the issue, the round and deadline,
 and the recent offers; the reply is ``{"accept": bool, "price": number}``.
 
 The conversation is given from the speaker's side (its own messages as
-``assistant``, the other's as ``user``), the last ``history`` messages only:
-a 135M model's 2k-token context and speed both call for short prompts.
+``assistant``, the other's as ``user``), at most ``history`` messages: a
+135M model's context and speed both call for short prompts. The window moves
+in blocks of ``history // 2`` messages (``visible_history``), not one message
+at a time, so consecutive prompts of a negotiation share everything but their
+last messages and the KV cache of the previous turn is reused (the backends'
+``reuse_prefix``); between ``history // 2 + 1`` and ``history`` messages are
+shown once the talk is longer than ``history``.
+
+Reply length: ``message`` is at most ``MESSAGE_CHARS`` characters (a
+``maxLength`` the local backend's grammar enforces), so a whole JSON reply
+(message, number, enum, punctuation) fits the players' 256-token default
+``max_tokens`` with room to spare and the grammar always closes it: a reply is
+cut only if the model writes unusually token-dense text (counted as
+``truncated``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+MESSAGE_CHARS = 200
+_MESSAGE = {"type": "string", "minLength": 1, "maxLength": MESSAGE_CHARS}
 SELLER_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"message": {"type": "string"}, "price": {"type": "number"}},
+    "properties": {"message": _MESSAGE, "price": {"type": "number"}},
     "required": ["message", "price"],
 }
 BUYER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "message": {"type": "string"},
+        "message": _MESSAGE,
         "price": {"type": "number"},
         "action": {"type": "string", "enum": ["accept", "reject", "continue"]},
     },
@@ -65,9 +79,19 @@ def consumer_system_prompt(brief: Any) -> str:
     )
 
 
+def visible_history(transcript: list[dict], history: int) -> list[dict]:
+    """The messages a prompt shows: all while they fit ``history``, then a window that
+    moves ``history // 2`` messages at a time (module doc)."""
+    if len(transcript) <= history:
+        return transcript
+    step = max(1, history // 2)
+    start = -(-(len(transcript) - history) // step) * step  # the first block start that fits
+    return transcript[start:]
+
+
 def consumer_messages(brief: Any, transcript: list[dict], history: int) -> list[dict]:
     messages = [{"role": "system", "content": consumer_system_prompt(brief)}]
-    recent = transcript[-history:]
+    recent = visible_history(transcript, history)
     for entry in recent:
         role = "assistant" if entry["role"] == brief.role else "user"
         messages.append({"role": role, "content": entry["text"]})
