@@ -107,12 +107,32 @@ reproduce-godfather: install
 	$(TOURNEY) reproduce godfather results/godfather
 	$(PY) -m tourney.reproduce.collect . --section "make reproduce-godfather"
 
-## make reproduce-consumer: the consumer-market study on the embedded SmolLM2 (replies cached in results/consumer/llm-cache.sqlite, so a rerun makes no model call)
-.PHONY: reproduce-consumer
+## make reproduce-consumer: the consumer-market study (20 products x 5 budgets x 30 turns, SmolLM2 vs rule-based
+## controls) and its OpenAI-compatible twin, replayed from the committed reply cache with zero model calls, tables and
+## claims, then its REPRODUCTION.md section (with the cold runs' durations); reproduce-consumer-fresh asks the model
+CONSUMER_CACHE := results/consumer/llm-cache.sqlite
+CONSUMER_SHIPPED := results/baselines/consumer
+.PHONY: reproduce-consumer reproduce-consumer-fresh
 reproduce-consumer: install
+	$(PY) -m players.llm.cache unpack $(CONSUMER_SHIPPED)/llm-cache.jsonl.gz $(CONSUMER_CACHE)
 	$(TOURNEY) run leagues/consumer.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce consumer results/consumer
+	$(PY) -m players.llm.local_endpoint leagues/consumer-openai.yaml --out results/consumer-openai --replay -- -j 1 --fresh --quiet
+	$(TOURNEY) reproduce consumer results/consumer-openai
 	$(PY) -m tourney.reproduce.collect . --section "make reproduce-consumer"
+
+## make reproduce-consumer-fresh: the same leagues with an empty cache (every reply from the model; the local
+## llama.cpp server for the OpenAI twin), then ship the new cache and the cold runs' manifests and tables
+reproduce-consumer-fresh: install
+	rm -f $(CONSUMER_CACHE) $(CONSUMER_CACHE)-wal $(CONSUMER_CACHE)-shm
+	$(TOURNEY) run leagues/consumer.yaml -j $(JOBS) --out results/consumer-fresh --fresh --quiet
+	$(PY) -m players.llm.local_endpoint leagues/consumer-openai.yaml --out results/consumer-openai-fresh -- -j 1 --fresh --quiet
+	$(PY) -m players.llm.cache pack $(CONSUMER_CACHE) $(CONSUMER_SHIPPED)/llm-cache.jsonl.gz
+	cp results/consumer-fresh/manifest.json $(CONSUMER_SHIPPED)/consumer.cold-manifest.json
+	cp results/consumer-fresh/scores.csv $(CONSUMER_SHIPPED)/consumer.cold-scores.csv
+	cp results/consumer-openai-fresh/manifest.json $(CONSUMER_SHIPPED)/consumer-openai.cold-manifest.json
+	cp results/consumer-openai-fresh/scores.csv $(CONSUMER_SHIPPED)/consumer-openai.cold-scores.csv
+	$(MAKE) reproduce-consumer
 
 ## make train-godfather: regenerate Godfather's shipped GBM models from self-play OneShot worlds
 train-godfather: install

@@ -56,3 +56,19 @@ def test_default_path_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("TOURNEY_LLM_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_cache_path() == tmp_path / "tourney" / "llm-replies.sqlite"
+
+
+def test_pack_and_unpack_round_trip_to_the_same_bytes(tmp_path):
+    from players.llm.cache import pack, unpack
+
+    cache = ReplyCache(tmp_path / "a.sqlite")
+    for i in (3, 1, 2):
+        cache.put(f"k{i}", {"text": f"reply {i}", "finish_reason": "stop"})
+    cache.close()
+    assert pack(tmp_path / "a.sqlite", tmp_path / "a.jsonl.gz") == 3
+    assert unpack(tmp_path / "a.jsonl.gz", tmp_path / "b.sqlite") == 3
+    again = ReplyCache(tmp_path / "b.sqlite")
+    assert len(again) == 3 and again.get("k2") == {"text": "reply 2", "finish_reason": "stop"}
+    again.close()
+    pack(tmp_path / "b.sqlite", tmp_path / "b.jsonl.gz")
+    assert (tmp_path / "a.jsonl.gz").read_bytes() == (tmp_path / "b.jsonl.gz").read_bytes()

@@ -250,7 +250,17 @@ class OpenAIBackend:
         self.timeout = timeout
 
     def identity(self) -> str:
-        return f"openai:{self.base_url.rstrip('/')}:{self.model}"
+        """What names the model in cache keys: the endpoint and model name; for a server on
+        this machine (loopback) without its port, which a local server gets afresh each run
+        (``players.llm.local_endpoint`` binds port 0), so its replies replay from the cache."""
+        base = self.base_url.rstrip("/")
+        try:
+            parts = urllib.parse.urlsplit(base)
+            if parts.hostname in ("127.0.0.1", "localhost", "::1") and parts.port:
+                base = urllib.parse.urlunsplit((parts.scheme, parts.hostname, parts.path, parts.query, ""))
+        except ValueError:
+            pass
+        return f"openai:{base}:{self.model}"
 
     def endpoint(self) -> str:
         """The endpoint as messages show it (no credentials, no query)."""

@@ -11,6 +11,12 @@ Where: the ``cache`` param of an LLM player; ``None`` means the default
 (``~/.cache/tourney/...``). League files point it under their results
 directory. ``"off"`` disables caching.
 
+Shipping a cache (``python -m players.llm.cache pack DB OUT.jsonl.gz`` /
+``unpack OUT.jsonl.gz DB``): the rows as gzipped JSON lines sorted by key, one
+``{"key", "reply"}`` per line, so the same replies always pack to the same
+bytes and a reproduction's committed cache can be diffed and replayed
+(``unpack`` adds the rows to DB, keeping rows it already has).
+
 Concurrency: several worker processes write the same file, so the database runs
 in WAL mode (readers never block the writer) with a busy timeout, and each
 statement is retried with backoff on ``database is locked``. A reply is written
@@ -20,6 +26,8 @@ row, the first one wins.
 
 from __future__ import annotations
 
+import argparse
+import gzip
 import hashlib
 import json
 import os
@@ -101,3 +109,54 @@ class ReplyCache:
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
+
+
+def pack(db: str | os.PathLike, out: str | os.PathLike) -> int:
+    """Write every reply of ``db`` to ``out`` (gzipped JSON lines sorted by key); the count."""
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT key, reply FROM replies ORDER BY key").fetchall()
+    finally:
+        conn.close()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    # no name, mtime=0: the same rows give the same bytes
+    with open(out, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as f:
+        for key, reply in rows:
+            f.write((json.dumps({"key": key, "reply": json.loads(reply)}, sort_keys=True) + "\n").encode())
+    return len(rows)
+
+
+def unpack(packed: str | os.PathLike, db: str | os.PathLike) -> int:
+    """Add the replies of a packed file to ``db``; the number of lines read."""
+    cache = ReplyCache(db)
+    n = 0
+    with gzip.open(packed, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            cache.put(row["key"], row["reply"])
+            n += 1
+    cache.close()
+    return n
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m players.llm.cache", description="Ship a reply cache.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("pack", help="DB -> gzipped JSON lines")
+    p.add_argument("db")
+    p.add_argument("out")
+    u = sub.add_parser("unpack", help="gzipped JSON lines -> DB (rows added)")
+    u.add_argument("packed")
+    u.add_argument("db")
+    args = parser.parse_args(argv)
+    if args.command == "pack":
+        n = pack(args.db, args.out)
+        print(f"{n} replies -> {args.out} ({Path(args.out).stat().st_size / 1e6:.2f} MB)")
+    else:
+        if not Path(args.packed).exists():
+            raise SystemExit(f"{args.packed}: no such file")
+        print(f"{unpack(args.packed, args.db)} replies -> {args.db}")
+
+
+if __name__ == "__main__":
+    main()
