@@ -125,7 +125,10 @@ def variants(approach_params: dict[int, dict]) -> list[tuple[str, dict[int, dict
     """(label, params of Approaches 2-3, never decides) compared on the calibration seeds; the league's last."""
     league = {a: dict(approach_params.get(a, {})) for a in DECIDERS}
     scale = league[2].get("concession_scale", 1.0)
-    def with_(**kw): return {a: {**league[a], **kw} for a in DECIDERS}  # noqa: E306, E704
+
+    def with_(**changes: Any) -> dict[int, dict]:
+        return {a: {**league[a], **changes} for a in DECIDERS}
+
     return [
         ("session 1: ideal-limit valuation, whole Delta", with_(valuation="ideal-limit", concession_scale=1.0), False),
         ("zone valuation, whole Delta (the paper's step)", with_(valuation="zone", concession_scale=1.0), False),
