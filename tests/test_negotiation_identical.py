@@ -1,4 +1,4 @@
-"""The negotiation world's speed-ups change no outcome: offer by offer against plain negmas.
+"""The negotiation and bilateral worlds' speed-ups change no outcome: offer by offer against plain negmas.
 
 The world hands each negotiation copies of the scenario's ufuns with a cheap
 ``reserved_value`` (``tourney.worlds.fast_ufun``), skips negmas' per-join
@@ -120,3 +120,36 @@ def test_the_outcome_space_check_is_made_once_per_scenario_and_still_refuses_a_f
     vouched = LeanSAOMechanism(outcome_space=p.scenario.outcome_space, n_steps=5)
     assert vouched.add(BoulwareTBNegotiator(), ufun=player_copy(p.scenario.ufuns[0]), space_checked=True) is True
     assert len(vouched.negotiators) == 1 and vouched.nmi.n_steps == 5
+
+
+BILATERAL_PLAYERS = ["boulware", "conceder", "linear", "relative-tft", "random", "negmas.sao.BoulwareTBNegotiator",
+                     "negmas.sao.NaiveTitForTatNegotiator", "negmas.sao.AspirationNegotiator",
+                     "negmas.sao.MiCRONegotiator"]
+
+
+def _bilateral(buyer: str, seller: str, seed: int) -> list[dict]:
+    from tourney.registry import resolve_player
+    from tourney.worlds.bilateral import BilateralWorld
+
+    world = BilateralWorld(n_steps=30, episodes=3, zoa=60, opener="seller" if seed % 2 else "buyer", trace=True)
+    seats = {}
+    for role, name in (("buyer", buyer), ("seller", seller)):
+        resolved = resolve_player(name, "bilateral")
+        seats[role] = Seat(role, name, name, resolved.cls, dict(resolved.defaults))
+    seed_globals(seed)
+    result = world.play(seats, seed, MatchContext(seed))
+    return [{k: v for k, v in e.items() if k != "seconds"} for e in result.details["episodes"]]
+
+
+def test_the_bilateral_world_plays_as_on_plain_negmas(monkeypatch):
+    # tourney's own players read nmi.state through the mechanism view (copied field by field);
+    # the world skips negmas' join check for the mechanism's own space
+    from tourney.worlds import bilateral
+
+    pairs = [(a, b) for a in BILATERAL_PLAYERS for b in BILATERAL_PLAYERS if a != b][::6]
+    ours = {pair: _bilateral(*pair, seed=i) for i, pair in enumerate(pairs)}
+    with monkeypatch.context() as m:
+        m.setattr(bilateral, "SAO_MECHANISM", NegmasMechanism)
+        theirs = {pair: _bilateral(*pair, seed=i) for i, pair in enumerate(pairs)}
+    assert [pair for pair in pairs if ours[pair] != theirs[pair]] == []
+    assert sum(len(e["offers"]) for runs in ours.values() for e in runs) > 10 * len(pairs)

@@ -136,3 +136,42 @@ def test_group_commit_flushes_every_record_and_fsyncs_at_most_every_interval(tmp
         for i in range(5):
             log.append({"id": f"x{i}"})
     assert len(synced) == 5
+
+
+def test_auto_group_commit_shares_fsyncs_between_quick_records_and_still_syncs_a_lone_one(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from tourney import store
+
+    synced = []
+
+    def slow_fsync(fd):  # a 4 ms disk flush: auto would wait 50 x 4 ms, capped here at 100 ms
+        synced.append(time.monotonic())
+        time.sleep(0.004)
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    monkeypatch.setattr(store, "AUTO_MAX_MS", 100.0)
+    path = tmp_path / "matches.jsonl"
+    with MatchLog(path, group_commit_ms=store.AUTO) as log:
+        for i in range(200):  # sub-millisecond records
+            log.append({"id": str(i)})
+            assert path.read_bytes().count(b"\n") == i + 1  # flushed at once all the same
+        assert 1 <= len(synced) <= 5
+        quick = len(synced)
+        deadline = time.monotonic() + 2.0
+        while log._dirty and time.monotonic() < deadline:  # no next record comes:
+            time.sleep(0.01)  # the log's own thread fsyncs the waiting ones
+        assert len(synced) == quick + 1 and not log._dirty
+        for i in range(3):  # records further apart than the interval: one fsync each
+            time.sleep(0.15)
+            log.append({"id": f"slow{i}"})
+            assert not log._dirty
+        assert len(synced) == quick + 4
+    assert len(synced) == quick + 4  # nothing left to sync at close
+
+
+def test_group_commit_option_takes_milliseconds_or_auto(tmp_path):
+    league = Path(__file__).resolve().parents[1] / "leagues" / "smoke.yaml"
+    proc = run_cli("run", str(league), "--group-commit", "soon", "--out", str(tmp_path / "r"))
+    assert proc.returncode == 2 and "'soon' is neither a number of milliseconds nor 'auto'" in proc.stderr

@@ -36,6 +36,21 @@ class _ShardType(click.ParamType):
         return (index, count)
 
 
+class _GroupCommitType(click.ParamType):
+    name = "MS|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            return value
+        try:
+            ms = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is neither a number of milliseconds nor 'auto'", param, ctx)
+        if not ms >= 0:
+            self.fail(f"{value!r}: needs MS >= 0", param, ctx)
+        return ms
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tourney")
 def cli() -> None:
@@ -60,9 +75,9 @@ def cli() -> None:
 @click.option("--plot", is_flag=True, help="Make the plots at the end (as tourney plot).")
 @click.option("--report", "html_report", is_flag=True,
               help="Write RUN_DIR/report.html at the end (as tourney report --html).")
-@click.option("--group-commit", "group_commit", type=click.FloatRange(min=0), default=0.0, metavar="MS",
-              help="fsync the match log at most every MS ms (records are still flushed at once; "
-                   "default 0: fsync every record).")
+@click.option("--group-commit", "group_commit", type=_GroupCommitType(), default="auto", metavar="MS|auto",
+              help="fsync the match log at most every MS ms (records are still flushed at once); 0: fsync "
+                   "every record; default auto: every record unless matches are short, then at most 1 s apart.")
 def run(league, jobs, out, fresh, retry_failed, seed, reps, quiet, backend, address, shard, max_matches, trace,
         plot, html_report, group_commit):
     """Play every match of LEAGUE not yet played and print the score table."""

@@ -215,9 +215,17 @@ def _children() -> list[int]:
 def kill_descendants() -> None:
     """Kill every process a player started (the host is their subreaper) and reap them.
 
-    With no children (the usual case) this costs one directory listing and a
-    small read per thread.
+    With no children (the usual case) this costs one ``waitpid`` call: it
+    fails with ECHILD only when the process has no child at all, running or
+    exited, whichever of its threads started it (the host is the subreaper, so
+    a daemon's orphans are its children too); anything else is looked for in
+    /proc, a directory listing and a small read per thread.
     """
+    try:
+        reaped, _status = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return
+    del reaped  # a child that had already exited is reaped now; any others are found below
     for _round in range(3):  # grandchildren are reparented to us while we kill their parents
         children = _children()
         if not children:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import weakref
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any, Callable, Iterable, Mapping
@@ -128,12 +129,28 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def signature_params(cls: type) -> tuple[set[str], bool]:
-    """The keyword names ``cls.__init__`` takes, and whether it takes ``**kwargs``."""
+_SIGNATURES: "weakref.WeakKeyDictionary[type, tuple[frozenset[str], bool]]" = weakref.WeakKeyDictionary()
+
+
+def signature_params(cls: type) -> tuple[frozenset[str], bool]:
+    """The keyword names ``cls.__init__`` takes, and whether it takes ``**kwargs`` (read once per class)."""
+    try:
+        return _SIGNATURES[cls]
+    except (KeyError, TypeError):
+        pass
+    found = _signature_params(cls)
+    try:
+        _SIGNATURES[cls] = found
+    except TypeError:  # not weakly referenceable
+        pass
+    return found
+
+
+def _signature_params(cls: type) -> tuple[frozenset[str], bool]:
     try:
         sig = inspect.signature(cls)
     except (TypeError, ValueError):
-        return set(), True
+        return frozenset(), True
     names = set()
     var_kw = False
     for p in sig.parameters.values():
@@ -141,14 +158,14 @@ def signature_params(cls: type) -> tuple[set[str], bool]:
             var_kw = True
         elif p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
             names.add(p.name)
-    return names, var_kw
+    return frozenset(names), var_kw
 
 
 def validate_params(
     owner: str,
     params: Mapping[str, Any],
     constraints: Mapping[str, list],
-    accepted: set[str] | None = None,
+    accepted: "set[str] | frozenset[str] | None" = None,
     open_ended: bool = False,
 ) -> None:
     """Raise ValueError naming the first bad key of ``params``.

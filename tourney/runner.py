@@ -38,7 +38,7 @@ from tourney.backend_watch import BackendWatch
 from tourney.errors import TourneyError
 from tourney.league import League, recorded_players
 from tourney.schedule import Match, iter_schedule
-from tourney.store import LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
+from tourney.store import AUTO, LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
 from tourney.supervisor import Isolation, close_all, play_supervised
 from tourney.worker import play_match
 
@@ -100,7 +100,7 @@ def run_league(
     trace: bool = False,
     shard: tuple[int, int] | None = None,
     max_matches: int | None = None,
-    group_commit_ms: float = 0.0,
+    group_commit_ms: float | str = AUTO,
     retry_failed: bool = False,
 ) -> RunSummary:
     """Play every match of ``league`` not yet in ``run_dir``'s log.

@@ -11,6 +11,16 @@ runner loses nothing, but ``fsync`` runs at most every MS milliseconds (and at
 the end of the run), so a power cut or kernel crash can lose the last MS ms of
 records; a rerun then plays them again. Per-record fsync costs a disk flush
 per match, which dominates for sub-millisecond matches (see bench/bench_scale.py).
+
+``group_commit_ms="auto"`` (what ``tourney run`` does unless told a number)
+chooses by itself: a record is fsynced at once when the last fsync is older
+than ``AUTO_FACTOR`` times what that fsync took (so fsyncs cost at most about
+1/AUTO_FACTOR of the run), and never later than ``AUTO_MAX_MS`` after it was
+written. Matches slower than that interval get an fsync each, as with 0;
+sub-millisecond matches share one. What is at stake is only what a power cut or
+a kernel crash can take (killing the runner loses nothing): the records of at
+most the last ``AUTO_MAX_MS`` ms, which a rerun plays again with the same
+seeds and so the same outcomes.
 """
 
 from __future__ import annotations
@@ -23,12 +33,16 @@ import os
 import socket
 import platform
 import sys
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
 LOG_NAME = "matches.jsonl"
+AUTO = "auto"  # group_commit_ms: let the log choose (see the module docstring)
+AUTO_FACTOR = 50.0
+AUTO_MAX_MS = 1000.0
 MANIFEST_NAME = "manifest.json"
 LEAGUE_COPY = "league.yaml"
 
@@ -88,13 +102,24 @@ def iter_records(run_dir: str | Path) -> Iterator[dict]:
 class MatchLog:
     """Append-only, crash-safe JSON-lines log of finished matches."""
 
-    def __init__(self, path: str | Path, fsync: bool = True, group_commit_ms: float = 0.0) -> None:
+    def __init__(self, path: str | Path, fsync: bool = True, group_commit_ms: float | str = 0.0) -> None:
         self.path = Path(path)
         self.fsync = fsync
         self.group_commit_ms = group_commit_ms
+        self._auto = group_commit_ms == AUTO
+        if not self._auto and not isinstance(group_commit_ms, (int, float)):
+            raise ValueError(f"group_commit_ms: a number of milliseconds or {AUTO!r}, not {group_commit_ms!r}")
+        self._interval = 0.0 if self._auto else float(group_commit_ms) / 1000
         self._fh = None
         self._synced_at = 0.0
         self._dirty = False
+        self.fsyncs = 0
+        # With a group commit, a thread fsyncs what waits past the interval even
+        # when no next record comes to trigger it (a long match after a short one).
+        self._lock = threading.Lock()
+        self._stop: threading.Event | None = None
+        self._flusher: threading.Thread | None = None
+        self._failed: Exception | None = None
 
     def repair(self) -> int:
         """Cut a torn last line; return the number of complete records."""
@@ -150,11 +175,32 @@ class MatchLog:
             self._fh = self.path.open("ab", buffering=0)
         except OSError as exc:
             raise storage_error(self.path, exc) from None
+        if self.fsync and (self._auto or self._interval > 0):
+            self._stop = threading.Event()
+            self._flusher = threading.Thread(target=self._flush_late, name="tourney-log-sync", daemon=True)
+            self._flusher.start()
         return self
+
+    def _flush_late(self) -> None:
+        assert self._stop is not None
+        while not self._stop.wait(max(0.01, self._interval)):
+            with self._lock:
+                if self._dirty and time.monotonic() - self._synced_at >= self._interval:
+                    try:
+                        self._sync()
+                    except Exception as exc:  # noqa: BLE001 - raised by the next append or close
+                        self._failed = exc
+                        return
 
     def append(self, record: dict) -> None:
         """Write one record; on a disk error cut any partial line off, so the log stays valid."""
         data = (json.dumps(record, sort_keys=True, default=_json_default, allow_nan=False) + "\n").encode()
+        with self._lock:
+            self._append(data)
+
+    def _append(self, data: bytes) -> None:
+        if self._failed is not None:
+            raise self._failed
         start = os.fstat(self._fh.fileno()).st_size
         try:
             view = memoryview(data)
@@ -167,20 +213,34 @@ class MatchLog:
                 pass  # a torn last line is cut when the log is reopened
             raise storage_error(self.path, exc) from None
         self._dirty = True
-        if self.fsync and time.monotonic() - self._synced_at >= self.group_commit_ms / 1000:
-            self.sync()
+        if self.fsync and time.monotonic() - self._synced_at >= self._interval:
+            self._sync()
 
     def sync(self) -> None:
         """fsync what was appended since the last sync."""
+        with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            self._sync()
+
+    def _sync(self) -> None:
         if self._fh is not None and self._dirty and self.fsync:
+            started = time.monotonic()
             try:
                 os.fsync(self._fh.fileno())
             except OSError as exc:
                 raise storage_error(self.path, exc) from None
             self._synced_at = time.monotonic()
             self._dirty = False
+            self.fsyncs += 1
+            if self._auto:
+                self._interval = min(AUTO_MAX_MS / 1000, AUTO_FACTOR * (self._synced_at - started))
 
     def close(self) -> None:
+        if self._stop is not None and self._flusher is not None:
+            self._stop.set()
+            self._flusher.join()
+            self._stop = self._flusher = None
         if self._fh is not None:
             try:
                 self.sync()

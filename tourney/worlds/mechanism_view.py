@@ -46,15 +46,19 @@ class MechanismView:
     __slots__ = ("_ask",)
 
     def __init__(self, mechanism: Any) -> None:
+        # shallow copies field by field (as copy.copy gives, without its __reduce_ex__ round trip:
+        # a negotiator reading nmi.state or nmi.n_negotiators copies the state each time)
+        from tourney.worlds.lean_sao import fast_copy
+
         outcome_space: list = []
 
         def ask(name: str) -> Any:
             if name in _PLAIN:
                 return getattr(mechanism, name)
             if name == "state":
-                return copy.copy(mechanism.state)
+                return fast_copy(mechanism.state)
             if name == "history":
-                return [copy.copy(s) for s in mechanism.history]
+                return [fast_copy(s) for s in mechanism.history]
             if name in _LISTS:
                 return list(getattr(mechanism, name))
             if name == "outcome_space":
