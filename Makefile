@@ -115,10 +115,13 @@ CONSUMER_SHIPPED := results/baselines/consumer
 .PHONY: reproduce-consumer reproduce-consumer-fresh
 reproduce-consumer: install
 	$(PY) -m players.llm.cache unpack $(CONSUMER_SHIPPED)/llm-cache.jsonl.gz $(CONSUMER_CACHE)
-	$(TOURNEY) run leagues/consumer.yaml -j $(JOBS) --fresh --quiet
+	TOURNEY_LLM_REPLAY=1 $(TOURNEY) run leagues/consumer.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce consumer results/consumer
-	$(PY) -m players.llm.local_endpoint leagues/consumer-openai.yaml --out results/consumer-openai --replay -- -j 1 --fresh --quiet
+	TOURNEY_LLM_REPLAY=1 $(PY) -m players.llm.local_endpoint leagues/consumer-openai.yaml --out results/consumer-openai \
+		--replay -- -j 1 --fresh --quiet
 	$(TOURNEY) reproduce consumer results/consumer-openai
+	TOURNEY_LLM_REPLAY=1 $(TOURNEY) run leagues/consumer-models.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) reproduce consumer results/consumer-models
 	$(PY) -m tourney.reproduce.collect . --section "make reproduce-consumer"
 
 ## make reproduce-consumer-fresh: the same leagues with an empty cache (every reply from the model; the local
@@ -127,11 +130,15 @@ reproduce-consumer-fresh: install
 	rm -f $(CONSUMER_CACHE) $(CONSUMER_CACHE)-wal $(CONSUMER_CACHE)-shm
 	$(TOURNEY) run leagues/consumer.yaml -j $(JOBS) --out results/consumer-fresh --fresh --quiet
 	$(PY) -m players.llm.local_endpoint leagues/consumer-openai.yaml --out results/consumer-openai-fresh -- -j 1 --fresh --quiet
+	$(PY) -m pip install --quiet -e ".[llm-qwen]"
+	$(TOURNEY) run leagues/consumer-models.yaml -j $(JOBS) --out results/consumer-models-fresh --fresh --quiet
 	$(PY) -m players.llm.cache pack $(CONSUMER_CACHE) $(CONSUMER_SHIPPED)/llm-cache.jsonl.gz
 	cp results/consumer-fresh/manifest.json $(CONSUMER_SHIPPED)/consumer.cold-manifest.json
 	cp results/consumer-fresh/scores.csv $(CONSUMER_SHIPPED)/consumer.cold-scores.csv
 	cp results/consumer-openai-fresh/manifest.json $(CONSUMER_SHIPPED)/consumer-openai.cold-manifest.json
 	cp results/consumer-openai-fresh/scores.csv $(CONSUMER_SHIPPED)/consumer-openai.cold-scores.csv
+	cp results/consumer-models-fresh/manifest.json $(CONSUMER_SHIPPED)/consumer-models.cold-manifest.json
+	cp results/consumer-models-fresh/scores.csv $(CONSUMER_SHIPPED)/consumer-models.cold-scores.csv
 	$(MAKE) reproduce-consumer
 
 ## make train-godfather: regenerate Godfather's shipped GBM models from self-play OneShot worlds

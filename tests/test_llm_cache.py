@@ -72,3 +72,35 @@ def test_pack_and_unpack_round_trip_to_the_same_bytes(tmp_path):
     again.close()
     pack(tmp_path / "b.sqlite", tmp_path / "b.jsonl.gz")
     assert (tmp_path / "a.jsonl.gz").read_bytes() == (tmp_path / "b.jsonl.gz").read_bytes()
+
+
+def test_replay_only_turns_a_cache_miss_into_a_backend_fault_not_a_model_call(tmp_path, monkeypatch):
+    import pytest
+
+    from players.llm.client import LLMClient
+    from tourney.errors import BackendFault
+
+    class Counting:
+        kind, calls = "local", 0
+
+        def identity(self):
+            return "counting"
+
+        def endpoint(self):
+            return "counting model"
+
+        def complete(self, messages, **kw):
+            Counting.calls += 1
+            return {"text": '{"price": 5}', "prompt_tokens": 1, "completion_tokens": 1, "seconds": 0.0}
+
+    cache = ReplyCache(tmp_path / "c.sqlite")
+    question = [{"role": "user", "content": "price?"}]
+    LLMClient(Counting(), cache, 0.7, 1, 16, 1).ask(question, None, lambda r: True)  # fills the cache
+    assert Counting.calls == 1
+    monkeypatch.setenv("TOURNEY_LLM_REPLAY", "1")
+    replayed = LLMClient(Counting(), cache, 0.7, 1, 16, 1)
+    reply, _ = replayed.ask(question, None, lambda r: True)
+    assert reply.price == 5 and replayed.usage.cache_hits == 1 and Counting.calls == 1
+    with pytest.raises(BackendFault):
+        replayed.ask([{"role": "user", "content": "another question"}], None, lambda r: True)
+    assert Counting.calls == 1 and replayed.usage.backend_errors == 2

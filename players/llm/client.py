@@ -15,6 +15,11 @@ fault, never play; the run stops after ``run: {max_backend_faults}`` of them
 in a row).
 Malformed *text* stays the model's: an anomaly with the default action.
 
+Replay only: with ``TOURNEY_LLM_REPLAY=1`` in the environment (``make
+reproduce-consumer`` sets it) a question the cache cannot answer is a backend
+error, never a model call: a replay that claims zero model calls cannot
+quietly make some.
+
 Seeds: the seed of attempt ``a`` of call ``n`` is ``derive_seed(seed, n, a)``;
 ``seed`` is the player's (from the league, else derived by the world from the
 match seed), so a rerun asks exactly the same questions and the cache answers.
@@ -22,16 +27,20 @@ match seed), so a rerun asks exactly the same questions and the cache answers.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from players.llm.backends import BackendError, LocalBackend, OpenAIBackend
+from players.llm.backends import (PACKAGED_MODELS, BackendError, LocalBackend, OpenAIBackend,
+                                  packaged_model_missing)
 from tourney.errors import BackendFault
 from players.llm.cache import ReplyCache, cache_key, default_cache_path
 from players.llm.parser import parse_reply
 from tourney.params import NONE, Interval, OfType, Options
 from tourney.seeding import derive_seed
+
+REPLAY_ENV = "TOURNEY_LLM_REPLAY"
 
 LLM_PARAM_CONSTRAINTS: dict[str, list] = {
     "backend": [Options(["local", "openai"])],
@@ -120,6 +129,8 @@ class LLMClient:
                 self.usage.cache_hits += 1
                 self._count_reply(hit)
                 return hit
+        if os.environ.get(REPLAY_ENV) == "1":
+            raise BackendError(self.backend.endpoint(), f"no cached reply ({REPLAY_ENV}=1: replay only)")
         reply = self.backend.complete(
             messages, temperature=self.temperature, seed=seed, max_tokens=self.max_tokens, schema=schema
         )
@@ -208,8 +219,13 @@ class LLMParamsMixin:
         if params.get("backend", "local") == "openai":
             if not params.get("base_url") or not params.get("model"):
                 raise ValueError("base_url: the openai backend needs base_url and model")
+        elif params.get("model") in PACKAGED_MODELS:
+            why = packaged_model_missing(params["model"])
+            if why:
+                raise ValueError(f"model: {why}")
         elif params.get("model") is not None and not Path(str(params["model"])).is_file():
-            raise ValueError(f"model: no GGUF file at {params['model']!r}")
+            raise ValueError(f"model: no GGUF file at {params['model']!r} (nor one of the packaged models: "
+                             f"{', '.join(PACKAGED_MODELS)})")
 
     def make_client(self, slot: str | None = None) -> LLMClient:
         backend = make_backend(self.backend, self.model, self.base_url, self.api_key_env,

@@ -20,7 +20,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("ANEGMA: Tables 5-7, ANN vs ANEGMA(SL+RL) vs ANEGMA(RL), transfer", "make reproduce-anegma",
      ["results/anegma-ddpg"]),
     ("Consumer market: LLM buyer/seller metrics and anomalies (Zhu et al.)", "make reproduce-consumer",
-     ["results/consumer", "results/consumer-openai"]),
+     ["results/consumer", "results/consumer-openai", "results/consumer-models"]),
     ("Godfather: SCML OneShot score table (Godfather empirical and GBM vs scml baselines)",
      "make reproduce-godfather", ["results/godfather"]),
     ("I-Help: Tables 16.1-16.2, negotiation approaches 1-3 (Vassileva & Mudgal)", "make reproduce-ihelp",
