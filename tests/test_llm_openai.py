@@ -137,3 +137,35 @@ def test_a_wrong_key_is_a_backend_fault_not_play(server, tmp_path):
     assert done.returncode == 1, done.stderr  # 1 of 1 matches failed (one match: no 3 in a row)
     assert "sk-wrong-key-1234" not in (tmp_path / "run" / "matches.jsonl").read_text()
     assert "sk-wrong-key-1234" not in done.stdout + done.stderr
+
+
+def test_local_endpoint_runs_a_league_on_a_port_0_server_then_replays_it_with_no_server(tmp_path):
+    league = tmp_path / "league.yaml"
+    llm = {"backend": "openai", "base_url": "http://127.0.0.1:8000/v1", "model": "smollm2",
+           "api_key_env": "TOURNEY_ENDPOINT_TEST_KEY", "response_format": "llamacpp_schema", "max_tokens": 40,
+           "cache": str(tmp_path / "cache.sqlite")}
+    league.write_text(
+        "name: endpoint-test\nseed: 3\nrepetitions: 1\n"
+        "worlds:\n  - type: consumer\n    params: {products: [7], budget: mid, max_turns: 1}\n"
+        f"players:\n  - {{name: Remote, type: llm, params: {json.dumps(llm)}}}\n"
+        "  - {name: Linear, type: linear}\n"
+        "format: {self_play: false, both_roles: false, timeout: 600}\n"
+    )
+
+    def endpoint(out: str, *extra: str, **env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "players.llm.local_endpoint", str(league), "--out",
+                               str(tmp_path / out), *extra, "--", "-j", "1", "--fresh", "--quiet"],
+                              cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
+
+    cold = endpoint("cold")
+    assert cold.returncode == 0, cold.stderr
+    (record,) = _records(tmp_path / "cold")
+    usage = next(iter(record["details"]["usage"].values()))
+    assert record["status"] == "ok" and usage["model_calls"] >= 1 and usage["backend_errors"] == 0
+    assert "127.0.0.1:8000" not in (tmp_path / "cold" / "league.yaml").read_text()  # pointed at the bound port
+    replay = endpoint("replay", "--replay", TOURNEY_LLM_REPLAY="1")
+    assert replay.returncode == 0, replay.stderr
+    (again,) = _records(tmp_path / "replay")
+    usage = next(iter(again["details"]["usage"].values()))
+    assert usage["model_calls"] == 0 and usage["cache_hits"] >= 1
+    assert again["details"]["episodes"] == record["details"]["episodes"]

@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--replay", action="store_true", help="no server: every reply from the cache")
     parser.add_argument("--model", help="GGUF to serve (default: the embedded SmolLM2)")
-    parser.add_argument("run_args", nargs="*", help="more `tourney run` options, after --")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    run_args = argv[argv.index("--") + 1:] if "--" in argv else []  # more `tourney run` options, after --
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     league = yaml.safe_load(args.league.read_text())
     remote = _loopback_players(league)
     if not remote:
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             copy = Path(tmp) / args.league.name
             copy.write_text(yaml.safe_dump(pointed_league(league, port), sort_keys=False))
             done = subprocess.run([sys.executable, "-m", "tourney.cli", "run", str(copy), "--out", str(args.out),
-                                   *args.run_args], env=env)
+                                   *run_args], env=env)
         return done.returncode
     finally:
         if proc is not None:
