@@ -173,6 +173,26 @@ def test_iter_results_streams_what_a_run_logs(tmp_path, league_file):
     assert streamed == logged and len(streamed) == count_matches(league) == 4
 
 
+def test_iter_results_with_jobs_plays_as_a_run_and_a_player_that_exits_ends_only_its_match(tmp_path, league_file):
+    import os
+    import shutil
+
+    from tourney import iter_results
+    from tourney.league import load_league
+    from tourney.schedule import iter_schedule
+
+    shutil.copy(ROOT / "tests" / "faulty_players.py", tmp_path / "faulty_players.py")  # beside the league
+    fair = [{"name": "Boulware", "type": "boulware"}, {"name": "Conceder", "type": "conceder"}]
+    league = load_league(league_file(repetitions=2, players=[*fair, {"name": "Exiter", "type": "faulty_players.Exiter"}]))
+    records = list(iter_results(league, jobs=2))  # the Exiter's os._exit would end this process with jobs=1
+    assert [r.id for r in records] == [m.id for m in iter_schedule(league)]  # schedule order
+    assert all(r.pid is not None and r.pid != os.getpid() for r in records)  # played in workers
+    faulty = [r for r in records if "Exiter" in r.assignment.values()]
+    assert len(faulty) == 8 and all(not r.ok and r.blamed == "Exiter" for r in faulty)
+    alone = {r.key: r.roles for r in iter_results(load_league(league_file(repetitions=2, players=fair)), jobs=1)}
+    assert {r.key: r.roles for r in records if r.ok} == alone and len(alone) == 4
+
+
 def test_match_record_round_trips_the_log_and_rejects_a_broken_one():
     from tourney.records import MatchRecord
 

@@ -343,8 +343,7 @@ def test_same_seed_same_match():
 
 
 def test_run_episodes_for_training_records_table1_traces():
-    buyer = __import__("players.conan", fromlist=["Conan"]).Conan()
-    episodes = run_episodes(buyer, 2, seed=3, seller="conceder", md="L", mr="H", zoa=100, t_end="Sh",
+    episodes = run_episodes("conan", 2, seed=3, seller="conceder", md="L", mr="H", zoa=100, t_end="Sh",
                             record=True)
     assert len(episodes) == 2
     rows = episodes[0]["trace"]
@@ -352,8 +351,13 @@ def test_run_episodes_for_training_records_table1_traces():
     t, tid, (ns, nc, s_neg, x_best, t_left, ip, rp), action = rows[-1]
     assert ip == episodes[0]["ip"] and rp == episodes[0]["rp"] and 0 <= s_neg <= 5
     assert t_left <= episodes[0]["t_end"]
-    assert episodes == run_episodes(__import__("players.conan", fromlist=["Conan"]).Conan(), 2, seed=3,
-                                    seller="conceder", md="L", mr="H", zoa=100, t_end="Sh", record=True)
+    # the class itself (a trainer's learner) plays the same market; another seed another one
+    from players.conan import Conan
+
+    assert episodes == run_episodes(Conan, 2, seed=3, seller="conceder", md="L", mr="H", zoa=100, t_end="Sh",
+                                    record=True)
+    other = run_episodes(Conan, 2, seed=4, seller="conceder", md="L", mr="H", zoa=100, t_end="Sh", record=True)
+    assert [e["ip"] for e in other] != [e["ip"] for e in episodes]
 
 
 def test_jobs_do_not_change_results(tmp_path):

@@ -3,7 +3,9 @@
 Both go through the worker's code path (``tourney.worker.play_match``): the
 same seat resolution, global seeding, time limit, blame and result checks as a
 tournament, so a trainer, a test and a notebook get exactly what a run would
-log, without a run directory.
+log, without a run directory. ``play_match`` plays in the caller's process (a
+trainer's learner class can be seated); ``iter_results`` with more than one
+job plays as ``tourney run`` does, every match in a supervised player host.
 """
 
 from __future__ import annotations
@@ -74,20 +76,49 @@ def iter_results(league: League, jobs: int | None = None, *, trace: bool = False
                  timeout: float | None = None) -> Iterator[MatchRecord]:
     """Play every match of ``league`` and yield its records in schedule order; no run dir, no log.
 
-    ``jobs`` worker processes (None: the league's ``jobs``; 1: this process);
-    ``timeout`` defaults to the league's per-match limit.
+    ``jobs`` workers (None: the league's ``jobs``). With more than one, every
+    match is played as ``tourney run`` plays it (``tourney.runner.dispatch``:
+    the league's backend, each match in a player host under a supervisor, a
+    worker the OS kills replaced): no player code runs in the caller's
+    process. ``jobs=1`` plays in this process, on the worker's code path (for
+    a debugger; a player that ends its process ends the caller). ``timeout``
+    defaults to the league's per-match limit.
     """
-    from joblib import Parallel, delayed
-
     from tourney.worker import play_match as play_in_worker
 
     limit = league.format.timeout if timeout is None else timeout
     n_jobs = league.run.jobs if jobs is None else jobs
-    matches = iter_schedule(league)
     if n_jobs == 1:
-        for match in matches:
+        for match in iter_schedule(league):
             yield MatchRecord.from_json(play_in_worker(match, limit, trace))
         return
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)
-    for record in parallel(delayed(play_in_worker)(m, limit, trace) for m in matches):
-        yield MatchRecord.from_json(record)
+    yield from _in_schedule_order(league, _supervised(league, n_jobs, limit, trace))
+
+
+def _supervised(league: League, jobs: int, timeout: float | None, trace: bool) -> Iterator[MatchRecord]:
+    """The league's records in completion order, played by the runner's dispatch."""
+    import tempfile
+    from pathlib import Path
+
+    from tourney.runner import dispatch
+    from tourney.supervisor import Isolation
+
+    isolation = Isolation(memory_mb=league.format.memory_mb, fresh_per_match=league.format.isolation == "process")
+    backend = "loky" if league.run.backend == "sequential" else league.run.backend
+    # dispatch keeps a marker per running match there, to tell which match a dead worker held
+    with tempfile.TemporaryDirectory(prefix="tourney-iter-") as work:
+        for record in dispatch(lambda: iter_schedule(league), set(), jobs, backend, league.run.address, timeout,
+                               trace, Path(work), isolation):
+            yield MatchRecord.from_json(record)
+
+
+def _in_schedule_order(league: League, records: Iterator[MatchRecord]) -> Iterator[MatchRecord]:
+    """``records`` reordered into the schedule's order, holding only those that arrived early."""
+    expected = iter_schedule(league)
+    following = next(expected, None)
+    early: dict[str, MatchRecord] = {}
+    for record in records:
+        early[record.id] = record
+        while following is not None and following.id in early:
+            yield early.pop(following.id)
+            following = next(expected, None)

@@ -317,25 +317,19 @@ def competitor_class(name: str) -> tuple[type, dict]:
 
 
 
-def run_episodes(buyer, n: int, seed: int, seller: str = "conceder", seller_params: dict | None = None,
+def run_episodes(buyer: Any, n: int, seed: int, seller: str = "conceder", seller_params: dict | None = None,
                  record: bool = False, **world_params: Any) -> list[dict]:
-    """Run ``n`` e-market simulations for ``buyer`` (an ``EMarketBuyer``) without the runner.
+    """The summaries of ``n`` e-market simulations of one match of ``buyer``, played by ``tourney.play_match``.
 
-    For training learning players: ``seller`` is a player short name or dotted
-    path with the e-market seller role, ``world_params`` any ``EMarketWorld``
-    params (``md``, ``mr``, ``zoa``, ``t_end``, ``competitor``...). Returns the
-    episode summaries the world logs (with ``trace`` rows when ``record``);
-    ``buyer.end(outcome)`` is called after each one. Deterministic in ``seed``.
+    ``buyer`` is a player type or class with the buyer role, alone or as
+    ``(type, params)``; ``seller`` a player short name or dotted path with the
+    seller role; ``world_params`` any ``EMarketWorld`` params (``md``, ``mr``,
+    ``zoa``, ``t_end``, ``competitor``...). The summaries have ``trace`` rows
+    when ``record``. Deterministic in ``seed``; a player's fault raises
+    ValueError with the match's error.
     """
-    from tourney.registry import resolve_player
+    from tourney.match import play_match
 
-    world = EMarketWorld(**world_params)
-    resolved = resolve_player(seller, "emarket")
-    if resolved is None or "seller" not in resolved.roles:
-        raise ValueError(f"seller: '{seller}' cannot play an e-market seller")
-    make_seller = factory(resolved.cls, {**resolved.defaults, **(seller_params or {})})
-    comp_cls, comp_params = competitor_class(world.competitor)
-    make_competitor = factory(comp_cls, {**comp_params, **(world.competitor_params or {})})
-    rng = make_rng(seed)
-    return [world.play_episode(buyer, make_seller, make_competitor, rng,
-                               derive_seed(seed, "episode", i), record) for i in range(n)]
+    world = EMarketWorld(**{**world_params, "episodes": n, "trace": record})
+    outcome = play_match(world, {"buyer": buyer, "seller": (seller, dict(seller_params or {}))}, seed)
+    return list(outcome.result().details["episodes"])
