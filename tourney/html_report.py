@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from tourney.analysis.analyze import Analysis
-from tourney.analysis.render import game_frame, pairs_frame, ratings_frame
+from tourney.analysis.render import game_frame, pairs_frame, profiles_line, ratings_frame
 from tourney.report import Tables, _display_frame
 from tourney.store import LEAGUE_COPY, iter_records, read_manifest
 
@@ -150,6 +150,8 @@ def _analysis(a: Analysis) -> str:
     for g in a.games:
         out.append(f"<h3>Meta-game: {html.escape(g.game.label)}</h3>")
         out.append(_table(game_frame(g)))
+        if g.populations:
+            out.append(_note(profiles_line(g)))
         if not g.nash_found:
             out.append(_note("No symmetric Nash equilibrium was found within the support-enumeration budget."))
         out.append(_img(figures.alpharank_bars(g), f"alpha-Rank {g.game.label}"))

@@ -78,3 +78,55 @@ def alpharank(a: np.ndarray, alpha: float = ALPHA, m: int = POPULATION) -> np.nd
     if a.shape[-1] == 1:
         return np.ones(a.shape[:-1])
     return stationary(transition_matrix(a, alpha, m))
+
+
+# --- two populations (a role-restricted league: buyers only meet sellers) ---
+MAX_CHAIN_CELLS = 4_000_000  # transition-matrix entries built at once when ranking a stack of games
+
+
+def two_population_transition(row: np.ndarray, col: np.ndarray, alpha: float = ALPHA,
+                              m: int = POPULATION) -> np.ndarray:
+    """(…, P, P) chain over strategy profiles (i, j), P = n1 n2, profile id i n2 + j.
+
+    ``row[i, j]`` / ``col[i, j]``: the payoff of population 1's strategy i / population 2's
+    strategy j in profile (i, j). A mutant strategy enters one population with the
+    other fixed (each of the n1 - 1 + n2 - 1 mutants equally likely) and fixes with
+    rho(u), u = alpha (its payoff - the resident's) in that profile (Omidshafiei et
+    al. 2019, multi-population model; open_spiel's ``_get_multipop_transition_matrix``).
+    """
+    row, col = np.asarray(row, dtype=float), np.asarray(col, dtype=float)
+    n1, n2 = row.shape[-2:]
+    eta = 1.0 / max(n1 - 1 + n2 - 1, 1)
+    e1, e2 = np.eye(n1), np.eye(n2)
+    # rho1[..., i, j, k]: population 1 moves from i to k against j; rho2[..., i, j, l]: 2 moves from j to l
+    rho1 = _rho_rows(row, alpha, m)
+    rho2 = fixation(alpha * (col[..., :, None, :] - col[..., :, :, None]), m)
+    c = (rho1[..., :, :, :, None] * e2[:, None, :] * (1 - e1)[:, None, :, None]
+         + rho2[..., :, :, None, :] * e1[:, None, :, None] * (1 - e2)[None, :, None, :]) * eta
+    c = c.reshape(*row.shape[:-2], n1 * n2, n1 * n2)
+    diag = 1.0 - c.sum(axis=-1)
+    idx = np.arange(n1 * n2)
+    c[..., idx, idx] = diag
+    return c
+
+
+def _rho_rows(row: np.ndarray, alpha: float, m: int) -> np.ndarray:
+    """rho1[..., i, j, k] = rho(alpha (row[k, j] - row[i, j])): population 1 from i to k against j."""
+    gain = np.swapaxes(row, -1, -2)[..., :, None, :] - np.swapaxes(row, -1, -2)[..., :, :, None]  # [j, i, k]
+    return np.swapaxes(fixation(alpha * gain, m), -2, -3)
+
+
+def alpharank_two_population(row: np.ndarray, col: np.ndarray, alpha: float = ALPHA,
+                             m: int = POPULATION) -> np.ndarray:
+    """alpha-Rank mass of each profile, (…, n1, n2), for one game or a stack (ranked in chunks)."""
+    row, col = np.asarray(row, dtype=float), np.asarray(col, dtype=float)
+    n1, n2 = row.shape[-2:]
+    if n1 * n2 == 1:
+        return np.ones(row.shape)
+    if row.ndim == 2:
+        return stationary(two_population_transition(row, col, alpha, m)).reshape(n1, n2)
+    flat_r, flat_c = row.reshape(-1, n1, n2), col.reshape(-1, n1, n2)
+    step = max(1, MAX_CHAIN_CELLS // (n1 * n2) ** 2)
+    out = [stationary(two_population_transition(flat_r[k:k + step], flat_c[k:k + step], alpha, m))
+           for k in range(0, len(flat_r), step)]
+    return np.concatenate(out).reshape(row.shape)

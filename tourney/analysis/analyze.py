@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tourney.analysis.alpharank import ALPHA, POPULATION, alpharank
+from tourney.analysis.alpharank import ALPHA, POPULATION, alpharank, alpharank_two_population
 from tourney.analysis.bootstrap import bootstrap_means, percentile_interval
 from tourney.analysis.equilibrium import nash_averaging, support, symmetric_nash
-from tourney.analysis.metagame import MetaGame, build_metagames, fill_missing
+from tourney.analysis.metagame import MetaGame, build_metagames, fill_missing, role_populations
 from tourney.analysis.ratings import ELO_SCALE, bootstrap_strengths, bradley_terry, pairwise_outcomes
 from tourney.analysis.replicator import SURVIVAL, replicator
 from tourney.analysis.significance import pairwise_tests
@@ -31,6 +31,11 @@ class GameAnalysis:
     trajectory: tuple[np.ndarray, np.ndarray]  # replicator dynamics from uniform: times, (t, n) masses
     nash_found: bool
     nash_found_share: float  # share of bootstrap replicates where an equilibrium was found
+    # Role-restricted league: role -> players, and alpha-Rank over (role 1, role 2) profiles
+    # (mass with its bootstrap CI, most mass first); the per-player alpha-Rank is then its
+    # population's marginal. None for a symmetric meta-game.
+    populations: dict[str, list[str]] | None = None
+    profiles: pd.DataFrame | None = None
 
 
 @dataclass
@@ -48,7 +53,8 @@ class Analysis:
 def analyze(rows: pd.DataFrame, players: list[str], seed: int = 0, samples: int = SAMPLES,
             alpha: float = ALPHA, population: int = POPULATION) -> Analysis:
     players = sorted(players)
-    games = [analyze_game(g, k, seed, samples, alpha, population)
+    populations = role_populations(rows, players)
+    games = [analyze_game(g, k, seed, samples, alpha, population, populations)
              for k, g in enumerate(build_metagames(rows, players))]
     outcomes = pairwise_outcomes(rows, players)
     strength = bradley_terry(outcomes.matrix())
@@ -101,7 +107,7 @@ def _rank_interval(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def analyze_game(game: MetaGame, index: int, seed: int, samples: int, alpha: float,
-                 population: int) -> GameAnalysis:
+                 population: int, populations: dict[str, list[str]] | None = None) -> GameAnalysis:
     a = game.filled()
     boot = fill_missing(bootstrap_means(game, samples, [seed, index]), game.count)
 
@@ -120,10 +126,19 @@ def analyze_game(game: MetaGame, index: int, seed: int, samples: int, alpha: flo
     avg_support = np.mean([support(p) for p, _ in boot_avg], axis=0)
     skill_low, skill_high = _interval(boot_skill)
 
-    mass = alpharank(a, alpha, population)
-    boot_mass = alpharank(boot, alpha, population)
+    profiles = None
+    group = np.full(len(a), "all", dtype=object)
+    if populations is None:
+        mass = alpharank(a, alpha, population)
+        boot_mass = alpharank(boot, alpha, population)
+        ranks, boot_ranks = _rank(mass), _rank(boot_mass)
+    else:
+        mass, boot_mass, ranks, boot_ranks, profiles = _two_population(game, a, boot, populations, alpha,
+                                                                       population)
+        for role, members in populations.items():
+            group[[game.players.index(p) for p in members]] = role
     mass_low, mass_high = _interval(boot_mass)
-    rank_low, rank_high = _rank_interval(_rank(boot_mass))
+    rank_low, rank_high = _rank_interval(boot_ranks)
 
     frame = pd.DataFrame({
         "game": game.label, "player": game.players,
@@ -134,7 +149,36 @@ def analyze_game(game: MetaGame, index: int, seed: int, samples: int, alpha: flo
         "nash_avg_mass": avg_p, "nash_avg_skill": skill, "skill_low": skill_low, "skill_high": skill_high,
         "p_nash_avg_support": avg_support,
         "alpharank": mass, "alpharank_low": mass_low, "alpharank_high": mass_high,
-        "alpharank_rank": _rank(mass), "rank_low": rank_low.astype(int), "rank_high": rank_high.astype(int),
+        "population": group, "alpharank_rank": ranks, "rank_low": rank_low.astype(int), "rank_high": rank_high.astype(int),
     })
     frame = frame.sort_values(["alpharank", "player"], ascending=[False, True]).reset_index(drop=True)
-    return GameAnalysis(game, frame, (times, path), nash is not None, len(found) / max(samples, 1))
+    return GameAnalysis(game, frame, (times, path), nash is not None, len(found) / max(samples, 1),
+                        populations, profiles)
+
+
+def _two_population(game: MetaGame, a: np.ndarray, boot: np.ndarray, populations: dict[str, list[str]],
+                    alpha: float, population: int):
+    """alpha-Rank of the two-population game of a role-restricted league: per player its
+    population's marginal mass and rank within the population (also per bootstrap replicate),
+    and the profiles with their mass and CI."""
+    (role1, first), (role2, second) = populations.items()
+    i1 = [game.players.index(p) for p in first]
+    i2 = [game.players.index(p) for p in second]
+    row = a[np.ix_(i1, i2)]  # payoff of population 1's player against population 2's
+    col = a[np.ix_(i2, i1)].T
+    pm = alpharank_two_population(row, col, alpha, population)
+    boot_pm = alpharank_two_population(boot[:, i1][:, :, i2], np.swapaxes(boot[:, i2][:, :, i1], -1, -2),
+                                       alpha, population)
+    n = len(game.players)
+    mass, boot_mass = np.zeros(n), np.zeros((len(boot), n))
+    ranks, boot_ranks = np.zeros(n, dtype=int), np.zeros((len(boot), n), dtype=int)
+    for idx, axis in ((i1, -1), (i2, -2)):
+        marginal, boot_marginal = pm.sum(axis=axis), boot_pm.sum(axis=axis)
+        mass[idx], boot_mass[:, idx] = marginal, boot_marginal
+        ranks[idx], boot_ranks[:, idx] = _rank(marginal), _rank(boot_marginal)
+    low, high = _interval(boot_pm.reshape(len(boot), -1))
+    profiles = pd.DataFrame({
+        role1: np.repeat(first, len(second)), role2: np.tile(second, len(first)), "mass": pm.ravel(),
+        "mass_low": low, "mass_high": high})
+    profiles = profiles.sort_values(["mass", role1, role2], ascending=[False, True, True]).reset_index(drop=True)
+    return mass, boot_mass, ranks, boot_ranks, profiles

@@ -17,9 +17,11 @@ def alpharank_bars(g: GameAnalysis):
     mass = f["alpharank"].to_numpy(dtype=float)
     err = [np.nan_to_num(mass - f["alpharank_low"].to_numpy(dtype=float)).clip(0),
            np.nan_to_num(f["alpharank_high"].to_numpy(dtype=float) - mass).clip(0)]
-    ax.barh(f["player"], mass, xerr=err, color="#55A868", capsize=3)
+    labels = f["player"] + (" (" + f["population"] + ")" if g.populations else "")
+    ax.barh(labels, mass, xerr=err, color="#55A868", capsize=3)
     ax.set_xlim(0, 1.05)
-    ax.set_xlabel("alpha-Rank mass (95 % bootstrap CI)")
+    ax.set_xlabel("alpha-Rank mass in its population (95 % bootstrap CI)" if g.populations
+                  else "alpha-Rank mass (95 % bootstrap CI)")
     ax.set_title(f"alpha-Rank, {g.game.label}")
     ax.grid(axis="x", alpha=0.3)
     return fig

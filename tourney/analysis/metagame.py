@@ -118,3 +118,20 @@ def build_metagames(rows: pd.DataFrame, players: list[str]) -> list[MetaGame]:
     if len(worlds) > 1:
         games += [build_metagame(rows[rows["world"] == w], players, w) for w in worlds]
     return games
+
+
+def role_populations(rows: pd.DataFrame, players: list[str]) -> dict[str, list[str]] | None:
+    """Role -> its players, when the league is role-restricted: two roles, every player seated in
+    exactly one, every match bilateral (one opponent). None otherwise (the symmetric meta-game then)."""
+    seats = rows[["role", "player", "opponent"]].astype(object).drop_duplicates()
+    if seats.empty or seats["opponent"].str.contains("+", regex=False).any():
+        return None
+    roles_of = seats.groupby("player")["role"].agg(lambda r: sorted(set(r)))
+    if len(set(seats["role"])) != 2 or any(len(r) != 1 for r in roles_of):
+        return None
+    if set(roles_of.index) != set(players):  # a player never seated: no population to put it in
+        return None
+    out: dict[str, list[str]] = {}
+    for player in players:
+        out.setdefault(roles_of[player][0], []).append(player)
+    return dict(sorted(out.items()))

@@ -29,8 +29,9 @@ def _ci(low: float, high: float, digits: int = 3) -> str:
 def game_frame(g: GameAnalysis) -> pd.DataFrame:
     """The per-player game-theoretic table of one meta-game, for people."""
     f = g.players
+    role = {"population": f["population"]} if g.populations else {}
     return pd.DataFrame({
-        "player": f["player"],
+        "player": f["player"], **role,
         "alpha-Rank": [_f(v) for v in f["alpharank"]],
         "95% CI": [_ci(a, b) for a, b in zip(f["alpharank_low"], f["alpharank_high"])],
         "rank [CI]": [f"{r} [{a}-{b}]" for r, a, b in zip(f["alpharank_rank"], f["rank_low"], f["rank_high"])],
@@ -41,6 +42,17 @@ def game_frame(g: GameAnalysis) -> pd.DataFrame:
         "Nash-avg skill [CI]": [f"{_f(s)} {_ci(a, b)}" for s, a, b in
                                 zip(f["nash_avg_skill"], f["skill_low"], f["skill_high"])],
     })
+
+
+def profiles_line(g: GameAnalysis, top: int = 5) -> str:
+    """The two-population alpha-Rank of a role-restricted league in one line: its top profiles."""
+    assert g.populations is not None and g.profiles is not None
+    role1, role2 = g.populations
+    shown = "; ".join(f"{r[role1]} / {r[role2]} {_f(r['mass'])} {_ci(r['mass_low'], r['mass_high'])}"
+                      for _, r in g.profiles.head(top).iterrows())
+    return (f"alpha-Rank over two populations ({role1}: {', '.join(g.populations[role1])}; {role2}: "
+            f"{', '.join(g.populations[role2])}); per player its population's share; top profiles "
+            f"{role1} / {role2}: {shown}")
 
 
 def ratings_frame(a: Analysis) -> pd.DataFrame:
@@ -79,6 +91,8 @@ def render_analysis(a: Analysis, fmt: str = "table") -> str:
         if not g.nash_found:
             head += "; no symmetric Nash equilibrium found within the support budget"
         parts += ["", head, table(game_frame(g))]
+        if g.populations:
+            parts.append(profiles_line(g))
         if g.nash_found_share < 1:
             parts.append(f"(equilibrium found in {g.nash_found_share:.0%} of bootstrap samples)")
     parts += ["", "ratings (Bradley-Terry from pairwise wins; seat with the higher score wins)",
@@ -98,6 +112,8 @@ def analysis_json(a: Analysis) -> dict:
             "nash_found_share": g.nash_found_share,
             "payoff": {"mean": g.game.mean.tolist(), "n": g.game.count.tolist(), "se": g.game.se.tolist()},
             "per_player": g.players.to_dict(orient="records"),
+            "populations": g.populations,
+            "profiles": None if g.profiles is None else g.profiles.to_dict(orient="records"),
             "replicator_trajectory": {"t": g.trajectory[0].tolist(), "x": g.trajectory[1].tolist()},
         } for g in a.games],
         "ratings": a.ratings.to_dict(orient="records"),
