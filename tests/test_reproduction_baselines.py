@@ -155,3 +155,37 @@ def test_claim_lines_reads_summaries_and_verdict_rows():
             "| plain | row |\n")
     assert claim_lines(text) == ["3 of 4 claims hold, 1 fail, 0 not resolved", "a-over-b: holds",
                                  "c: fails, not resolved"]
+
+
+def test_the_user_path_run_reproduce_collect_check(tmp_path, monkeypatch, capsys):
+    """What `make reproduce-insight` does, on the small league: the id reaches the manifest through the
+    environment, `tourney reproduce` records its name, the collector writes the section and the excerpt,
+    and the check passes."""
+    from tourney.reproduce import collect as collect_module
+    from tourney.reproduce import excerpt as excerpt_module
+
+    from conftest import run_cli
+
+    league_path = tmp_path / "one.yaml"
+    league_path.write_text(yaml.safe_dump({**SMALL, "repetitions": 2}))
+    env = {"TOURNEY_REPRODUCE_ID": "rid-7"}
+    run_cli("run", str(league_path), "-j", "1", "--out", "results/insight-one-seller", "--quiet", cwd=tmp_path,
+            env=env, check=True)
+    run_cli("reproduce", "insight-one-seller", "results/insight-one-seller", cwd=tmp_path, env=env, check=True)
+    manifest = json.loads((tmp_path / "results/insight-one-seller/manifest.json").read_text())
+    assert manifest["reproduce_id"] == "rid-7" and manifest["reproduction"]["name"] == "insight-one-seller"
+    assert manifest["command"].startswith("tourney run ") and manifest["command"].endswith("--quiet")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOURNEY_REPRODUCE_ID", "rid-7")
+    collect_module.main([".", "--section", "make reproduce-insight"])
+    text = (tmp_path / "REPRODUCTION.md").read_text()
+    assert "*Run `results/insight-one-seller`, id `rid-7`: `tourney run " in text
+    assert (tmp_path / BASELINES / "insight-one-seller" / "excerpt.json").is_file()
+    with pytest.raises(SystemExit) as exc:
+        excerpt_module.main(["--check"])
+    assert exc.value.code == 0 and "insight-one-seller: ok" in capsys.readouterr().out
+    # REPRODUCTION.md edited by hand to claim another verdict: the check fails
+    (tmp_path / "REPRODUCTION.md").write_text(text.replace("**not resolved**", "**holds**", 1))
+    with pytest.raises(SystemExit) as exc:
+        excerpt_module.main(["--check"])
+    assert exc.value.code == 1 and "REPRODUCTION.md says" in capsys.readouterr().err
