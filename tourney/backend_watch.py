@@ -9,6 +9,8 @@ The records stay in the log, so after the endpoint is fixed
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from tourney.errors import BackendStop
 
 
@@ -19,7 +21,7 @@ class BackendWatch:
         self.limit = limit
         self.streak = 0
 
-    def see(self, record: dict) -> None:
+    def see(self, record: Mapping[str, Any]) -> None:
         if record.get("reason") != "backend":
             self.streak = 0
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import Any, Iterable, Mapping
 
 from tourney.errors import RegistryError
 from tourney.contract import declared_plays
@@ -10,7 +11,7 @@ from tourney.registry import import_object, player_specs, world_specs
 from tourney.specs import EVERY_SEAT
 
 
-def _params(cls: type, skip: set[str], preset: dict | None = None) -> str:
+def _params(cls: type, skip: set[str], preset: Mapping[str, Any] | None = None) -> str:
     """The constructor's parameters with the values a short name plays with (its preset over the class default)."""
     preset = dict(preset or {})
     try:
@@ -29,12 +30,12 @@ def _params(cls: type, skip: set[str], preset: dict | None = None) -> str:
     return ", ".join(parts)
 
 
-def _roles(roles) -> str:
+def _roles(roles: Iterable[str]) -> str:
     roles = list(roles)
     return "/".join(roles) if len(roles) <= 6 else f"{roles[0]}..{roles[-1]} ({len(roles)} seats)"
 
 
-def _load(target: str, extra: str):
+def _load(target: str, extra: str) -> tuple[Any, str]:
     try:
         return import_object(target), ""
     except RegistryError as exc:

@@ -70,5 +70,5 @@ def compare_scores(current: pd.DataFrame, baseline_path: Path, tol: float) -> tu
     return ok, text
 
 
-def _isnan(x) -> bool:
+def _isnan(x: object) -> bool:
     return isinstance(x, float) and math.isnan(x)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
+from types import ModuleType
 from pathlib import Path
 from typing import Iterable
 
@@ -44,7 +45,7 @@ def find_module_file(name: str) -> Path | None:
     return None
 
 
-def import_file(name: str):
+def import_file(name: str) -> ModuleType:
     """Import the module in file ``name``; ImportError if there is no such file."""
     path = find_module_file(name)
     if path is None:

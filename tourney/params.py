@@ -54,7 +54,7 @@ class Interval:
 class Options:
     """One of a fixed set of values."""
 
-    values: tuple
+    values: tuple[Any, ...]
 
     def __init__(self, values: Iterable[Any]) -> None:
         object.__setattr__(self, "values", tuple(values))
@@ -87,7 +87,7 @@ class Range:
 class OfType:
     """Any value of the given Python type(s) (``None`` is spelled ``OfType(type(None))``)."""
 
-    kinds: tuple
+    kinds: tuple[type, ...]
 
     def __init__(self, *kinds: type) -> None:
         object.__setattr__(self, "kinds", kinds)
@@ -164,7 +164,7 @@ def _signature_params(cls: type) -> tuple[frozenset[str], bool]:
 def validate_params(
     owner: str,
     params: Mapping[str, Any],
-    constraints: Mapping[str, list],
+    constraints: Mapping[str, list[Any]],
     accepted: "set[str] | frozenset[str] | None" = None,
     open_ended: bool = False,
 ) -> None:

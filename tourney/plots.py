@@ -15,12 +15,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from tourney.errors import TourneyError  # noqa: E402
 from tourney.report import Tables, compute_tables  # noqa: E402
@@ -96,7 +98,7 @@ def setting_lines(tables: Tables, path: Path) -> Path:
     return _save(fig, path)
 
 
-def _curves(record: dict) -> dict[str, tuple[list, list]]:
+def _curves(record: dict[str, Any]) -> dict[str, tuple[list[Any], list[Any]]]:
     """role -> (x, y) learning curve of one match record, if it has one."""
     details = record.get("details") or {}
     curve = details.get("curve")
@@ -113,7 +115,7 @@ def _curves(record: dict) -> dict[str, tuple[list, list]]:
 
 
 def learning_curves(run_dir: Path, path: Path) -> Path | None:
-    sums: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    sums: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for record in iter_records(run_dir):
         if record["status"] != "ok":
             continue
@@ -139,7 +141,7 @@ def learning_curves(run_dir: Path, path: Path) -> Path | None:
 def _default_trace_match(run_dir: Path) -> str | None:
     for record in iter_records(run_dir):
         if record["status"] == "ok" and record.get("world_type") == "bilateral":
-            return record["id"]
+            return str(record["id"])
     return None
 
 
@@ -151,7 +153,7 @@ def negotiation_trace(run_dir: Path, tables: Tables, match_id: str, out: Path) -
     return None if fig is None else _save(fig, out / f"trace-{record['id'][:8]}.png")
 
 
-def trace_figure(tables: Tables, record: dict):
+def trace_figure(tables: Tables, record: dict[str, Any]) -> Figure | None:
     """Offers over time of a bilateral match record (replayed with traces if it has none), or None."""
     if record.get("world_type") != "bilateral":
         return None
@@ -180,7 +182,7 @@ def trace_figure(tables: Tables, record: dict):
     return fig
 
 
-def _replay_with_trace(tables: Tables, match_id: str) -> dict:
+def _replay_with_trace(tables: Tables, match_id: str) -> dict[str, Any]:
     """Play a match again from its seed with traces on (same seed, same moves)."""
     import os
 
@@ -199,7 +201,7 @@ def _replay_with_trace(tables: Tables, match_id: str) -> dict:
     return record
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

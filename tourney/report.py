@@ -12,7 +12,7 @@ import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator
 
 import pandas as pd
 from tabulate import tabulate
@@ -45,7 +45,7 @@ def compute_tables(run_dir: Path, league: League | None = None) -> Tables:
     statuses: dict[str, int] = {}
     log = LogReader(Path(run_dir) / LOG_NAME)
 
-    def first_of_each() -> Iterator[dict]:
+    def first_of_each() -> Iterator[dict[str, Any]]:
         # The log is read as a stream: a record is parsed, turned into rows and dropped.
         # Only the ids of played matches are kept, never a set of the whole schedule.
         seen: set[str] = set()
@@ -96,26 +96,26 @@ def _display_frame(tables: Tables) -> pd.DataFrame:
     return frame
 
 
-def _bools(column) -> list:
+def _bools(column: Iterable[Any]) -> list[bool | None]:
     return [None if pd.isna(v) else bool(v) for v in column]
 
 
 def render_scores(tables: Tables, fmt: str = "table", width: int | None = None) -> str:
     if fmt == "csv":
-        return tables.scores.to_csv(index=False, float_format="%.6f").rstrip("\n")
+        return str(tables.scores.to_csv(index=False, float_format="%.6f")).rstrip("\n")
     if fmt == "json":
         return json.dumps(json.loads(tables.scores.to_json(orient="records")), indent=2)
     frame = _display_frame(tables)
     s = tables.scores
     legend = "~ after a rank: not significantly above the next rank (p >= 0.05, Wilcoxon on matched matches)"
     if fmt == "markdown":
-        text = tabulate(frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
+        text = str(tabulate(frame, headers="keys", tablefmt="github", showindex=False, disable_numparse=True))
         return text + ("\n\n" + legend if any(v is False for v in _bools(s["sig_next"])) else "")
     width = width or shutil.get_terminal_size((100, 24)).columns
     # Drop the least important columns until the table fits the terminal.
     for drop in ([], ["faults"], ["faults", "agree"], ["faults", "agree", "95% CI (mean)"]):
-        text = tabulate(frame.drop(columns=drop), headers="keys", tablefmt="simple", showindex=False,
-                        disable_numparse=True)
+        text = str(tabulate(frame.drop(columns=drop), headers="keys", tablefmt="simple", showindex=False,
+                            disable_numparse=True))
         if max(len(line) for line in text.splitlines()) <= width:
             break
     if any(v is False for v in _bools(s["sig_next"])):

@@ -154,9 +154,9 @@ class ScheduleIndex:
         self.league = league
         self._players = {p.name: p for p in league.players}
         # per world: the set of (role, player) pairs of an assignment -> the assignment in role order
-        self._assignments: dict[int, dict[frozenset, dict[str, str]]] = {}
+        self._assignments: dict[int, dict[frozenset[tuple[str, str]], dict[str, str]]] = {}
 
-    def _assignment(self, world: WorldEntry, assignment: dict) -> dict[str, str] | None:
+    def _assignment(self, world: WorldEntry, assignment: dict[str, str]) -> dict[str, str] | None:
         known = self._assignments.get(world.index)
         if known is None:
             known = {frozenset(a.items()): a for a in _assignments(self.league, world)}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ ROW_COLUMNS = ["id", "world", "setting", "rep", "role", "player", "opponent", "s
                "status", "fault"]
 
 
-def _setting_text(setting: dict) -> str:
+def _setting_text(setting: dict[str, Any]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(setting.items())) or "-"
 
 
@@ -66,7 +66,7 @@ class _Codes:
         return rank[np.frombuffer(self.codes, dtype=np.int32)]
 
 
-def match_rows(records: Iterable[dict], metric: str | None = None, error_score: float = 0.0) -> pd.DataFrame:
+def match_rows(records: Iterable[dict[str, Any]], metric: str | None = None, error_score: float = 0.0) -> pd.DataFrame:
     """One row per (match, seat) that scores, sorted by match id and role.
 
     ``records`` is consumed once, as a stream. Each row costs about 60 bytes
@@ -130,7 +130,8 @@ def match_rows(records: Iterable[dict], metric: str | None = None, error_score: 
     del id_rank, append, world_c, setting_c, role_c, player_c, opponent_c, status_c
     columns = {"id": id_names.astype(_STR).array.take(match_of_row[order])}
     del id_names, match_of_row, id_of_row
-    typed = {"rep": (reps, np.int64), "score": (scores, np.float64), "agreement": (agreements, np.float64)}
+    typed: dict[str, tuple[array[Any], type[np.generic]]] = {
+        "rep": (reps, np.int64), "score": (scores, np.float64), "agreement": (agreements, np.float64)}
     del reps, scores, agreements
     # Column by column, each typed array dropped once reordered, so the peak holds one spare column.
     for name in ROW_COLUMNS[1:]:
@@ -221,7 +222,7 @@ def breakdown_table(rows: pd.DataFrame) -> pd.DataFrame:
     return grouped.agg(matches="count", mean="mean").reset_index()
 
 
-def failure_summary(records: Iterable[dict]) -> dict[str, int]:
+def failure_summary(records: Iterable[dict[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for r in records:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence, TypeGuard
 
 import numpy as np
 from scipy import stats
@@ -92,7 +92,7 @@ def judge(
         raise ValueError(f"claim {claim.id}: paired samples differ in length ({len(a)} vs {len(b)})")
 
     if b is None or paired:
-        pairs = zip(a, b) if b is not None else ((x, 0.0) for x in a)
+        pairs: Iterable[tuple[float | None, float | None]] = zip(a, b) if b is not None else ((x, 0.0) for x in a)
         d = np.array([x - y for x, y in pairs if _present(x) and _present(y)], dtype=float)
         n = len(d)
         difference = float(d.mean()) if n else math.nan
@@ -178,7 +178,7 @@ def compare_table(columns: Mapping[str, Sequence[Verdict]]) -> str:
 
 
 # --- helpers ---
-def _present(x: float | None) -> bool:
+def _present(x: float | None) -> TypeGuard[float]:
     return x is not None and not (isinstance(x, float) and math.isnan(x))
 
 
@@ -210,10 +210,12 @@ def _welch_interval(xa: np.ndarray, xb: np.ndarray, level: float) -> tuple[float
 
 
 def _resampled_means(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    return x[rng.integers(0, len(x), size=(BOOTSTRAP_RESAMPLES, len(x)))].mean(axis=1)
+    means: np.ndarray = x[rng.integers(0, len(x), size=(BOOTSTRAP_RESAMPLES, len(x)))].mean(axis=1)
+    return means
 
 
-def _bootstrap_interval(resample, level: float, seed: int) -> tuple[float, float]:
+def _bootstrap_interval(resample: Callable[[np.random.Generator], np.ndarray], level: float,
+                        seed: int) -> tuple[float, float]:
     means = resample(np.random.default_rng(seed))
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])

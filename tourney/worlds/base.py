@@ -102,7 +102,7 @@ class World(ABC):
     roles: ClassVar[tuple[str, ...]] = ()
     metrics: ClassVar[tuple[str, ...]] = ("utility",)
     default_metric: ClassVar[str] = "utility"
-    param_constraints: ClassVar[dict[str, list]] = {}
+    param_constraints: ClassVar[dict[str, list[Any]]] = {}
 
     @classmethod
     def validate(cls, params: Mapping[str, Any]) -> None:

@@ -44,13 +44,16 @@ class PriceUtility(UtilityFunction):
         if offer is None:
             return self.reserved_value
         if self._invalid_value is not None or self._constraints:
-            return UtilityFunction.__call__(self, offer)
-        return (self.rp - offer[0]) / self._span
+            value: float = UtilityFunction.__call__(self, offer)
+            return value
+        price: float = offer[0]
+        return (self.rp - price) / self._span
 
     def eval(self, offer: Any) -> float:
         if offer is None:
             return self.reserved_value
-        return (self.rp - offer[0]) / self._span
+        price: float = offer[0]
+        return (self.rp - price) / self._span
 
     def of_price(self, price: float) -> float:
         return (self.rp - price) / self._span
@@ -66,7 +69,7 @@ def price_utility(ip: float, rp: float, price: float) -> float:
     return (rp - price) / float(rp - ip)
 
 
-def check_buyer_ranges(params: dict) -> None:
+def check_buyer_ranges(params: dict[str, Any]) -> None:
     """Raise ValueError when a buyer's initial prices could reach its reservation prices."""
     ip, rp = params.get("buyer_ip", (300, 350)), params.get("buyer_rp", (500, 550))
     if ip[1] >= rp[0]:
