@@ -270,7 +270,7 @@ def test_reproduction_report_on_a_small_run(tmp_path: Path):
     from tourney.reproduce.anegma_ddpg import reproduce
 
     league = {
-        "name": "anegma-mini", "seed": 4, "repetitions": 1,
+        "name": "anegma-mini", "seed": 4, "repetitions": 2,
         "worlds": [{"type": "emarket", "params": {"md": "L", "mr": "L", "t_end": "Sh", "deadline": 30,
                                                   "density": 8, "competitor": "threads-buyer",
                                                   "episodes": 2},
@@ -287,17 +287,81 @@ def test_reproduction_report_on_a_small_run(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     text = reproduce(run)
     assert "#### Table 5 (ZoA 60 %)" in text and "| U_avg |" in text
-    row = next(line for line in text.splitlines() if "ANEGMA(SL+RL)-C U_avg > ANN-C" in line
-               and "Table 5, trained con" in line)
+    row = next(line for line in text.splitlines() if line.startswith("| slrl-c>ann-c [Table 5, trained con"))
     cells = [c.strip() for c in row.split("|")]
-    verdict, numbers = cells[2], cells[3]
-    # the verdict must follow the numbers printed beside it (both cells were played)
-    pair = (re.search(r"over all simulations ([-\d.]+) vs ([-\d.]+)", numbers)
-            or re.match(r"([-\d.]+) vs ([-\d.]+)", numbers))
-    assert pair is not None, numbers
-    a, b = (float(x) for x in pair.groups())
-    assert verdict in ("yes", "no")
-    if a != b:  # equal at the printed precision: either verdict is consistent
-        assert verdict == ("yes" if a > b else "no"), row
+    ci, verdict = cells[5], cells[7].strip("*")
+    # the verdict must follow the interval printed beside it
+    if ci == "n/a":
+        assert verdict == "not resolved"
+    else:
+        low, high = (float(x) for x in re.match(r"\[([-\d.e+]+), ([-\d.e+]+)\]", ci).groups())
+        assert verdict == ("holds" if low > 0 else "fails" if high < 0 else "not resolved"), row
     assert "not run" in text  # the cells this small league did not play say so
     assert (run / "plots" / "anegma_tables_5_7.png").stat().st_size > 1000
+
+
+def _sims(n: int, deals: int, utility: float, t: float = 50.0) -> list[dict]:
+    return [{"success": i < deals, "utility": utility + 0.01 * (i % 3) if i < deals else None,
+             "t": t + i if i < deals else None} for i in range(n)]
+
+
+def _verdicts(matches):
+    from tourney.reproduce.anegma_ddpg import check_claims
+
+    return {v.claim.id: v for v in check_claims(matches)}
+
+
+def test_an_agent_that_never_deals_cannot_pass_a_claim():
+    from tourney.reproduce.anegma_ddpg import never_dealt
+
+    # no fallback score: ANN-C never deals, so "SL+RL-C > ANN-C" is not resolved, however SL+RL-C did
+    matches = {("SLRL-C.con", "Conceder", 60): [("", _sims(20, 15, 0.3)) for _ in range(4)],
+               ("ANN-C.con", "Conceder", 60): [("", _sims(20, 0, 0.0)) for _ in range(4)]}
+    v = _verdicts(matches)["slrl-c>ann-c [Table 5, trained con / tested con]"]
+    assert v.verdict == "not resolved" and v.n == 0
+    assert never_dealt(matches) == ["ANN-C.con vs Conceder, ZoA 60 (80 simulations)"]
+
+
+def test_ann_comparable_to_its_teacher_is_an_equivalence_claim():
+    key = "ann-c~conan-u [Table 5, trained con / tested con]"
+    close = {("ANN-C.con", "Conceder", 60): [("", _sims(20, 15, 0.30 + 0.002 * k)) for k in range(5)],
+             ("CONAN", "Conceder", 60): [("", _sims(20, 15, 0.31 + 0.002 * k)) for k in range(5)]}
+    assert _verdicts(close)[key].verdict == "holds"
+    far = {**close, ("CONAN", "Conceder", 60): [("", _sims(20, 15, 0.45 + 0.002 * k)) for k in range(5)]}
+    assert _verdicts(far)[key].verdict == "fails"
+    # by training seed when both sides have several (here the teacher has none: per match)
+    seeds = {**close, ("ANN-C.con", "Conceder", 60): [(str(k % 3), _sims(20, 15, 0.3)) for k in range(6)]}
+    assert _verdicts(seeds)[key].claim.unit == "match"
+    slrl = {("SLRL-C.con", "Conceder", 60): [(str(k), _sims(20, 15, 0.35 + 0.01 * k)) for k in range(3)],
+            ("ANN-C.con", "Conceder", 60): [(str(k), _sims(20, 15, 0.25 + 0.01 * k)) for k in range(3)]}
+    v = _verdicts(slrl)["slrl-c>ann-c [Table 5, trained con / tested con]"]
+    assert v.claim.unit == "seed" and v.n == 3 and v.verdict == "holds"
+
+
+class _FixedLearner:
+    """Stands in for the actor: always the same discrete action and price share."""
+
+    def __init__(self, action: str, share: float) -> None:
+        self.action, self.share = action, share
+
+    def act(self, vec, mask, explore=False):
+        from players.ddpg.spaces import ACTION_INDEX
+
+        return ACTION_INDEX[self.action], self.share
+
+
+def test_emarket_counter_offer_above_the_sellers_is_not_played_as_accept():
+    # ANEGMA eq. (1): buying is f_c's action; a counter-offer at or above the
+    # seller's offer stays a counter-offer (the seller may then accept it).
+    from tourney.worlds.emarket_protocol import S2, MarketView, Thread
+
+    view = MarketView(ip=300, rp=500, t_end=100, round_seconds=1.0, penalty_rate=0.1, max_reservations=1)
+    th = Thread(id=1, seller=9, opened=0.0, state=S2, buyer_offers=[(0.0, 310.0)], seller_offers=[(0.0, 420.0)],
+                last_seller_time=0.0)
+    view.threads[1] = th
+    buyer = DDPGEMarketBuyer()
+    buyer.learner_ = _FixedLearner("offer", 1.0)  # price RP_b = 500 > the seller's 420
+    buyer.begin(view)
+    assert buyer.act(view) == {1: ("offer", 500.0)}
+    buyer.learner_ = _FixedLearner("accept", 0.0)
+    assert buyer.act(view) == {1: ("accept",)}

@@ -61,7 +61,8 @@ class ScriptedBuyer(EMarketBuyer):
 
 def config(**kw) -> MarketConfig:
     base = dict(n_buyers=1, n_sellers=2, t_end=20.0, buyer_ip=300, buyer_rp=500,
-                seller_ip=(600, 600), seller_rp=(400, 400), competitor_t_end=(20, 20))
+                seller_ip=(600, 600), seller_rp=(400, 400), competitor_t_end=(20, 20),
+                seller_deadline="buyer")  # pinned: these tests fix every deadline
     base.update(kw)
     return MarketConfig(**base)
 
@@ -269,16 +270,19 @@ def test_seller_prices_follow_the_zone_of_agreement(zoa):
     assert 300 <= cfg.buyer_ip <= 350 and 500 <= cfg.buyer_rp <= 550
 
 
-def test_seller_deadlines_same_as_the_buyers_or_drawn():
-    same = EMarketWorld(t_end="A", density=12, ratio=(1, 5))
-    cfg, _ = same.episode_config(make_rng(1))
-    market = Market(cfg, ScriptedBuyer(lambda v, log: {}), lambda seed: FixedSeller(), no_competitor, make_rng(1))
-    assert {market._seller_rounds() for _ in range(20)} == {market.last_round}
-    drawn = EMarketWorld(t_end="A", density=12, ratio=(1, 5), seller_deadline="drawn")
+def test_seller_deadlines_drawn_from_table3_by_default_or_the_buyers():
+    # ANEGMA 5.1.1: a seller's deadline is "same as that of buyer but private": by
+    # default each seller draws its own t_s from the buyer's Table 3 range.
+    drawn = EMarketWorld(t_end="A", density=12, ratio=(1, 5))
     cfg, _ = drawn.episode_config(make_rng(1))
+    assert cfg.seller_deadline == "drawn"
     market = Market(cfg, ScriptedBuyer(lambda v, log: {}), lambda seed: FixedSeller(), no_competitor, make_rng(1))
     rounds = {market._seller_rounds() for _ in range(200)}
     assert min(rounds) >= 91 and max(rounds) <= 150 and len(rounds) > 30
+    same = EMarketWorld(t_end="A", density=12, ratio=(1, 5), seller_deadline="buyer")
+    cfg, _ = same.episode_config(make_rng(1))
+    market = Market(cfg, ScriptedBuyer(lambda v, log: {}), lambda seed: FixedSeller(), no_competitor, make_rng(1))
+    assert {market._seller_rounds() for _ in range(20)} == {market.last_round}
 
 
 def test_metrics_on_hand_built_episodes():

@@ -16,8 +16,10 @@ reservations. Coordination across threads (the paper's centralised
 multi-threading, section 3.2, gives no rule; ours): the buyer wants one
 item, so of the threads where f_c chose to buy (accept/confirm) only the
 cheapest buys; the others fall back to a counter-offer (S2) or wait (S3,
-S5). A counter-offer at or above the seller's last offer is played as
-accepting it (it could only buy at a worse price). Transitions are learnt
+S5). Buying is f_c's decision alone: a counter-offer at or above the
+seller's last offer is sent as the counter-offer it is (the seller may
+accept it, and the buyer pays its own price on confirm); eq. (4) gives it -1
+when it is above every seller's offer. Transitions are learnt
 per thread (``players.ddpg.experience``), rewarded by eqs. (3)-(4) with
 t and t_end in the buyer's simulated seconds.
 """
@@ -90,9 +92,6 @@ class DDPGEMarketBuyer(AnegmaPolicyMixin, EMarketBuyer):
             action, share = learner.act(vec, mask, explore=explore)
             price = float(round(offer_price(share, view.ip, view.rp)))
             name = ACTIONS[action]
-            seller = th.last_seller_offer
-            if name == "offer" and th.state == S2 and seller is not None and price >= seller:
-                name = "accept"
             decisions.append([tid, th, vec, mask, name, share, price])
         # Reservations beyond MRO and every purchase but the cheapest fall back.
         buys = [d for d in decisions if d[4] in ("accept", "confirm")]

@@ -27,9 +27,9 @@ from the match seed:
   (integer seconds, uniform, simulated time).
 
 ``density``, ``ratio`` and ``deadline`` pin the quantitative values (tests,
-training). ``seller_deadline``: ``buyer`` (each seller's t_s equals the buyer
-under test's t_b) or ``drawn`` (each seller draws its own from the same range);
-see ``emarket_market``.
+training). ``seller_deadline``: ``drawn`` (default: each seller draws its own t_s from
+the same Table 3 range as t_b) or ``buyer`` (each seller's t_s equals the
+buyer under test's t_b); see ``emarket_market``.
 
 Metrics (Table 2) of the buyer under test over the match's episodes:
 ``u_avg`` utility (eq. 5) averaged over successful negotiations, ``t_avg``
@@ -127,7 +127,7 @@ class EMarketWorld(World):
         penalty_rate: float = 0.1,
         max_reservations: int = 1,
         seller_max_reservations: int = 1,
-        seller_deadline: str = "buyer",
+        seller_deadline: str = "drawn",
         churn: float = 0.0,
         d_t: float = 0.0,
         density: int | None = None,

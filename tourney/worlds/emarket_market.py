@@ -23,12 +23,13 @@ Choices where the papers are silent (each a parameter of ``MarketConfig``):
 - A seller's thread-time: Faratin's ``t / t_max`` runs from the round the
   thread opened (``step = 0``) to the seller's deadline (``n_steps`` = rounds
   left to it), so every seller reaches its reservation price by its deadline.
-  With ``seller_deadline = "buyer"`` (default) every seller's ``t_s`` equals the
-  buyer under test's ``t_b`` (ANEGMA 5.1.1: "Each seller's deadline is assumed
-  to be same as that of buyer but private to the seller"), counted from the
-  seller's entry; with ``"drawn"`` each seller draws its own ``t_s`` from the
-  same Table 3 range as the buyer (the other reading of "same ... but
-  private": a value the buyer cannot know). Competitor buyers draw their own
+  With ``seller_deadline = "drawn"`` (default) each seller draws its own
+  ``t_s`` from the same Table 3 range as the buyer's ``t_b`` (ANEGMA 5.1.1:
+  "Each seller's deadline is assumed to be same as that of buyer but private
+  to the seller": the same distribution, a value the buyer cannot know);
+  ``"buyer"`` gives every seller the buyer under test's own ``t_b`` (the
+  literal reading, which tells the buyer every seller's deadline, kept for
+  comparison), each counted from the seller's entry. Competitor buyers draw their own
   ``t_b`` from the same Table 3 range.
 - Reservation (S4): a seller reserves if it holds fewer than
   ``seller_max_reservations`` (1) reservations, else exits the thread (no
@@ -82,7 +83,7 @@ class MarketConfig:
 
     n_buyers: int
     n_sellers: int
-    t_end: float  # the buyer under test's deadline t_b (s); sellers share it
+    t_end: float  # the buyer under test's deadline t_b (s)
     buyer_ip: float
     buyer_rp: float
     seller_ip: tuple[float, float]  # uniform range, per seller
@@ -94,7 +95,7 @@ class MarketConfig:
     penalty_rate: float = 0.1
     max_reservations: int = 1  # MRO, told to buyers
     seller_max_reservations: int = 1
-    seller_deadline: str = "buyer"  # "buyer": the buyer under test's t_b; "drawn": from the t_end range
+    seller_deadline: str = "drawn"  # "drawn": from the t_end range (Table 3); "buyer": the buyer under test's t_b
     churn: float = 0.0
     d_t: float = 0.0
     price_bounds: tuple[int, int] = (0, 1000)
