@@ -69,6 +69,16 @@ from tourney.worlds.emarket_protocol import (
 from tourney.params import NONE, Interval
 
 _LEVELS = np.linspace(0.01, 1.0, 100)
+_CONTROLLER: list = []
+
+
+def _blas_limit():
+    """A context limiting BLAS to one thread (the controller is built once per process)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 _GRID = np.linspace(0.0, 1.0, 101)
 
 
@@ -165,7 +175,9 @@ class Williams(PriceNegotiator, EMarketBuyer):
         kernel = Matern(length_scale=self.length_scale, length_scale_bounds="fixed", nu=1.5) + \
             WhiteKernel(noise_level=self.noise, noise_level_bounds="fixed")
         gp = GaussianProcessRegressor(kernel=kernel, optimizer=None, normalize_y=True)
-        with warnings.catch_warnings():
+        # One BLAS thread: these matrices are at most 36 x 101, and OpenBLAS's
+        # threads spinning for them made a fit ~5x dearer in CPU (more on a busy machine).
+        with warnings.catch_warnings(), _blas_limit():
             warnings.simplefilter("ignore")
             gp.fit(x[:, None], y - prior(x))
             mu, sigma = gp.predict(grid[:, None], return_std=True)
