@@ -62,18 +62,26 @@ class PriceNegotiator(SAONegotiator):
         """tau in [0, 1]; 1 on the last round, so the last offer is the reservation price."""
         return round_time(self.nmi.n_steps, state)
 
+    # The four helpers below run on every move of every seller of an e-market
+    # (millions of calls per sweep): they read the preferences once, not per use.
     def price_at(self, alpha: float) -> float:
-        return self.ip + min(max(alpha, 0.0), 1.0) * (self.rp - self.ip)
+        p = self._preferences
+        ip = p.ip
+        return ip + min(max(alpha, 0.0), 1.0) * (p.rp - ip)
 
     def clamp(self, price: float) -> float:
-        low, high = min(self.ip, self.rp), max(self.ip, self.rp)
+        p = self._preferences
+        ip, rp = p.ip, p.rp
+        low, high = (ip, rp) if ip <= rp else (rp, ip)
         return min(max(price, low), high)
 
     def to_outcome(self, price: float) -> tuple:
         return (int(round(self.clamp(price))),)
 
     def utility_of(self, price: float) -> float:
-        return (self.rp - price) / (self.rp - self.ip)
+        p = self._preferences
+        rp = p.rp
+        return (rp - price) / (rp - p.ip)
 
     # --- the tactic ---
     def next_price(self, state: SAOState) -> float:

@@ -28,8 +28,9 @@ from the match seed:
 
 ``density``, ``ratio`` and ``deadline`` pin the quantitative values (tests,
 training). ``seller_deadline``: ``drawn`` (default: each seller draws its own t_s from
-the same Table 3 range as t_b) or ``buyer`` (each seller's t_s equals the
-buyer under test's t_b); see ``emarket_market``.
+the same Table 3 range as t_b), ``any`` (from all of Table 3's deadlines,
+30-210 s) or ``buyer`` (each seller's t_s equals the buyer under test's t_b);
+see ``emarket_market``.
 
 Metrics (Table 2) of the buyer under test over the match's episodes:
 ``u_avg`` utility (eq. 5) averaged over successful negotiations, ``t_avg``
@@ -103,7 +104,8 @@ class EMarketWorld(World):
         "penalty_rate": [Interval(float, 0, 1)],
         "max_reservations": [Interval(int, 1, None)],
         "seller_max_reservations": [Interval(int, 1, None)],
-        "seller_deadline": [Options(["buyer", "drawn"])],
+        "seller_deadline": [Options(["drawn", "any", "buyer"])],
+        "reservations": [Options(["sell", "hold"])],
         "churn": [Interval(float, 0, 1, closed="left")],
         "d_t": [Interval(float, 0, None)],
         "density": [NONE, Interval(int, 2, None)],
@@ -128,6 +130,7 @@ class EMarketWorld(World):
         max_reservations: int = 1,
         seller_max_reservations: int = 1,
         seller_deadline: str = "drawn",
+        reservations: str = "sell",
         churn: float = 0.0,
         d_t: float = 0.0,
         density: int | None = None,
@@ -149,6 +152,7 @@ class EMarketWorld(World):
         self.max_reservations = max_reservations
         self.seller_max_reservations = seller_max_reservations
         self.seller_deadline = seller_deadline
+        self.reservations = reservations
         self.churn = churn
         self.d_t = d_t
         self.density = density
@@ -193,6 +197,7 @@ class EMarketWorld(World):
             max_reservations=self.max_reservations,
             seller_max_reservations=self.seller_max_reservations,
             seller_deadline=self.seller_deadline,
+            reservations=self.reservations,
             churn=self.churn,
             d_t=self.d_t,
         )

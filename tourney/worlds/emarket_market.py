@@ -29,11 +29,18 @@ Choices where the papers are silent (each a parameter of ``MarketConfig``):
   to the seller": the same distribution, a value the buyer cannot know);
   ``"buyer"`` gives every seller the buyer under test's own ``t_b`` (the
   literal reading, which tells the buyer every seller's deadline, kept for
-  comparison), each counted from the seller's entry. Competitor buyers draw their own
+  comparison); ``"any"`` draws ``t_s`` from all of Table 3's deadlines
+  (30-210 s), whatever the buyer's class. Each counted from the seller's entry. Competitor buyers draw their own
   ``t_b`` from the same Table 3 range.
 - Reservation (S4): a seller reserves if it holds fewer than
   ``seller_max_reservations`` (1) reservations, else exits the thread (no
   penalty), the two moves the protocol allows there.
+- ``reservations``: with ``"sell"`` (default) a seller holding a reservation
+  may still sell to another buyer (it then cancels the reservation, below);
+  with ``"hold"`` it keeps the item for the holder: another buyer's accept or
+  confirm with it is met by the seller's exit from that thread
+  (``end_reason`` ``seller-reserved``). Alrayes et al. let a seller cancel a
+  reservation (paying ``D``) without saying when; RECON is not public.
 - A seller that sells or leaves cancels its reservations and pays
   ``D x price`` to each holder; a buyer that buys ends its other threads and
   drops its reservations without penalty (the paper's "cancel all reservations
@@ -69,6 +76,9 @@ from tourney.worlds.emarket_protocol import (
 from tourney.worlds.pricing import PriceUtility
 
 
+T3_DEADLINES = (30, 210)  # every deadline Table 3 lists (Sh 30-90, A 91-150, Lg 151-210 s)
+
+
 class ProtocolBreach(Exception):
     """A buyer sent an action its thread's state does not allow."""
 
@@ -95,7 +105,9 @@ class MarketConfig:
     penalty_rate: float = 0.1
     max_reservations: int = 1  # MRO, told to buyers
     seller_max_reservations: int = 1
-    seller_deadline: str = "drawn"  # "drawn": from the t_end range (Table 3); "buyer": the buyer under test's t_b
+    seller_deadline: str = "drawn"  # "drawn": from the t_end range (Table 3); "any": from all of
+    # Table 3's deadlines, 30-210 s; "buyer": the buyer under test's t_b
+    reservations: str = "sell"  # "sell": a reserved item may be sold to another buyer; "hold": it may not
     churn: float = 0.0
     d_t: float = 0.0
     price_bounds: tuple[int, int] = (0, 1000)
@@ -184,6 +196,7 @@ class Market:
         self.buyers: list[_Buyer] = []
         self.next_id = 0
         self.next_thread = 0
+        self.n_active = [0, 0]  # sellers, buyers in the market now (kept as they enter and leave)
         self.trace: list = []
         self.counts = dict(threads=0, reservations=0, cancellations=0, sellers_seen=0, competitor_deals=0)
         self.last_round = int(math.floor(config.t_end / self.rs + 1e-9))
@@ -194,7 +207,8 @@ class Market:
         """Rounds from a seller's entry to its deadline."""
         if self.config.seller_deadline == "buyer":
             return self.last_round
-        low, high = self.config.competitor_t_end
+        c = self.config
+        low, high = T3_DEADLINES if c.seller_deadline == "any" else c.competitor_t_end
         return int(math.floor(float(self.rng.integers(low, high + 1)) / self.rs + 1e-9))
 
     def _new_id(self) -> int:
@@ -210,6 +224,7 @@ class Market:
                           penalty_rate=c.penalty_rate, max_reservations=c.max_reservations)
         buyer = _Buyer(self._new_id(), player, view, start, last)
         self.buyers.append(buyer)
+        self.n_active[1] += 1
         for seller in self.sellers:
             if not seller.gone:
                 self._open(buyer, seller, start)
@@ -223,6 +238,7 @@ class Market:
         seller = _Seller(self._new_id(), ip, rp,
                          PriceUtility(ip, rp, outcome_space=self.outcome_space), deadline)
         self.sellers.append(seller)
+        self.n_active[0] += 1
         self.counts["sellers_seen"] += 1
         for buyer in self.buyers:
             if not buyer.done:
@@ -257,6 +273,8 @@ class Market:
         link.seller.links.pop(link.buyer.id, None)
 
     def _seller_leaves(self, seller: _Seller, reason: str) -> None:
+        if not seller.gone:
+            self.n_active[0] -= 1
         seller.gone = True
         for link in list(seller.links.values()):
             if link.thread.state == S5:
@@ -266,6 +284,8 @@ class Market:
             self._close(link, FAILED, reason)
 
     def _buyer_leaves(self, buyer: _Buyer) -> None:
+        if not buyer.done:
+            self.n_active[1] -= 1
         buyer.done = True
         for link in list(buyer.links.values()):
             self._close(link, FAILED, "buyer-left")
@@ -285,8 +305,7 @@ class Market:
         view = buyer.view
         t = (r - buyer.start) * self.rs
         view.t = t
-        view.n_sellers = sum(1 for s in self.sellers if not s.gone)
-        view.n_buyers = sum(1 for b in self.buyers if not b.done)
+        view.n_sellers, view.n_buyers = self.n_active
         record = self.record and buyer is self.test_buyer
         if record:
             before = {tid: view.table1(th) for tid, th in view.threads.items()
@@ -316,6 +335,9 @@ class Market:
                          th.accepted_price if th.state == S3 else th.last_seller_offer)
                 if deal is not None:
                     raise ProtocolBreach(buyer.id, "bought twice in one round")
+                if th.state != S5 and link.seller.reservations and self.config.reservations == "hold":
+                    self._close(link, FAILED, "seller-reserved")  # the item is held for another buyer
+                    continue
                 deal = (link, price)
             elif kind == RESERVE:
                 th.reserved_price = th.accepted_price if th.state == S3 else th.last_seller_offer
@@ -410,8 +432,7 @@ class Market:
             for s in self.sellers:
                 if not s.gone and (s.deadline <= r or (c.churn and self.rng.random() < c.churn)):
                     self._seller_leaves(s, "seller-left")
-            n_s = sum(1 for s in self.sellers if not s.gone)
-            n_b = sum(1 for b in self.buyers if not b.done)
+            n_s, n_b = self.n_active
             for _ in range(c.n_sellers - n_s):
                 self._add_seller(r + 1, r + 1 + self._seller_rounds())
             for _ in range(c.n_buyers - n_b):
