@@ -48,16 +48,12 @@ TOLERANCE = {"s": 5.0, "t": 10.0}  # S% points; seconds
 
 def measure(market: dict[str, Any], sims: int, seed: int) -> dict[str, dict[str, float | None]]:
     """S%, T_avg (s), U_avg of both baselines in Table 4's cells under ``market``."""
-    from tourney.registry import resolve_player
     from tourney.worlds.emarket import run_episodes
 
     out: dict[str, dict[str, float | None]] = {}
     for buyer in BUYERS:
-        resolved = resolve_player(buyer.lower(), "emarket")
-        assert resolved is not None
-        for seller, zoa in CELLS:
-            player = resolved.cls(**resolved.defaults)
-            eps = run_episodes(player, sims, seed, seller=seller, zoa=zoa, **SETTING, **market)
+        for seller, zoa in CELLS:  # the baselines with their default params, as the leagues play them
+            eps = run_episodes(buyer.lower(), sims, seed, seller=seller, zoa=zoa, **SETTING, **market)
             wins = [e for e in eps if e["success"]]
             out[f"{buyer}|{seller}|{zoa}"] = {
                 "s": 100.0 * len(wins) / sims,
