@@ -183,7 +183,8 @@ def test_iter_results_with_jobs_plays_as_a_run_and_a_player_that_exits_ends_only
 
     shutil.copy(ROOT / "tests" / "faulty_players.py", tmp_path / "faulty_players.py")  # beside the league
     fair = [{"name": "Boulware", "type": "boulware"}, {"name": "Conceder", "type": "conceder"}]
-    league = load_league(league_file(repetitions=2, players=[*fair, {"name": "Exiter", "type": "faulty_players.Exiter"}]))
+    exiter = {"name": "Exiter", "type": "faulty_players.Exiter"}
+    league = load_league(league_file(repetitions=2, players=[*fair, exiter]))
     records = list(iter_results(league, jobs=2))  # the Exiter's os._exit would end this process with jobs=1
     assert [r.id for r in records] == [m.id for m in iter_schedule(league)]  # schedule order
     assert all(r.pid is not None and r.pid != os.getpid() for r in records)  # played in workers

@@ -151,7 +151,7 @@ def configs_needed(diffs: list[float], level: float = 0.95) -> float:
     if sd == 0:
         return 2
     z = stats.norm.ppf((1 + level) / 2)
-    n = max(2, math.ceil((z * sd / abs(d)) ** 2))
+    n: int = max(2, math.ceil((z * sd / abs(d)) ** 2))
     while n < 10**7 and stats.t.ppf((1 + level) / 2, n - 1) * sd / math.sqrt(n) >= abs(d):
         n += 1
     return n

@@ -200,7 +200,7 @@ def one_seller(run_dir: Path) -> str:
     impatience = wparams.get("impatience", 0.1)
     step = wparams.get("impatience_step", 0.1)
     max_turns = wparams.get("max_turns", 50)
-    cost = wparams.get("unit_cost") if wparams.get("unit_cost") is not None else low - 1
+    cost: float = wparams["unit_cost"] if wparams.get("unit_cost") is not None else low - 1
     n_seeds = len({r.rep for r in records})
 
     # one row per league player (its kind and setting)
@@ -227,7 +227,7 @@ def one_seller(run_dir: Path) -> str:
 
     x = records[0].details["curve"]["episodes"]
     paper_kinds = settings[PAPER_GAME]
-    series: dict[str, list] = {}
+    series: dict[str, list[list[float | None]]] = {}
     for name, kind in sorted(paper_kinds.items(), key=lambda kv: kv[1]):
         if kind in COLORS and name in by_player:
             series[kind] = _per_seed_curves((r.rep, r.details["curve"]["profit"]["seller"])
@@ -349,9 +349,15 @@ def _pairing_rows(run: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _pair_curves(records: list[MatchRecord], kinds: Mapping[str, str], a: str, b: str):
+Curves = list[list[float | None]]
+
+
+def _pair_curves(records: list[MatchRecord], kinds: Mapping[str, str], a: str,
+                 b: str) -> tuple[Curves, Curves, Curves]:
     """Per-seed curves of a's profit, b's profit and the sale price in a-vs-b matches."""
-    mine, theirs, prices = [], [], []
+    mine: list[tuple[int, list[float | None]]] = []
+    theirs: list[tuple[int, list[float | None]]] = []
+    prices: list[tuple[int, list[float | None]]] = []
     for r in records:
         roles = list(r.assignment)
         ka, kb = (kinds.get(r.assignment[role], r.assignment[role]) for role in roles)
@@ -376,7 +382,7 @@ def _heuristic_sensitivity(wparams: Mapping[str, Any], seed: int) -> list[str]:
     price), its descent by the league's rule (best exact one-seller profit from that start),
     against the random seller over SENSITIVITY_SEEDS seeds. Both sellers are the package's
     own and only ever go down, so ``never_raise`` changes nothing here."""
-    from tourney.match import play_match
+    from tourney.match import SeatLike, play_match
     from tourney.seeding import derive_seed
     from tourney.worlds.bidding import TwoSellerBiddingWorld
 
@@ -392,8 +398,8 @@ def _heuristic_sensitivity(wparams: Mapping[str, Any], seed: int) -> list[str]:
         mine, theirs = [], []
         for rep in range(SENSITIVITY_SEEDS):
             match_seed = derive_seed(seed, "heuristic-sensitivity", start, rep)
-            seats = {"seller_a": ("descent-arithmetic", {"initial": start, "descent": descent}),
-                     "seller_b": "insight-random"}
+            seats: dict[str, SeatLike] = {"seller_a": ("descent-arithmetic", {"initial": start, "descent": descent}),
+                                          "seller_b": "insight-random"}
             result = play_match(world, seats, match_seed).result()
             mine.append(result.roles["seller_a"]["profit_last"])
             theirs.append(result.roles["seller_b"]["profit_last"])
@@ -482,7 +488,7 @@ def two_seller(run_dir: Path, compare_dir: Path | None = None) -> str:
             *_heuristic_sensitivity(run["wparams"], run["seed"]),
             "",
         ]
-    if other is not None:
+    if other is not None and compare_dir is not None:
         other_setting = {False: PAPER_GAME, True: NEVER_RAISE, None: "mixed settings"}[other["setting"]]
         lines += [
             "## Both settings side by side",

@@ -69,7 +69,8 @@ class SeedView:
     """
 
     def __init__(self, records: Iterable[MatchRecord], kinds: Mapping[str, str]) -> None:
-        cells: dict[tuple[str, str], dict[int, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        cells: dict[tuple[str, str], dict[int, list[dict[str, float | None]]]] = defaultdict(
+            lambda: defaultdict(list))
         reps = set()
         for r in records:
             if not r.ok:
@@ -106,7 +107,7 @@ class SeedView:
         by_rep = self.cells.get((mine, rival), {})
         out: Values = []
         for rep in self.reps:
-            values = [m[field] for m in by_rep.get(rep, []) if m[field] is not None]
+            values = [x for m in by_rep.get(rep, []) if (x := m[field]) is not None]
             out.append(statistics.fmean(values) if values else None)
         return out
 
@@ -211,11 +212,15 @@ def two_seller_checks(fixed: Sequence[str], low: int, heuristic: str = "Heuristi
     for f in fixed:
         if f in (h, "Random"):  # judged above (q-outperforms-heuristic, q-beats-random)
             continue
+
+        def q_margin(v: SeedView, f: str = f) -> tuple[Values, Values | None]:
+            return _margin(v, "Q", f), None
+
         checks.append((
             Claim(f"q-beats-{_slug(f)}", "it is clear the Q-Learning seller outperforms all other fixed "
                   "strategies", "6 (and abstract: \"outperform any given static opponent\")",
                   f"Q vs {f}: {last}, Q minus {f}", ">"),
-            lambda v, f=f: (_margin(v, "Q", f), None)))
+            q_margin))
     checks += [
         (Claim("most-pairings-efficient", "the pareto efficiency of most situations are high, as the "
                "combination of the Q-Learning seller and its opponent learn to effectively exploit the "
@@ -249,7 +254,7 @@ def _efficient_share(view: SeedView) -> Values:
     per_rival = [view.get("Q", k, "efficiency") for k in rivals]
     out: Values = []
     for i in range(len(view.reps)):
-        seen = [col[i] for col in per_rival if col[i] is not None]
+        seen = [e for col in per_rival if (e := col[i]) is not None]
         out.append(sum(e > HIGH_EFFICIENCY for e in seen) / len(seen) if seen else None)
     return out
 
@@ -258,7 +263,7 @@ def _lowest_other_efficiency(view: SeedView) -> Values:
     per_rival = [view.get("Q", k, "efficiency") for k in _q_rivals(view) if k != "Q"]
     out: Values = []
     for i in range(len(view.reps)):
-        seen = [col[i] for col in per_rival if col[i] is not None]
+        seen = [e for col in per_rival if (e := col[i]) is not None]
         out.append(min(seen) if seen else None)
     return out
 

@@ -56,12 +56,14 @@ class MatchResult:
     """What a world returns for one match.
 
     ``roles[role]`` holds the per-role numbers (the world's ``metrics`` names,
-    ``default_metric`` among them: the score of that seat). ``metrics`` holds
+    ``default_metric`` among them: the score of that seat; None where a metric
+    is undefined, such as a mean price without sales; ``<metric>_samples`` a
+    list of per-world samples, see ``tourney.scoring``). ``metrics`` holds
     match-level numbers, ``details`` compact JSON-serialisable extras (per
     episode summaries, learning curves, traces when asked for).
     """
 
-    roles: dict[str, dict[str, float]]
+    roles: dict[str, dict[str, Any]]
     metrics: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
 

@@ -54,7 +54,7 @@ from __future__ import annotations
 import math
 import random
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 from tourney.errors import PlayerFault
 from tourney.params import NONE, Interval, OfType, Range
@@ -175,6 +175,7 @@ def best_arithmetic(low: int, high: int, unit_cost: float, impatience: float, im
                                           max_turns), 12)
             if best is None or (value, start, descent) > best:
                 best = (value, start, descent)
+    assert best is not None, "the price range has at least two prices (validated)"
     value, start, descent = best
     return start, descent, value
 
@@ -183,7 +184,7 @@ class BiddingWorld(World):
     """One seller against a stream of impatient buyers (INSIGHT one-seller game)."""
 
     name = "bidding"
-    roles: tuple[str, ...] = ("seller",)
+    roles: ClassVar[tuple[str, ...]] = ("seller",)
     metrics = ("profit", "profit_last", "sale_rate", "price", "price_last")
     default_metric = "profit"
     param_constraints = {
@@ -295,14 +296,15 @@ class BiddingWorld(World):
             result.details["trace"] = traces
         return result
 
-    def _episode(self, sellers, maximum, buyers, walks, offers_log):
+    def _episode(self, sellers: Mapping[str, Any], maximum: int, buyers: random.Random, walks: list[float],
+                 offers_log: list[dict[str, int]] | None) -> tuple[str | None, int | None, float, int]:
         """Play one buyer; return (winning role or None, price or None, profit, turns)."""
         low, high, cost = self.low, self.high, self.cost
         roles = list(sellers)
-        last: dict[str, int | None] = {role: None for role in roles}
+        last: Mapping[str, int | None] = {role: None for role in roles}
         rival = {roles[0]: roles[-1], roles[-1]: roles[0]} if len(roles) == 2 else {roles[0]: None}
         for turn in range(self.max_turns):
-            prices = {}
+            prices: dict[str, int] = {}
             for role in roles:
                 other = rival[role]
                 price = sellers[role].make_offer(None if other is None else last[other])
@@ -350,13 +352,14 @@ def _check_price(role: str, price: Any, low: int, high: int) -> int:
         price = as_int
     if not low <= price <= high:
         raise PlayerFault(role, f"offered {price}, outside the price range [{low}, {high}]")
-    return price
+    checked: int = price
+    return checked
 
 
 class _Tally:
     """Per-role sums over a match, over its last episodes and per window (the learning curve)."""
 
-    def __init__(self, roles, episodes: int, last_episodes: int, curve_points: int) -> None:
+    def __init__(self, roles: Sequence[str], episodes: int, last_episodes: int, curve_points: int) -> None:
         self.roles = roles
         self.episodes = episodes
         self.last_start = max(0, episodes - last_episodes)
@@ -368,15 +371,16 @@ class _Tally:
         self.sales_last = {r: 0 for r in roles}
         self.price_sum_last = {r: 0.0 for r in roles}
         self.turns = 0
-        self.curve = {"episodes": [], "profit": {r: [] for r in roles}, "price": [], "sale_rate": []}
+        self.curve: dict[str, Any] = {"episodes": [], "profit": {r: [] for r in roles}, "price": [],
+                                      "sale_rate": []}
         self._window_profit = {r: 0.0 for r in roles}
         self._window_prices: list[int] = []
         self._window_n = 0
 
-    def add(self, episode: int, outcome) -> None:
+    def add(self, episode: int, outcome: tuple[str | None, int | None, float, int]) -> None:
         winner, price, profit, turns = outcome
         self.turns += turns
-        if winner is not None:
+        if winner is not None and price is not None:  # a sale has both
             self.sales[winner] += 1
             self.price_sum[winner] += price
             self.profit[winner] += profit
