@@ -66,6 +66,9 @@ CLAIMS = (
 DESCRIBED = {"overpayment": "deal above retail", "out_of_budget": "deal above the buyer's budget",
              "below_wholesale": "deal below wholesale", "deadlock": "turn cap reached"}
 
+Row = dict[str, Any]  # one negotiation, flattened (``negotiations``)
+Case = tuple[Any, ...]
+
 USAGE_KEYS = ("calls", "model_calls", "cache_hits", "replies", "truncated", "failures", "backend_errors",
               "prompt_tokens", "completion_tokens", "model_seconds")
 
@@ -99,7 +102,15 @@ def negotiations(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return rows, counts
 
 
-def _rate(rows: list[dict], test: Callable[[dict], bool]) -> float | None:
+def _flag(name: str) -> Callable[[Row], bool]:
+    return lambda r: bool(r[name])
+
+
+def _indicator(name: str) -> Callable[[Row], float]:
+    return lambda r: float(r[name])
+
+
+def _rate(rows: list[Row], test: Callable[[Row], bool]) -> float | None:
     return sum(1 for r in rows if test(r)) / len(rows) if rows else None
 
 
@@ -107,7 +118,7 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def main_metrics(rows: list[dict]) -> dict[str, float | None]:
+def main_metrics(rows: list[Row]) -> dict[str, float | None]:
     deals = [r for r in rows if r["outcome"] == "accept"]
     return {
         "n": len(rows),
@@ -118,18 +129,18 @@ def main_metrics(rows: list[dict]) -> dict[str, float | None]:
     }
 
 
-def malformed_rate(rows: list[dict], role: str) -> float | None:
+def malformed_rate(rows: list[Row], role: str) -> float | None:
     turns = sum(r[f"turns_{role}"] for r in rows)
     return sum(r[f"malformed_{role}"] for r in rows) / turns if turns else None
 
 
-def cases(rows: list[dict], seat: str, player: str) -> dict[tuple, dict]:
+def cases(rows: list[Row], seat: str, player: str) -> dict[Case, Row]:
     """``player``'s negotiations in ``seat``, keyed by case (opponent, product, budget, repetition)."""
     other = OTHER[seat]
     return {(r[other], r["product"], r["budget_scenario"], r["rep"]): r for r in rows if r[seat] == player}
 
 
-def paired(rows: list[dict], seat: str, llm: str, control: str, value: Callable[[dict], float]
+def paired(rows: list[Row], seat: str, llm: str, control: str, value: Callable[[Row], float]
            ) -> tuple[list[float], list[float]]:
     """``value`` of the LLM's and the control's negotiation on every case both played in ``seat``."""
     mine, theirs = cases(rows, seat, llm), cases(rows, seat, control)
@@ -137,12 +148,12 @@ def paired(rows: list[dict], seat: str, llm: str, control: str, value: Callable[
     return [value(mine[c]) for c in common], [value(theirs[c]) for c in common]
 
 
-def judge_claims(rows: list[dict], llms: list[str], controls: list[str]) -> list[Verdict]:
+def judge_claims(rows: list[Row], llms: list[str], controls: list[str]) -> list[Verdict]:
     verdicts = []
     for llm in llms:
         for control in controls:
             for anomaly, seat, slug, text in CLAIMS:
-                a, b = paired(rows, seat, llm, control, lambda r, n=anomaly: float(r[n]))
+                a, b = paired(rows, seat, llm, control, _indicator(anomaly))
                 claim = Claim(
                     id=f"{slug}:{llm}-vs-{control}", text=text, source=SOURCE,
                     quantity=f"rate of {DESCRIBED[anomaly]} with {llm} as {seat} minus with {control} "
@@ -166,8 +177,8 @@ def _table(header: list[str], rows: Iterable[list[Any]]) -> list[str]:
     return lines
 
 
-def _group(rows: list[dict], *keys: str) -> dict[tuple, list[dict]]:
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+def _group(rows: list[Row], *keys: str) -> dict[Case, list[Row]]:
+    groups: dict[Case, list[Row]] = defaultdict(list)
     for r in rows:
         groups[tuple(r[k] for k in keys)].append(r)
     return dict(sorted(groups.items()))
@@ -182,7 +193,7 @@ def _interval(a: list[float], b: list[float]) -> str:
     return f"{v.difference:+.3f} {ci}"
 
 
-def anomaly_lines(rows: list[dict], llms: list[str], controls: list[str]) -> list[str]:
+def anomaly_lines(rows: list[Row], llms: list[str], controls: list[str]) -> list[str]:
     """Each LLM's anomaly rates per seat beside each control's on the same cases."""
     body = []
     for llm in llms:
@@ -195,14 +206,14 @@ def anomaly_lines(rows: list[dict], llms: list[str], controls: list[str]) -> lis
                         a = [mine[c][f"malformed_{seat}"] / max(mine[c][f"turns_{seat}"], 1) for c in common]
                         b = [theirs[c][f"malformed_{seat}"] / max(theirs[c][f"turns_{seat}"], 1) for c in common]
                     else:
-                        a, b = paired(rows, seat, llm, control, lambda r, n=anomaly: float(r[n]))
+                        a, b = paired(rows, seat, llm, control, _indicator(anomaly))
                     if a:
                         body.append([llm, seat, control, anomaly, len(a), _mean(a), _mean(b), _interval(a, b)])
     return _table(["LLM", "seat", "control", "anomaly", "cases", "LLM rate", "control rate",
                    "difference [95 % CI]"], body)
 
 
-def _plots(run_dir: Path, rows: list[dict], players: list[str]) -> list[str]:
+def _plots(run_dir: Path, rows: list[Row], players: list[str]) -> list[str]:
     try:
         import matplotlib
 
@@ -218,7 +229,7 @@ def _plots(run_dir: Path, rows: list[dict], players: list[str]) -> list[str]:
         width = 0.8 / max(len(players), 1)
         for i, player in enumerate(players):
             mine = [r for r in rows if r[role] == player]
-            rates = [_rate(mine, lambda r, n=n: r[n]) or 0.0 for n in names]
+            rates = [_rate(mine, _flag(n)) or 0.0 for n in names]
             ax.bar([j + i * width for j in range(len(names))], rates, width, label=player)
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(names))], names, rotation=20)
         ax.set_title(f"anomaly rates as {role}")
@@ -270,7 +281,7 @@ def cold_run_lines(run_dir: Path, counts: dict[str, Any]) -> list[str]:
     return [line]
 
 
-def _design(rows: list[dict]) -> str:
+def _design(rows: list[Row]) -> str:
     products = sorted({r["product"] for r in rows})
     turns = max((r["turns"] for r in rows), default=0)
     reps = sorted({r["rep"] for r in rows})
@@ -315,7 +326,7 @@ def reproduce(run_dir: Path) -> str:
             mine = [r for r in rows if r[role] == player]
             if mine:
                 body.append([player, role, len(mine),
-                             *[_rate(mine, lambda r, n=n: r[n]) if n in OWNED[role] else None for n in ANOMALIES],
+                             *[_rate(mine, _flag(n)) if n in OWNED[role] else None for n in ANOMALIES],
                              malformed_rate(mine, role)])
     lines += _table(["player", "seat", "n", *ANOMALIES, "malformed"], body)
     if llms and controls:
