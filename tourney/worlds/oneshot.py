@@ -28,6 +28,9 @@ Choices where SCML is silent or differs:
 - ``n_steps`` is a number of days or a range [low, high] drawn per config
   (SCML 2021: [50, 200]); it must be at least ``n_processes + 1``: scml's generator fails with
   "zero-size array to reduction operation maximum" below that.
+- negmas' clock-driven draw from the global generator is skipped
+  (``tourney.worlds.scml_clock``): without it a world with a negotiation
+  longer than a second gives another table on every run.
 - Worlds run with every ``ignore_*_exceptions`` flag off, so an exception in an
   agent ends the match and is blamed on the agent's seat.
 """
@@ -153,7 +156,10 @@ class OneShotWorld(World):
     def world_class(self) -> type:
         from scml.oneshot import world as scml_world
 
-        return getattr(scml_world, f"SCML{self.year}OneShotWorld")
+        from tourney.worlds.scml_clock import clockless
+
+        # scml's own world class; the subclass only keeps the wall clock out of the global generator
+        return clockless(getattr(scml_world, f"SCML{self.year}OneShotWorld"))
 
     def filler_classes(self) -> list[type]:
         from scml.oneshot.context import DefaultAgentsOneShot
