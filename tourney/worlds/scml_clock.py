@@ -36,11 +36,12 @@ def steady_mechanism(mechanism: Any) -> None:
 def clockless(world_cls: type) -> type:
     """A subclass of the SCML world class ``world_cls`` whose mechanisms are steadied."""
     if world_cls not in _CLASSES:
+        base: Any = world_cls
 
         def on_negotiation_start(self: Any, info: Any) -> None:
             if info.mechanism is not None:
                 steady_mechanism(info.mechanism)
-            world_cls.on_negotiation_start(self, info)
+            base.on_negotiation_start(self, info)
 
         _CLASSES[world_cls] = type(world_cls.__name__, (world_cls,), {
             "on_negotiation_start": on_negotiation_start,
