@@ -214,3 +214,16 @@ def test_reproduction_uses_scmls_truncated_mean(tmp_path):
     assert "| GodfatherGBM | 1.126 | GodfatherGBM | 1.115 | 1.115 [1.090, 1.140] | 2 | 3 |" in text
     assert "| Adaptive | 1.011 | AdaptiveAgent | not played |" in text
     assert "gbm-above-empirical" in text and (tmp_path / "plots" / "godfather_scores.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("cls_name", ["GodfatherAgent", "GodfatherGBMAgent"])
+def test_the_world_seeds_both_godfathers(cls_name):
+    # an unseeded GBM agent drew from the OS: every run of a league gave another table
+    import players.godfather.agent as agent_module
+    from tourney.worlds.base import Seat
+    from tourney.worlds.oneshot import agent_params
+
+    cls = getattr(agent_module, cls_name)
+    params = agent_params(Seat("agent1", "g", cls_name, cls, {}), 5)
+    assert params["seed"] == 5
+    assert cls(**params).seed == 5

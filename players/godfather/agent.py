@@ -336,5 +336,7 @@ class GodfatherAgent(OneShotAgent):
 class GodfatherGBMAgent(GodfatherAgent):
     """Godfather with the GBM outcome predictor (its own class, so SCML names it apart)."""
 
-    def __init__(self, *args: Any, predictor: str = "gbm", **kwargs: Any) -> None:
-        super().__init__(*args, predictor=predictor, **kwargs)
+    # ``seed`` is named so the world passes one (it seeds only the parameters a class names);
+    # without it the GBM agent's draws came from the OS and no two runs agreed
+    def __init__(self, *args: Any, predictor: str = "gbm", seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, predictor=predictor, seed=seed, **kwargs)
