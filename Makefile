@@ -141,9 +141,10 @@ reproduce-consumer-fresh: install
 	cp results/consumer-models-fresh/scores.csv $(CONSUMER_SHIPPED)/consumer-models.cold-scores.csv
 	$(MAKE) reproduce-consumer
 
-## make train-godfather: regenerate Godfather's shipped GBM models from self-play OneShot worlds
+## make train-godfather: regenerate Godfather's shipped GBM models from self-play OneShot worlds drawn as the
+## 2021 competition draws them (50-200 days, 2 levels of 5-6 factories); held-out scores in players/godfather/models/meta.json
 train-godfather: install
-	$(TOURNEY) train godfather --worlds 24 --steps 10 --seed 2021 -j $(JOBS)
+	$(TOURNEY) train godfather --worlds 6 --days 50 200 --seed 2021 -j $(JOBS)
 
 ## make train-ddpg: regenerate the shipped ANEGMA checkpoints (ANN-C/W by supervision, then DDPG;
 ## one set trained against Conceder sellers, one against Relative TFT sellers)

@@ -119,6 +119,10 @@ class GodfatherAgent(OneShotAgent):
         self.stale_ = True
         self.refreshed_at_ = -1
         self.pending_rows_: dict[str, list[list[float]]] = defaultdict(list)
+        # read once a day: the awi builds these lists on every access, and the utility below
+        # asks for them a million times a world
+        self.consumers_ = frozenset(self.awi.my_consumers)
+        self.day_ = self.awi.current_step
 
     def step(self) -> None:
         if self.record_dir and self.awi.current_step == self.awi.n_steps - 1 and self.records_:
@@ -135,7 +139,8 @@ class GodfatherAgent(OneShotAgent):
         ]
 
     def is_seller_to(self, partner: str) -> bool:
-        return partner in self.awi.my_consumers
+        consumers = getattr(self, "consumers_", None)  # None before the first day starts
+        return partner in (self.awi.my_consumers if consumers is None else consumers)
 
     def grid(self, partner: str) -> tuple[np.ndarray, np.ndarray]:
         """Quantities and prices of ``partner``'s issue grid."""
@@ -149,16 +154,12 @@ class GodfatherAgent(OneShotAgent):
 
     # --- the SCML utility of a set of outcomes ---
     def utility(self, outcomes: dict[str, Any]) -> float:
-        offers, outputs = [], []
-        day = self.awi.current_step  # the ufun ignores offers for other days
-        for partner, outcome in outcomes.items():
-            if outcome is None or outcome[0] <= 0:
-                continue
-            offers.append((int(outcome[0]), day, int(outcome[1])))
-            outputs.append(self.is_seller_to(partner))
+        day = self.day_  # the ufun ignores offers for other days
+        consumers = self.consumers_
         # The same sets of outcomes recur across negotiations, samples and
         # refreshes of a day: evaluate each set once.
-        key = tuple(sorted(zip(outputs, offers)))
+        key = tuple(sorted([(partner in consumers, (int(outcome[0]), day, int(outcome[1])))
+                            for partner, outcome in outcomes.items() if outcome is not None and outcome[0] > 0]))
         value = self.utility_cache_.get(key)
         if value is None:
             value = float(self.ufun.from_offers(tuple(o for _, o in key), tuple(out for out, _ in key)))
@@ -295,7 +296,8 @@ class GodfatherAgent(OneShotAgent):
             q = 0 if outcome is None else outcome[0]
             p = -1.0 if outcome is None else scale_price(outcome[1], low, high)
             for row in self.pending_rows_.pop(partner, []):
-                self.records_.append(row + [q, p])
+                # labels, then the price issue's range (to report the price error in price units)
+                self.records_.append(row + [q, p, float(low), float(high)])
 
     # --- GBM features and self-play records ---
     def features(self, partner: str) -> list[float]:

@@ -87,6 +87,10 @@ class GBMPredictor:
             quantity.load_model(model_dir / "quantity.ubj")
             price = xgboost.XGBRegressor()
             price.load_model(model_dir / "price.ubj")
+            # one thread: a prediction is a handful of rows, and xgboost's thread pool start-up
+            # cost more than the trees (same predictions)
+            quantity.set_params(n_jobs=1)
+            price.set_params(n_jobs=1)
             cls._cache[key] = (quantity, price, meta)
         return cls._cache[key]
 

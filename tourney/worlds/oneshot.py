@@ -273,6 +273,9 @@ class OneShotWorld(World):
         world = world_cls(
             **config,
             **options,
+            # negmas' own detail logs (parquet files rewritten every day under ~/negmas/logs, a
+            # sixth of a world's time): logging only, the outcomes are the same without them
+            saved_details_level=0,
             ignore_agent_exceptions=False,
             ignore_negotiation_exceptions=False,
             ignore_contract_execution_exceptions=False,
