@@ -21,7 +21,7 @@ from test_lean_sao import BUILT_IN
 from tourney.seeding import seed_globals
 from tourney.worlds import negotiation
 from tourney.worlds.base import MatchContext, Seat
-from tourney.worlds.fast_ufun import fast_class, player_copy
+from tourney.worlds.fast_ufun import fast_class, inverse_store, player_copy
 from tourney.worlds.negotiation import NegotiationWorld, prepared
 
 SCENARIOS = [{"generate": "multi-issue", "n": 1, "seed": 3, "issues": [2, 3], "values": [2, 4]},
@@ -54,10 +54,13 @@ def test_every_built_in_negotiator_plays_as_on_plain_negmas(monkeypatch):
     # each negotiator meets two partners, once opening (first) and once answering (second)
     pairs = [(name, BUILT_IN[(i + 6) % len(BUILT_IN)]) for i, name in enumerate(BUILT_IN)]
     pairs = [(a, b) if i % 2 else (b, a) for i, (a, b) in enumerate(pairs)]
+    stores = [inverse_store(u) for rotations in prepared(SCENARIOS) for p in rotations for u in p.scenario.ufuns]
+    restored = sum(s.restored for s in stores)
     ours = {pair: _play(*pair, seed=i) for i, pair in enumerate(pairs)}
+    assert sum(s.restored for s in stores) - restored > 100  # the shared inverses did play
     with monkeypatch.context() as m:
         m.setattr(negotiation, "CheckedSAOMechanism", NegmasMechanism)
-        m.setattr(negotiation, "player_copy", copy.deepcopy)
+        m.setattr(negotiation, "player_copy", lambda ufun, share_inverse=False: copy.deepcopy(ufun))
         theirs = {pair: _play(*pair, seed=i) for i, pair in enumerate(pairs)}
     differ = [pair for pair in pairs if ours[pair] != theirs[pair]]
     assert not differ, differ[:5]
@@ -153,3 +156,50 @@ def test_the_bilateral_world_plays_as_on_plain_negmas(monkeypatch):
         theirs = {pair: _bilateral(*pair, seed=i) for i, pair in enumerate(pairs)}
     assert [pair for pair in pairs if ours[pair] != theirs[pair]] == []
     assert sum(len(e["offers"]) for runs in ours.values() for e in runs) > 10 * len(pairs)
+
+
+def _fresh_inverter(ufun):
+    from negmas.preferences.inv_ufun.presorting import PresortingInverseUtilityFunction
+
+    inverter = PresortingInverseUtilityFunction(ufun, rational_only=True)
+    inverter.init()
+    return inverter
+
+
+def _fields(inverter) -> dict:
+    import numpy as np
+
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(inverter).items() if k != "_ufun"}
+
+
+def test_a_shared_inverse_is_negmas_own_init_in_fields_and_its_own_copy():
+    world_ufun = copy.deepcopy(prepared(SCENARIOS[1])[0][1].scenario.ufuns[0])  # a ufun no other test shares
+    store = inverse_store(world_ufun)
+    first = _fresh_inverter(player_copy(world_ufun, share_inverse=True))
+    second = _fresh_inverter(player_copy(world_ufun, share_inverse=True))
+    assert (store.computed, store.restored) == (1, 1)
+    expected = _fresh_inverter(copy.deepcopy(world_ufun))  # negmas, no sharing
+    assert _fields(first) == _fields(second) == _fields(expected)
+    second.outcomes.pop()
+    second.utils[0] = -1.0
+    second._near_range.clear()
+    assert _fields(_fresh_inverter(player_copy(world_ufun, share_inverse=True))) == _fields(expected)
+    assert store.restored == 2
+
+
+def test_a_copy_with_a_changed_reserved_value_or_weights_computes_its_own_inverse():
+    world_ufun = copy.deepcopy(prepared(SCENARIOS[0])[0][1].scenario.ufuns[0])
+    store = inverse_store(world_ufun)
+    _fresh_inverter(player_copy(world_ufun, share_inverse=True))
+    changed = player_copy(world_ufun, share_inverse=True)
+    changed.reserved_value = 0.9
+    assert _fields(_fresh_inverter(changed)) == _fields(_fresh_inverter(copy.deepcopy(changed)))
+    reweighted = player_copy(world_ufun, share_inverse=True)
+    reweighted._weights = [1.0] + [0.0] * (len(reweighted.weights) - 1)
+    assert _fields(_fresh_inverter(reweighted)) == _fields(_fresh_inverter(copy.deepcopy(reweighted)))
+    assert store.restored == 0 and store.computed == 1
+    same = player_copy(world_ufun, share_inverse=True)
+    same.reserved_value = world_ufun.reserved_value  # the same value again is no change (as negmas counts it)
+    _fresh_inverter(same)
+    assert store.restored == 1
+    assert "_tourney_inverses" not in vars(pickle.loads(pickle.dumps(same)))

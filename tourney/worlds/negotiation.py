@@ -319,7 +319,7 @@ class NegotiationWorld(World):
             negotiator = negotiators[role]
             if self.reveal_opponent_ufun:
                 negotiator._private_info = {"opponent_ufun": _without_reserved(ufuns[1 - i])}
-            mechanism.add(negotiator, ufun=player_copy(ufuns[i]),
+            mechanism.add(negotiator, ufun=player_copy(ufuns[i], share_inverse=True),
                           space_checked=i < len(p.space_checked) and p.space_checked[i])
             mechanism.roles_[negotiator.id] = role
         started = time.perf_counter()
