@@ -132,14 +132,24 @@ def _blame_frame(frame: FrameType | None, ctx: MatchContext) -> str | None:
     return None
 
 
+# A player type resolved once per worker process (the module import, the registry
+# lookup, the roles): the same class for every later match of that type.
+_RESOLVED: dict[tuple, Any] = {}
+
+
 def _seats(match: Match) -> dict[str, Seat]:
     seats = {}
     for s in match.seats:
         if s.cls is not None:  # a class given in process (tourney.play_match)
             seats[s.role] = Seat(s.role, s.player, s.type_name, s.cls, dict(s.params))
             continue
-        with acting.playing(s.role):  # importing a player's module runs its code
-            resolved = resolve_player(s.type_name, match.world_type)
+        key = (s.type_name, match.world_type, match.import_dirs)
+        resolved = _RESOLVED.get(key)
+        if resolved is None:
+            with acting.playing(s.role):  # importing a player's module runs its code
+                resolved = resolve_player(s.type_name, match.world_type)
+            if resolved is not None:
+                _RESOLVED[key] = resolved
         if resolved is None:
             raise RuntimeError(f"player type {s.type_name!r} cannot play world {match.world_type!r}")
         seats[s.role] = Seat(s.role, s.player, s.type_name, resolved.cls, dict(s.params))
