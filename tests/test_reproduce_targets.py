@@ -242,3 +242,21 @@ def test_sequence_runs_the_targets_in_order_times_them_and_stops_at_a_failure(tm
     assert [(t["target"], t["returncode"]) for t in timing["targets"]] == [("c", 0), ("broken", 2)]
     assert timing["finished"] is None
     assert (tmp_path / "order.txt").read_text().splitlines()[-1] == "c rid-1"
+
+
+def test_summary_only_rebuilds_the_table_from_the_sections_it_has(tmp_path):
+    from tourney.reproduce.collect import main
+
+    (title, _, run_dirs), (other, _, other_dirs) = SECTIONS[0], SECTIONS[1]
+    merged = (f"# Reproductions\n\nstale header\n\n## Summary\n\n| stale |\n\n## {other}\n\n"
+              f"*Run `{other_dirs[0]}`, id `b`: x.*\n<!-- run {{\"elapsed_s\": 120.0}} -->\n\n"
+              "**1 of 2 claims hold, 1 fail, 0 not resolved**\n\n"
+              f"## {title}\n\n*Run `{run_dirs[0]}`, id `a`: x.*\n<!-- run {{\"elapsed_s\": 60.0}} -->\n\n"
+              "**5 of 5 claims hold, 0 fail, 0 not resolved**\n")
+    (tmp_path / "REPRODUCTION.md").write_text(merged)
+    main([str(tmp_path), "--summary-only"])
+    text = (tmp_path / "REPRODUCTION.md").read_text()
+    assert "stale" not in text and text.index(f"## {title}") < text.index(f"## {other}")  # SECTIONS order
+    assert f"| {title} | `{run_dirs[0]}` | 5 of 5 claims hold, 0 fail, 0 not resolved | 1.0 min |  |" in text
+    assert f"| {other} | `{other_dirs[0]}` | 1 of 2 claims hold, 1 fail, 0 not resolved | 2.0 min |  |" in text
+    assert "Total league play of the runs above: 3.0 min" in text

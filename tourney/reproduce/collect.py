@@ -84,6 +84,14 @@ def collect(root: Path, only: str | None = None, previous: str | None = None,
     return "\n".join([*HEADER, *total, "", text]).rstrip() + "\n"
 
 
+def resummarise(previous: str) -> str:
+    """The file with its header and summary table rebuilt from its own sections (in SECTIONS
+    order), no run read: after merging sections that different targets wrote."""
+    kept = _sections(previous)
+    text = "\n".join(kept[title].rstrip() + "\n" for title, _, _ in SECTIONS if title in kept)
+    return "\n".join([*HEADER, *summary_table(text), "", text]).rstrip() + "\n"
+
+
 def _runs(root: Path, run_dirs: list[str]) -> dict[str, Run]:
     runs = {}
     for run_dir in run_dirs:
@@ -276,7 +284,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--section", default=None,
                         help="regenerate only the section of this command, e.g. \"make reproduce-insight\"")
     parser.add_argument("--no-excerpts", action="store_true", help="do not refresh the baseline excerpts")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="only rebuild the header and summary table from the file's own sections")
     args = parser.parse_args(argv)
+    if args.summary_only:
+        target = args.root / "REPRODUCTION.md"
+        target.write_text(resummarise(target.read_text()))
+        print(f"wrote {target} (summary only)")
+        return
     commands = [c for _, c, _ in SECTIONS]
     if args.section is not None and args.section not in commands:
         parser.error(f"--section: unknown command {args.section!r}; known: {', '.join(commands)}")
