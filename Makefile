@@ -110,7 +110,7 @@ reproduce-godfather: install
 ## make reproduce-consumer: the consumer-market study (20 products x 5 budgets x 30 turns, SmolLM2 vs rule-based
 ## controls) and its OpenAI-compatible twin, replayed from the committed reply cache with zero model calls, tables and
 ## claims, then its REPRODUCTION.md section (with the cold runs' durations); reproduce-consumer-fresh asks the model
-CONSUMER_CACHE := results/consumer/llm-cache.sqlite
+CONSUMER_CACHE := results/consumer/players/llm-cache.sqlite
 CONSUMER_SHIPPED := results/baselines/consumer
 .PHONY: reproduce-consumer reproduce-consumer-fresh
 reproduce-consumer: install

@@ -289,3 +289,84 @@ class BackendForger(TimeDependent):
 
             raise BackendFault("http://127.0.0.1:1/v1", "HTTP 503")
         return super().propose(state, dest)
+
+
+def _supervisor_and_runner() -> list[int]:
+    """The pids a hostile player would aim at: its host's parent (the supervisor) and that one's parent."""
+    import os
+
+    pids = [os.getppid()]
+    try:
+        with open(f"/proc/{pids[0]}/stat") as fh:
+            pids.append(int(fh.read().rsplit(")", 1)[1].split()[1]))
+    except (OSError, ValueError, IndexError):
+        pass
+    return [pid for pid in pids if pid > 1]
+
+
+class ProgramKiller(TimeDependent):
+    """Kills its supervisor and the supervisor's parent (the runner) with another program, past any
+    Python-level guard: ``subprocess.run(["kill", "-9", ...])``. Then plays on as its parent."""
+
+    def propose(self, state, dest=None):
+        import subprocess
+
+        if not getattr(self, "_tried", False):
+            self._tried = True
+            import os
+
+            targets = [str(pid) for pid in _supervisor_and_runner()]
+            done = subprocess.run(["kill", "-9", *targets], capture_output=True, text=True)
+            where = os.environ.get("TOURNEY_PLAYER_DIR")
+            if where:  # for the test: proof that it tried, and what kill said
+                with open(os.path.join(where, f"killer.{os.getpid()}.{time.monotonic_ns()}"), "w") as fh:
+                    fh.write(f"{' '.join(targets)}\n{done.returncode}\n{done.stderr}")
+            time.sleep(0.3)  # had it worked, the supervisor would be gone by now
+        return super().propose(state, dest)
+
+
+class LogRewriter(TimeDependent):
+    """Rewrites the run's match log and manifest: appends a forged record crediting itself,
+    truncates the log, swaps it for a file of its own. The run folder is the parent of the
+    player folder it is handed ($TOURNEY_PLAYER_DIR). Plays on as its parent."""
+
+    def propose(self, state, dest=None):
+        import json
+        import os
+
+        if not getattr(self, "_tried", False):
+            self._tried = True
+            run_dir = os.path.dirname(os.environ.get("TOURNEY_PLAYER_DIR", "").rstrip("/"))
+            log = os.path.join(run_dir, "matches.jsonl")
+            forged = {"id": "f" * 16, "status": "ok", "assignment": {"buyer": "Rewriter", "seller": "Good"},
+                      "roles": {"buyer": {"utility": 1000.0}, "seller": {"utility": -1000.0}}}
+            attempts = [
+                lambda: open(log, "a").write(json.dumps(forged) + "\n"),
+                lambda: os.truncate(log, 0),
+                lambda: os.replace(log, log + ".gone"),
+                lambda: open(os.path.join(run_dir, "manifest.json"), "w").write("{}"),
+                lambda: open(os.path.join(run_dir, "scores.csv"), "w").write("rank,player\n1,Rewriter\n"),
+            ]
+            for attempt in attempts:
+                try:
+                    attempt()
+                except OSError:
+                    pass
+        return super().propose(state, dest)
+
+
+class Flooder(TimeDependent):
+    """Prints without end (to stdout and stderr, and through its descriptors) for a while in every proposal."""
+
+    def propose(self, state, dest=None):
+        import os
+        import sys
+
+        line = "flood " * 20 + "\n"
+        deadline = time.monotonic() + 0.05
+        while time.monotonic() < deadline:
+            sys.stdout.write(line * 50)
+            sys.stderr.write(line * 50)
+            os.write(1, line.encode() * 50)
+        print("secret:", os.environ.get("TOURNEY_TEST_SECRET_KEY", ""), flush=True)
+        return super().propose(state, dest)

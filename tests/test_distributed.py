@@ -307,6 +307,7 @@ def _read(path: Path) -> str | None:
 def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(dask_cluster, dask_address, tmp_path):
     claims = tmp_path / "claims"
     claims.mkdir()
+    claims.chmod(0o777)  # the Hostage writes here from a player host, which runs as a user of its own
     league = _hostage_league(tmp_path / "l.yaml", claims)
     # the undisturbed table: the claim is taken beforehand, so the Hostage plays every match
     (claims / Hostage.CLAIM).touch()

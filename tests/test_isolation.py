@@ -162,6 +162,7 @@ def test_a_player_ignoring_or_swallowing_the_timeout_cannot_hang_the_run(tmp_pat
 def test_processes_a_player_starts_are_killed_at_the_end_of_its_match(tmp_path, clean):
     spawned = tmp_path / "spawned"
     spawned.mkdir()
+    spawned.chmod(0o777)  # the Spawner writes here from its host, which runs as a user of its own
     players = GOOD + [{"name": "Spawner", "type": "faulty_players.Spawner"}]
     proc, recs = run(tmp_path, "spawn", players, 2, env={"SPAWN_DIR": str(spawned)})
     assert all(r["status"] == "ok" for r in recs)
@@ -223,6 +224,7 @@ def test_crashing_does_not_pay(tmp_path):
 def test_no_worker_or_player_process_outlives_a_killed_runner(tmp_path, signum):
     spawned = tmp_path / "spawned"
     spawned.mkdir()
+    spawned.chmod(0o777)  # the Spawner writes here from its host, which runs as a user of its own
     players = GOOD + [{"name": "Spawner", "type": "faulty_players.Spawner"},
                       {"name": "Slow", "type": "faulty_players.TimeoutSwallower"}]
     path = write_league(tmp_path / "l.yaml", players=players, worlds=WORLD, repetitions=3,
@@ -283,3 +285,78 @@ def test_isolation_process_plays_every_match_in_a_fresh_process(tmp_path, clean)
     assert all("leaked in" in r["error"] and r["blamed"] == "Leaky" for r in leaky if r["status"] == "error")
     assert all(r["status"] == "ok" for r in strict)  # a fresh host per match: nothing leaks
     assert_others_unaffected(strict, clean)
+
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="players' hosts drop to users of their own only under root")
+
+
+@root_only
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_player_cannot_kill_its_supervisor_or_the_runner_with_another_program(tmp_path, clean, jobs):
+    """``subprocess.run(["kill", "-9", supervisor, runner])`` gets past every Python guard; the host
+    runs as a user of its own, so the kill is refused by the kernel and the run plays on."""
+    players = GOOD + [{"name": "Killer", "type": "faulty_players.ProgramKiller"}]
+    _, recs = run(tmp_path, "kill", players, jobs)
+    assert len(recs) == 6 and all(r["status"] == "ok" for r in recs), [r["error"] for r in recs]
+    assert_others_unaffected(recs, clean)
+    assert_in_utility_range(recs)
+    tries = [p.read_text().splitlines() for p in (tmp_path / "kill" / "players").glob("killer.*")]
+    assert len(tries) == 4  # one per match it played: it did aim at its supervisor and the runner
+    for targets, code, *said in tries:
+        assert len(targets.split()) == 2 and code != "0" and "Operation not permitted" in " ".join(said), said
+    if jobs == 2:  # the workers survived: two of them played all six matches
+        assert len({r["pid"] for r in recs}) == 2
+
+
+@pytest.fixture(scope="module")
+def honest_rewriter(tmp_path_factory) -> Path:
+    """The LogRewriter's honest twin (the same tactic, no tampering) with Good and Other."""
+    tmp = tmp_path_factory.mktemp("twin")
+    run(tmp, "twin", GOOD + [{"name": "Rewriter", "type": "players.faratin.TimeDependent"}], 1)
+    return tmp / "twin"
+
+
+@root_only
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_player_cannot_rewrite_the_match_log(tmp_path, clean, honest_rewriter, jobs):
+    """Appending a forged record, truncating or replacing matches.jsonl, overwriting the manifest:
+    all refused (the run folder is root's; the host is not). The table is its honest twin's."""
+    players = GOOD + [{"name": "Rewriter", "type": "faulty_players.LogRewriter"}]
+    _, recs = run(tmp_path, "rewrite", players, jobs)
+    assert len(recs) == 6 and len({r["id"] for r in recs}) == 6 and "f" * 16 not in {r["id"] for r in recs}
+    assert all(r["status"] == "ok" for r in recs)
+    assert_others_unaffected(recs, clean)
+    assert_in_utility_range(recs)
+    run_dir = tmp_path / "rewrite"
+    assert not (run_dir / "matches.jsonl.gone").exists()
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "finished"
+    twin = {r["key"]: r["roles"] for r in records(honest_rewriter)}
+    assert {r["key"]: r["roles"] for r in recs} == twin
+    # the whole table but the bootstrap p-values, whose seed derives from the league (its player types differ)
+    def table(d: Path) -> list[list[str]]:
+        return [line.split(",")[:12] for line in (d / "scores.csv").read_text().splitlines()]
+
+    assert table(run_dir) == table(honest_rewriter)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_player_flooding_stdout_and_stderr_is_a_non_event(tmp_path, clean, jobs):
+    """What a player prints goes into its match's record, 16 KB at most (first and last 8 KB),
+    secrets cut out; the terminal and the disk see none of the flood."""
+    secret = "sk-" + uuid.uuid4().hex
+    players = GOOD + [{"name": "Flooder", "type": "faulty_players.Flooder"}]
+    proc, recs = run(tmp_path, "flood", players, jobs, env={"TOURNEY_TEST_SECRET_KEY": secret})
+    assert len(recs) == 6 and all(r["status"] == "ok" for r in recs)
+    assert_others_unaffected(recs, clean)
+    assert_in_utility_range(recs)
+    flooded = [r for r in recs if "Flooder" in r["assignment"].values()]
+    assert len(flooded) == 4
+    for r in flooded:
+        assert r["output_bytes"] > 1_000_000, r["output_bytes"]  # it did flood
+        assert r["output"].startswith("flood") and "bytes not kept" in r["output"]
+        assert len(r["output"].encode()) < 16 * 1024 + 100
+        assert "secret: [redacted]" in r["output"]
+    assert all("output" not in r for r in recs if r not in flooded)  # the others printed nothing
+    log = tmp_path / "flood" / "matches.jsonl"
+    assert log.stat().st_size < 6 * 20_000 + 4 * 16 * 1024
+    assert secret not in log.read_text() and "flood flood" not in proc.stdout + proc.stderr

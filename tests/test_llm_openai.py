@@ -87,7 +87,7 @@ def _league(tmp_path: Path, base: str, key_env: str) -> Path:
     league = tmp_path / "league.yaml"
     llm = {"backend": "openai", "base_url": base, "model": "smollm2", "api_key_env": key_env,
            "response_format": "llamacpp_schema", "max_tokens": 40, "max_retries": 1,
-           "cache": str(tmp_path / "cache.sqlite")}
+           "cache": str(tmp_path / "run" / "players" / "cache.sqlite")}  # the one folder of a run players may write
     league.write_text(
         "name: openai-test\nseed: 3\nrepetitions: 1\n"
         "worlds:\n  - type: consumer\n    params: {products: [7], budget: mid, max_turns: 1}\n"

@@ -23,15 +23,17 @@ and the host's life from outside and reads the acting slot when it dies.
 from __future__ import annotations
 
 import ctypes
+import io
 import os
 import resource
 import signal
+import sys
 import threading
 import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from tourney import acting
+from tourney import acting, sandbox
 from tourney.acting import ActingSlot
 
 PR_SET_PDEATHSIG = 1
@@ -39,16 +41,19 @@ PR_SET_CHILD_SUBREAPER = 36
 PARENT_POLL_S = 0.2  # how often a host checks that its supervisor is alive
 EXIT_CHANNEL_LOST = 86  # the host could not reply: its connection was closed under it
 SUPERVISOR_PID = 0  # in a host: the pid of the worker process supervising it
+DROPPED = False  # in a host: it runs as a user of its own (tourney.sandbox)
+_KILL = os.kill  # the real one: players get a guarded os.kill
+_STREAMS: list = []  # the host's stdout and stderr, as it made them
 
 
 def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: bool,
-          runner_pid: int = 0) -> None:
+          runner_pid: int = 0, player_dir: str | None = None, output_fd: int | None = None) -> None:
     """The body of a freshly forked host; never returns (ends the process)."""
     global SUPERVISOR_PID
     code = 0
     try:
         parent = SUPERVISOR_PID = os.getppid()
-        _become_host(conn, memory_mb, pdeathsig, runner_pid)
+        _become_host(conn, memory_mb, pdeathsig, runner_pid, player_dir, output_fd)
         _watch_parent(parent)
         acting.install(slot)
         from tourney.worker import play_match  # already imported by the supervisor: no cost
@@ -64,6 +69,7 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
             slot.begin(seq)
             record = play_match(match, timeout, trace)
             kill_descendants()
+            _flush_output()
             if slot.tamper[0]:
                 _blame_tampering(record, match, *slot.tamper)
             try:
@@ -80,7 +86,8 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
             os._exit(code)
 
 
-def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runner_pid: int) -> None:
+def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runner_pid: int,
+                 player_dir: str | None, output_fd: int | None) -> None:
     os.setsid()
     libc = _libc()
     if libc is not None:
@@ -94,6 +101,13 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
+    if output_fd is not None:  # what players print goes to the supervisor (tourney.capture)
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        # new streams, line-buffered: what the worker's ones held at the fork is never printed here
+        sys.stdout = open(1, "w", buffering=1, errors="backslashreplace", closefd=False)
+        sys.stderr = open(2, "w", buffering=1, errors="backslashreplace", closefd=False)
+        _STREAMS[:] = [sys.stdout, sys.stderr]
     os.closerange(3, keep)
     os.closerange(keep + 1, 1 << 16)
     if memory_mb:
@@ -103,7 +117,21 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+    if player_dir:
+        os.environ[sandbox.ENV_PLAYER_DIR] = player_dir
+    global DROPPED
+    DROPPED = sandbox.drop_privileges()  # as root: a user of its own; raises rather than play as root
     _protect_runner(keep, {os.getppid(), runner_pid} - {0})
+
+
+def _flush_output() -> None:
+    # The host's own streams, through the C type's method: a player may have replaced
+    # sys.stdout or patched its instance's flush to block after its match.
+    for stream in _STREAMS:
+        try:
+            io.TextIOWrapper.flush(stream)
+        except Exception:  # noqa: BLE001 - a closed descriptor 1 or 2: nothing to flush
+            pass
 
 
 def _data_size() -> int:
@@ -218,14 +246,24 @@ def kill_descendants() -> None:
     With no children (the usual case) this costs one ``waitpid`` call: it
     fails with ECHILD only when the process has no child at all, running or
     exited, whichever of its threads started it (the host is the subreaper, so
-    a daemon's orphans are its children too); anything else is looked for in
-    /proc, a directory listing and a small read per thread.
+    a daemon's orphans are its children too). A host running as a user of its
+    own (``tourney.sandbox``) then kills every process of that user but itself
+    (``kill(-1)``): one system call, whatever the players did to hide their
+    processes. Otherwise anything else is looked for in /proc, a directory
+    listing and a small read per thread.
     """
     try:
         reaped, _status = os.waitpid(-1, os.WNOHANG)
     except ChildProcessError:
         return
     del reaped  # a child that had already exited is reaped now; any others are found below
+    if DROPPED:
+        try:
+            _KILL(-1, signal.SIGKILL)
+        except OSError:  # ESRCH: nothing else runs as this user
+            pass
+        _reap_children()
+        return
     for _round in range(3):  # grandchildren are reparented to us while we kill their parents
         children = _children()
         if not children:
@@ -245,11 +283,15 @@ def kill_descendants() -> None:
                 proc.kill()
             except psutil.Error:
                 pass
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                time.sleep(0.002)
+        _reap_children()
+
+
+def _reap_children(within: float = 2.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            time.sleep(0.002)

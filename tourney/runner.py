@@ -37,6 +37,7 @@ from joblib import Parallel, delayed, parallel_config
 from tourney.backend_watch import BackendWatch
 from tourney.errors import TourneyError
 from tourney.league import League, recorded_players
+from tourney.sandbox import can_drop, prepare_player_dir
 from tourney.schedule import Match, iter_schedule
 from tourney.store import AUTO, LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
 from tourney.supervisor import Isolation, close_all, play_supervised
@@ -82,6 +83,8 @@ def select(schedule: Iterable[Match], shard: tuple[int, int] | None = None,
 
 def prepare_run_dir(run_dir: Path, league: League, fresh: bool) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
+    if can_drop():  # players' hosts run as other users: none of them may write the run's files
+        run_dir.chmod(run_dir.stat().st_mode & 0o7755)
     if fresh:
         for name in OUTPUTS:
             (run_dir / name).unlink(missing_ok=True)
@@ -144,7 +147,8 @@ def run_league(
         bar = _progress_bar(total, skipped, progress)
         try:
             isolation = Isolation(memory_mb=league.format.memory_mb,
-                                  fresh_per_match=league.format.isolation == "process")
+                                  fresh_per_match=league.format.isolation == "process",
+                                  player_dir=str(prepare_player_dir(run_dir).resolve()))
             backend_watch = BackendWatch(league.run.max_backend_faults)
             for record in dispatch(schedule, done, jobs, backend, address, league.format.timeout, trace,
                                    run_dir, isolation):

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import atexit
 import os
+import select
 import signal
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -38,7 +40,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from tourney import capture
 from tourney import host as host_module
+from tourney import sandbox
 from tourney.acting import ActingSlot
 from tourney.schedule import Match
 
@@ -60,40 +64,88 @@ class Isolation:
 
     memory_mb: int | None = DEFAULT_MEMORY_MB
     fresh_per_match: bool = False  # ``isolation: process``
+    player_dir: str | None = None  # the one folder players may write (tourney.sandbox.PLAYER_DIR)
 
 
 class _Host:
     def __init__(self, isolation: Isolation) -> None:
         self.slot = ActingSlot()
         ours, theirs = socket.socketpair()
+        output_r, output_w = os.pipe()  # the host's stdout and stderr
         pdeathsig = threading.current_thread() is threading.main_thread()
+        for stream in (sys.stdout, sys.stderr):  # else the host inherits, and prints, what they buffer
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
         pid = os.fork()
         if pid == 0:  # the host; never returns
             ours.close()
-            host_module.serve(Connection(theirs.detach()), self.slot, isolation.memory_mb, pdeathsig, _RUNNER_PID)
+            os.close(output_r)
+            host_module.serve(Connection(theirs.detach()), self.slot, isolation.memory_mb, pdeathsig, _RUNNER_PID,
+                              isolation.player_dir, output_w)
         theirs.close()
+        os.close(output_w)
+        os.set_blocking(output_r, False)
+        self.output_fd: int | None = output_r
         # A fresh fork's resident set is its parent's: players' memory is what it grows beyond that.
         self.baseline = _own_rss()
         self.pid = pid
+        self.dropped = sandbox.can_drop()  # the host runs as sandbox.host_uid(pid)
         self.conn = Connection(ours.detach())
         self.matches = 0
         self.exit_status: int | None = None
+        self.collected = False  # reaped: its pid may now belong to another process
+
+    def wait(self, output: capture.Output) -> bool:
+        """Wait up to POLL_S for the host's reply, reading what it prints meanwhile; True if one is there."""
+        fds = [self.conn.fileno()] if not self.conn.closed else []
+        if self.output_fd is not None:
+            fds.append(self.output_fd)
+        try:
+            readable, _, _ = select.select(fds, [], [], POLL_S)
+        except (OSError, ValueError):
+            return True  # a broken connection: the read that follows says so
+        if self.output_fd is not None and self.output_fd in readable:
+            self.read_output(output)
+        return bool(fds) and fds[0] in readable
+
+    def read_output(self, output: capture.Output, limit_s: float = 0.0) -> None:
+        if self.output_fd is not None and not capture.read_available(self.output_fd, output, limit_s):
+            self._close_output()
+
+    def _close_output(self) -> None:
+        if self.output_fd is not None:
+            try:
+                os.close(self.output_fd)
+            except OSError:
+                pass
+            self.output_fd = None
 
     def alive(self) -> bool:
         return self.exit_status is None and self._reap(block=False) is None
 
     def _reap(self, block: bool) -> int | None:
+        """The host's wait status once it has ended (None while it runs).
+
+        Only ``kill`` collects the host: until then an ended host stays a
+        zombie, so its pid (hence its user, ``sandbox.host_uid``) cannot be
+        handed to another process before ``kill`` has killed that user's processes.
+        """
         if self.exit_status is not None:
             return self.exit_status
         try:
-            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+            info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT | (0 if block else os.WNOHANG))
         except ChildProcessError:
             self.exit_status = -1
             return self.exit_status
-        if pid == 0:
+        if info is None:
             return None
-        self.exit_status = status
-        return status
+        if info.si_code == os.CLD_EXITED:
+            self.exit_status = (info.si_status & 0xFF) << 8
+        else:  # killed or dumped: the signal number, as waitpid encodes it
+            self.exit_status = info.si_status & 0x7F
+        return self.exit_status
 
     def rss(self) -> int:
         try:
@@ -104,6 +156,11 @@ class _Host:
 
     def kill(self) -> None:
         """Kill the host, everything in its session and every descendant; reap it."""
+        if self.dropped and not self.collected:  # its user: the host and all it started, wherever it went
+            try:
+                sandbox.kill_user(sandbox.host_uid(self.pid))
+            except OSError:
+                pass
         if self.exit_status is None:
             try:
                 import psutil
@@ -122,11 +179,17 @@ class _Host:
                     proc.kill()
                 except Exception:  # noqa: BLE001 - gone already
                     pass
-            self._reap(block=True)
+        if not self.collected:
+            self.collected = True
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
         try:
             self.conn.close()
         except OSError:
             pass
+        self._close_output()
         self.slot.close()
 
 
@@ -182,7 +245,17 @@ class Supervisor:
 
     def _play_once(self, host: _Host, match: Match, timeout: float | None, trace: bool,
                    seq: int) -> dict[str, Any] | None:
-        """The match's record, or None when the host died outside any player's call."""
+        """The match's record (with what its players printed), or None when the host died outside
+        any player's call."""
+        output = capture.Output()
+        record = self._await(host, match, timeout, trace, seq, output)
+        if record is not None:
+            host.read_output(output, capture.DRAIN_LIMIT_S)
+            output.into(record)
+        return record
+
+    def _await(self, host: _Host, match: Match, timeout: float | None, trace: bool, seq: int,
+               output: capture.Output) -> dict[str, Any] | None:
         started = time.monotonic()
         try:
             host.conn.send((seq, match, timeout, trace))
@@ -193,11 +266,7 @@ class Supervisor:
         limit = None if not timeout or timeout == float("inf") else timeout + grace_for(timeout)
         memory = host.baseline + self.isolation.memory_mb * 2**20 if self.isolation.memory_mb else None
         while True:
-            try:
-                ready = host.conn.poll(POLL_S)
-            except OSError:
-                ready = True
-            if ready:
+            if host.wait(output):
                 try:
                     got_seq, record = host.conn.recv()
                 except (EOFError, OSError, ValueError, TypeError):

@@ -8,8 +8,10 @@ without calling the model.
 
 Where: the ``cache`` param of an LLM player; ``None`` means the default
 ``$TOURNEY_LLM_CACHE`` if set, else ``$XDG_CACHE_HOME/tourney/llm-replies.sqlite``
-(``~/.cache/tourney/...``). League files point it under their results
-directory. ``"off"`` disables caching.
+(``~/.cache/tourney/...``); in a player host that cannot write there (root's
+hosts run as users of their own, ``tourney.sandbox``), the run's player folder
+``$TOURNEY_PLAYER_DIR``. League files point it into their run's player folder
+(``results/NAME/players/``). ``"off"`` disables caching.
 
 Shipping a cache (``python -m players.llm.cache pack DB OUT.jsonl.gz`` /
 ``unpack OUT.jsonl.gz DB``): the rows as gzipped JSON lines sorted by key, one
@@ -47,7 +49,18 @@ def default_cache_path() -> Path:
     if env:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "tourney" / "llm-replies.sqlite"
+    path = Path(base) / "tourney" / "llm-replies.sqlite"
+    player_dir = os.environ.get("TOURNEY_PLAYER_DIR")
+    if player_dir and not _writable(path):
+        # a player host run by root plays as a user of its own: it may write only the run's player folder
+        return Path(player_dir) / "llm-replies.sqlite"
+    return path
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process can create or write ``path`` (its nearest existing folder, if it is not there)."""
+    target = path if path.exists() else next((p for p in path.parents if p.exists()), path.parent)
+    return os.access(target, os.W_OK)
 
 
 def cache_key(parts: dict[str, Any]) -> str:
