@@ -13,7 +13,10 @@ that a change in the machine's load hits every variant alike:
    every match): bookkeeping, the round trip to the player host and the
    external watchdog (wall clock, memory and host life polled every 0.1 s);
 4. ``process``: ``format: {isolation: process}``, a fresh host forked for
-   every match.
+   every match (run as root: each host drops to a user of its own, and its
+   user's processes are killed when it is retired, ``tourney.sandbox``);
+5. ``process_nodrop``: the same with the privilege drop switched off, so
+   ``process - process_nodrop`` is what dropping privileges costs a host.
 
 Each variant's time per match is the median over rounds of (round time /
 matches); ratios are against ``bare`` from the same run. Targets (issue 13):
@@ -126,11 +129,24 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             acting.guard = real_guard
 
+    from tourney import sandbox
+
+    real_can_drop = sandbox.can_drop
+    nodrop_sup = Supervisor(Isolation(fresh_per_match=True))
+
+    def process_nodrop(m):
+        sandbox.can_drop = lambda: False  # read by the host after the fork, and by its supervisor
+        try:
+            return nodrop_sup.play(m, 300)
+        finally:
+            sandbox.can_drop = real_can_drop
+
     variants = {
         "bare": bare,
         "guarded": lambda m: play_match(m, 300),
         "supervised": lambda m: worker_sup.play(m, 300),
         "process": lambda m: process_sup.play(m, 300),
+        "process_nodrop": process_nodrop,
     }
     outcomes: dict[str, list] = {}
     for name, play in variants.items():  # warm-up round: imports, first hosts; also checks outcomes agree
@@ -146,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             per_match[name].append((time.perf_counter() - started) / len(work))
     worker_sup.close()
     process_sup.close()
+    nodrop_sup.close()
 
     anchor = statistics.median(per_match["bare"])
     result = {
@@ -157,9 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"{len(work)} bilateral benchmark matches x {args.rounds} rounds, one core, "
           f"load average {result['load_average'][0]:.2f}")
-    print(f"{'variant':<12} {'ms/match':>9} {'x bare':>7}")
+    print(f"{'variant':<15} {'ms/match':>9} {'x bare':>7}")
     for name in variants:
-        print(f"{name:<12} {result['ms_per_match'][name]:>9.3f} {result['ratio_vs_bare'][name]:>7.3f}")
+        print(f"{name:<15} {result['ms_per_match'][name]:>9.3f} {result['ratio_vs_bare'][name]:>7.3f}")
+    print(f"privilege drop (root: {sandbox.can_drop()}): "
+          f"{result['ms_per_match']['process'] - result['ms_per_match']['process_nodrop']:+.3f} ms per fresh host")
     m = result["micro"]
     print(f"guarded call: +{m['guarded_call_ns'] - m['plain_call_ns']:.0f} ns over a plain call "
           f"({m['plain_call_ns']:.0f} ns); slot write {m['slot_write_ns']:.0f} ns")

@@ -370,3 +370,14 @@ class Flooder(TimeDependent):
             os.write(1, line.encode() * 50)
         print("secret:", os.environ.get("TOURNEY_TEST_SECRET_KEY", ""), flush=True)
         return super().propose(state, dest)
+
+
+class Patcher(TimeDependent):
+    """Monkey-patches a shared module: the bilateral world's utility of a price becomes 0.5 for every
+    seat, in every match its process plays from then on. It plays as its parent."""
+
+    def propose(self, state, dest=None):
+        from tourney.worlds import bilateral
+
+        bilateral.price_utility = lambda initial, reservation, price: 0.5
+        return super().propose(state, dest)

@@ -360,3 +360,47 @@ def test_a_player_flooding_stdout_and_stderr_is_a_non_event(tmp_path, clean, job
     log = tmp_path / "flood" / "matches.jsonl"
     assert log.stat().st_size < 6 * 20_000 + 4 * 16 * 1024
     assert secret not in log.read_text() and "flood flood" not in proc.stdout + proc.stderr
+
+
+def test_a_patcher_changes_no_other_match_under_isolation_process(tmp_path, clean):
+    """A player monkey-patching a shared module (the bilateral world's utility of a price) reaches the
+    later matches of its host. With ``isolation: process`` (a fresh host per match) no other match
+    changes; with the default per-worker host it does (the residual risk the README states)."""
+    players = GOOD + [{"name": "Patcher", "type": "faulty_players.Patcher"}]
+    _, shared = run(tmp_path, "shared", players, 1)
+    innocent = [r for r in shared if set(r["assignment"].values()) <= {"Good", "Other"}]
+    assert any(r["roles"] != clean[r["key"]]["roles"] for r in innocent)  # the patch did reach them
+    for jobs in (1, 2):
+        _, strict = run(tmp_path, f"strict{jobs}", players, jobs, fmt={"isolation": "process"})
+        assert len(strict) == 6 and all(r["status"] == "ok" for r in strict)
+        assert_others_unaffected(strict, clean)
+
+
+def test_league_validation_runs_no_player_code_in_the_runner(tmp_path, clean):
+    """A dotted player type's module is imported, at validation, in a sandboxed throwaway process:
+    its import-time code never runs in the runner, and (under root) runs as another user."""
+    spy = tmp_path / "spy"
+    spy.mkdir()
+    spy.chmod(0o777)
+    league = write_league(tmp_path / "l.yaml", players=GOOD + [{"name": "Spy", "type": "import_spy.Spy"}],
+                          worlds=WORLD, format={"timeout": 5})
+    env = {**os.environ, "IMPORT_SPY_DIR": str(spy),
+           "PYTHONPATH": str(ROOT / "tests") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    for command in (["validate", str(league)], ["run", str(league), "-j", "1", "--out", str(tmp_path / "r"),
+                                                  "--quiet"]):
+        proc = subprocess.Popen([*TOURNEY, *command], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        imports = {int(p.name.split(".")[1]): p.read_text().strip() for p in spy.iterdir()}
+        assert imports and proc.pid not in imports, (proc.pid, imports)
+        if os.geteuid() == 0:
+            assert all(uid != "0" for uid in imports.values()), imports
+    assert all(r["status"] == "ok" for r in records(tmp_path / "r"))
+    # a module that ends its process at import: the one-line league error, exit 2
+    env["IMPORT_SPY_EXIT"] = "1"
+    proc = subprocess.run([*TOURNEY, "validate", str(league)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {league}:") and "players[2].type: importing 'import_spy.Spy' failed" in line, line

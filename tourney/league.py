@@ -11,9 +11,10 @@ combinations, a league to ``MAX_PLAYERS`` players and ``MAX_WORLDS`` worlds,
 and the schedule to ``tourney.schedule.MAX_MATCHES`` matches; all are counted
 arithmetically, never by building what they count.
 
-A league file runs code: a dotted player or world type is imported (its
-import-time code runs) when the league is validated. The league file's folder
-is on the import path (``tourney.imports``).
+A league file runs code: a dotted player type is imported (its import-time
+code runs) when the league is validated, in a throwaway sandboxed process
+(``tourney.untrusted``), never in the runner; a dotted world type is imported
+here. The league file's folder is on the import path (``tourney.imports``).
 
 Names (players, worlds) are NFC-normalised, so "Café" typed two ways is one
 player, and must be printable (no newline, tab or NUL).
@@ -42,6 +43,7 @@ from tourney.params import (
     signature_params,
     validate_params,
 )
+from tourney import untrusted
 from tourney.imports import add_import_dirs
 from tourney.registry import ResolvedPlayer, is_dotted, resolve_player, world_class
 from tourney.worlds.base import World
@@ -579,6 +581,7 @@ def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry],
             raise where.fail(kp + ("params",), "must be a mapping of parameter: value")
         _check_param_keys(where, kp + ("params",), params)
         merged = None
+        todo = []
         for w in worlds:
             known = _recorded_resolution(recorded, name, ptype, w) if recorded else False
             if known is not False:  # validated when the run started
@@ -586,21 +589,58 @@ def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry],
                 if known is not None:
                     merged = {**known.defaults, **params}
                 continue
-            try:
-                r = resolve_player(ptype, w.type)
-            except RegistryError as exc:
-                raise where.fail(kp + ("type",), str(exc)) from None
-            except Exception as exc:  # noqa: BLE001 - a module that fails on import is bad input
-                raise where.fail(kp + ("type",), f"importing '{ptype}' failed: {_first_line(exc)}") from None
-            resolved[(name, w.index)] = r
+            todo.append(w)
+        for index, r in _resolve_player(where, kp, ptype, params, todo):
+            resolved[(name, index)] = r
             if r is not None:
                 merged = {**r.defaults, **params}
-                _validate_player_params(where, kp, r, merged)
         if merged is None:
             raise where.fail(kp + ("type",), f"player '{ptype}' cannot play any world of this league "
                              f"({', '.join(w.type for w in worlds)})")
         players.append(PlayerEntry(name, ptype, merged))
     return players, resolved
+
+
+def _resolve_player(where: _Lines, kp: tuple, ptype: str, params: dict,
+                    worlds: list[WorldEntry]) -> list[tuple[int, ResolvedPlayer | None]]:
+    """``ptype`` resolved for each of ``worlds``, its params checked against each resolution.
+
+    A dotted type is a player's own code: its module is imported (and its class
+    maybe built) in a throwaway sandboxed process (``tourney.untrusted``), which
+    sends back only its roles and preset params; the runner never imports it.
+    Registered short names are installed code, resolved here.
+    """
+    if not worlds:
+        return []
+    if not is_dotted(ptype):
+        return _resolve_here(where, kp, ptype, params, worlds)
+
+    def plain() -> list[tuple[int, tuple[str, ...] | None, dict[str, Any]]]:
+        return [(i, None if r is None else tuple(r.roles), {} if r is None else dict(r.defaults))
+                for i, r in _resolve_here(where, kp, ptype, params, worlds)]
+
+    try:
+        answers = untrusted.call(plain)
+    except untrusted.SandboxFailed as exc:
+        raise where.fail(kp + ("type",), f"importing '{ptype}' failed: {exc}") from None
+    return [(i, None if roles is None else ResolvedPlayer(ptype, object, roles, defaults))
+            for i, roles, defaults in answers]
+
+
+def _resolve_here(where: _Lines, kp: tuple, ptype: str, params: dict,
+                  worlds: list[WorldEntry]) -> list[tuple[int, ResolvedPlayer | None]]:
+    out: list[tuple[int, ResolvedPlayer | None]] = []
+    for w in worlds:
+        try:
+            r = resolve_player(ptype, w.type)
+        except RegistryError as exc:
+            raise where.fail(kp + ("type",), str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - a module that fails on import is bad input
+            raise where.fail(kp + ("type",), f"importing '{ptype}' failed: {_first_line(exc)}") from None
+        if r is not None:
+            _validate_player_params(where, kp, r, {**r.defaults, **params})
+        out.append((w.index, r))
+    return out
 
 
 def _validate_player_params(where: _Lines, kp: tuple, r: ResolvedPlayer, params: dict) -> None:

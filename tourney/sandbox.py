@@ -32,6 +32,7 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
+import time
 from pathlib import Path
 
 HOST_UID_BASE = 1_500_000_000  # far above any account a system hands out; + a pid (< 2**22) stays below 2**31
@@ -143,4 +144,14 @@ def kill_user(uid: int) -> None:
             code = 1
         finally:
             os._exit(code)
+    # Bounded: this runs in a worker's parent-watch thread too, which must end the worker whatever happens.
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:
+            return
+        time.sleep(0.001)
+    os.kill(pid, 9)
     os.waitpid(pid, 0)
