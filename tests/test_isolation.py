@@ -404,3 +404,32 @@ def test_league_validation_runs_no_player_code_in_the_runner(tmp_path, clean):
     assert proc.returncode == 2, proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith(f"Error: {league}:") and "players[2].type: importing 'import_spy.Spy' failed" in line, line
+
+
+@root_only
+def test_files_a_player_declares_it_writes_are_shared_only_in_a_players_folder(tmp_path):
+    """An LLM player declares its ``cache`` param a file it writes: the runner opens that file's folder
+    to the hosts' group if it is a ``players`` folder, and refuses any other (a league cannot have
+    root open a system or home folder to players)."""
+    from tourney.errors import LeagueError
+    from tourney.league import load_league
+    from tourney.runner import share_declared_writes
+    from tourney.sandbox import HOST_GID
+
+    shared = tmp_path / "elsewhere" / "players"
+    shared.mkdir(parents=True)
+    (shared / "cache.sqlite").write_bytes(b"")  # left by root (an unpacked cache): hosts must write it too
+    for cache, ok in ((shared / "cache.sqlite", True), (tmp_path / "run" / "cache.sqlite", False)):
+        path = write_league(tmp_path / "l.yaml", players=[{"name": "LLM", "type": "llm", "params": {"cache": str(cache)}},
+                                                         {"name": "Linear", "type": "linear"}])
+        league = load_league(path)
+        if ok:
+            share_declared_writes(league)
+            st = shared.stat()
+            assert (st.st_gid, st.st_mode & 0o7777) == (HOST_GID, 0o2770)
+            assert (shared / "cache.sqlite").stat().st_gid == HOST_GID
+            assert (shared / "cache.sqlite").stat().st_mode & 0o060 == 0o060
+        else:
+            with pytest.raises(LeagueError, match="name a file in a 'players' folder"):
+                share_declared_writes(league)
+            assert not (tmp_path / "run").exists()

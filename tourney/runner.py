@@ -35,9 +35,9 @@ from typing import Callable, Iterable, Iterator
 from joblib import Parallel, delayed, parallel_config
 
 from tourney.backend_watch import BackendWatch
-from tourney.errors import TourneyError
+from tourney.errors import LeagueError, TourneyError
 from tourney.league import League, recorded_players
-from tourney.sandbox import can_drop, prepare_player_dir
+from tourney.sandbox import PLAYER_DIR, can_drop, declared_writes, prepare_player_dir, share_folder
 from tourney.schedule import Match, iter_schedule
 from tourney.store import AUTO, LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
 from tourney.supervisor import Isolation, close_all, play_supervised
@@ -149,6 +149,7 @@ def run_league(
             isolation = Isolation(memory_mb=league.format.memory_mb,
                                   fresh_per_match=league.format.isolation == "process",
                                   player_dir=str(prepare_player_dir(run_dir).resolve()))
+            share_declared_writes(league)
             backend_watch = BackendWatch(league.run.max_backend_faults)
             for record in dispatch(schedule, done, jobs, backend, address, league.format.timeout, trace,
                                    run_dir, isolation):
@@ -180,6 +181,31 @@ def _command_line() -> str:
     if program in ("cli.py", "__main__.py"):
         program = "tourney"
     return shlex.join([program, *sys.argv[1:]])
+
+
+def share_declared_writes(league: League) -> None:
+    """Make the folders of files the league's players declare they write writable by their hosts.
+
+    Only a folder named ``players`` (the run's own, or another run's: the
+    consumer leagues share one reply cache) is shared, so a league cannot have
+    root open a system or home folder to players; any other is a one-line error
+    naming the player and the way out. Not root: nothing to do (players write
+    as the runner's user).
+    """
+    if not can_drop():
+        return
+    for player in league.players:
+        for world in league.worlds:
+            resolved = league.resolved.get((player.name, world.index))
+            if resolved is None:
+                continue
+            for path in declared_writes(resolved.cls, dict(player.params)):
+                folder = path.absolute().parent
+                if folder.name != PLAYER_DIR:
+                    raise LeagueError(f"{league.path}: player '{player.name}' writes {path}, which its host (a "
+                                      f"user of its own) may not; name a file in a '{PLAYER_DIR}' folder, "
+                                      f"e.g. the run's: RUN_DIR/{PLAYER_DIR}/{path.name}")
+                share_folder(folder)
 
 
 def _progress_bar(total: int, initial: int, enabled: bool):

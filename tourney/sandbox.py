@@ -119,11 +119,36 @@ def _fail(step: str) -> None:
 def prepare_player_dir(run_dir: Path) -> Path:
     """The run's player folder, made writable by every host (and only by them and root)."""
     path = Path(run_dir) / PLAYER_DIR
-    path.mkdir(parents=True, exist_ok=True)
-    if can_drop():
-        os.chown(path, 0, HOST_GID)
-        path.chmod(0o2770)  # setgid: what a host creates there belongs to the shared group
+    share_folder(path)
     return path
+
+
+def share_folder(path: Path) -> None:
+    """Make ``path`` (created if missing) and what it holds writable by the hosts' group.
+
+    The one way a folder becomes writable by players: the run's player folder,
+    and the folders of files a player class declares it writes
+    (``writes_params``, e.g. an LLM player's ``cache``).
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    if not can_drop():
+        return
+    os.chown(path, 0, HOST_GID)
+    path.chmod(0o2770)  # setgid: what a host creates there belongs to the shared group
+    for entry in path.iterdir():  # files left by root (an unpacked cache) or by earlier hosts
+        if entry.is_file() and not entry.is_symlink():
+            os.chown(entry, -1, HOST_GID)
+            entry.chmod(entry.stat().st_mode | 0o060)
+
+
+def declared_writes(cls: type, params: dict) -> list[Path]:
+    """The files ``cls`` says it writes (its ``writes_params``), as ``params`` name them."""
+    paths = []
+    for key in getattr(cls, "writes_params", ()) or ():
+        value = params.get(key)
+        if isinstance(value, str) and value and value != "off":
+            paths.append(Path(value))
+    return paths
 
 
 def kill_user(uid: int) -> None:

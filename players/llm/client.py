@@ -199,6 +199,10 @@ def open_cache(cache: str | None) -> ReplyCache | None:
 class LLMParamsMixin:
     """Builds the client from the shared params (stored by the player's __init__)."""
 
+    # Params naming files this player writes: a runner whose players run as users of
+    # their own makes those files' folders writable by them (tourney.sandbox).
+    writes_params = ("cache",)
+
     backend: str
     model: str | None
     base_url: str | None
