@@ -12,17 +12,10 @@ paper does not say what its ``+-`` is). Sellers are grouped by their league
 relative-tft, random-tft, averaged-tft -> behaviour-dependent.
 
 The paper gives Figures 2-3 as bar charts without numbers; its column for
-Hypothesis A is therefore its text: "when MD is low, the agents reach more
-negotiation agreements", little difference between ZoA 60 % and 100 % at low
-MD, "very low number of successful negotiations for 10 % ZoA", MR and t_end
-"a comparably minor impact". The claims are checked as:
-
-- S% falls as MD rises: marginal S% at MD L > A > H, in each seller group;
-- ZoA 10 % gives very few agreements: marginal S% at ZoA 10 % is below 25 %
-  and below half of that at 100 %;
-- MR and t_end matter less: the spread (max - min over the three levels) of
-  the marginal S% of MR and of t_end is below the spreads of MD and of ZoA;
-- Table 4: CONAN >= Williams on U_avg and on S% in each of the four cells.
+Hypothesis A is therefore its text, judged over matches with 95 % intervals
+by ``tourney.reproduce.anegma_a_claims`` (which says how). Figures 2-3 here
+carry the 95 % interval of each bar over its matches. Table 4: CONAN >=
+Williams on U_avg and on S% in each of the four cells.
 """
 
 from __future__ import annotations
@@ -32,6 +25,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from tourney.records import MatchRecord
+from tourney.reproduce.anegma_a_claims import check, marginal, rows_of
+from tourney.reproduce.claims import summary_line, verdict_table
 from tourney.run_reader import Run, read_run
 
 TIME_DEPENDENT = {"linear", "conceder", "boulware", "time-dependent"}
@@ -73,29 +68,24 @@ def _s_pct(episodes: list[dict]) -> float:
     return 100.0 * sum(e["success"] for e in episodes) / len(episodes) if episodes else float("nan")
 
 
-def _cells(run: Run) -> tuple[dict, int]:
-    """(group, md, mr, zoa, t_end) -> episodes; and the number of failed matches."""
+def _cells(run: Run) -> tuple[dict, int, list[dict]]:
+    """(group, md, mr, zoa, t_end) -> episodes; the number of failed matches; one row per match."""
     types = run.player_types()
     base = run.world_params("emarket")
     cells: dict[tuple, list[dict]] = defaultdict(list)
+    matches = []
     for r in _ok(run):
-        group = _group(types.get(r.assignment["seller"], ""))
+        tactic = types.get(r.assignment["seller"], "")
+        group = _group(tactic)
         if group is None:
             continue
         setting = {**base, **r.setting}
-        key = (group, setting.get("md", "L"), setting.get("mr", "H"), setting.get("zoa", 100),
-               setting.get("t_end", "Lg"))
+        full = {"md": setting.get("md", "L"), "mr": setting.get("mr", "H"), "zoa": setting.get("zoa", 100),
+                "t_end": setting.get("t_end", "Lg")}
+        key = (group, full["md"], full["mr"], full["zoa"], full["t_end"])
         cells[key].extend(r.details["episodes"])
-    return cells, _failed(run)
-
-
-def _marginal(cells: dict, group: str, factor: str) -> dict:
-    index = ["md", "mr", "zoa", "t_end"].index(factor)
-    out = {}
-    for level in LEVELS[factor]:
-        eps = [e for key, v in cells.items() if key[0] == group and key[index + 1] == level for e in v]
-        out[level] = (_s_pct(eps), len(eps))
-    return out
+        matches.append((group, tactic, full, r.rep, r.details["episodes"]))
+    return cells, _failed(run), rows_of(matches)
 
 
 def _two_way(cells: dict, group: str, f1: str, f2: str) -> dict:
@@ -108,13 +98,16 @@ def _two_way(cells: dict, group: str, f1: str, f2: str) -> dict:
     return out
 
 
-def _bars(ax, table: dict, f1: str, f2: str, title: str) -> None:
+def _bars(ax, rows: list[dict], group: str, f1: str, f2: str, title: str) -> None:
     import numpy as np
 
     x = np.arange(len(LEVELS[f1]))
     width = 0.8 / len(LEVELS[f2])
     for j, b in enumerate(LEVELS[f2]):
-        ax.bar(x + (j - 1) * width, [table[(a, b)] for a in LEVELS[f1]], width,
+        m = marginal(rows, group, f1, **{f2: b})  # per f1 level at f2 = b: mean and 95 % CI over matches
+        means = [m[a][0] for a in LEVELS[f1]]
+        err = np.array([[m[a][0] - m[a][1] for a in LEVELS[f1]], [m[a][2] - m[a][0] for a in LEVELS[f1]]])
+        ax.bar(x + (j - 1) * width, means, width, yerr=err, capsize=3,
                label=f"{f2.upper() if f2 != 'zoa' else 'ZoA'} {b}{'%' if f2 == 'zoa' else ''}")
     ax.set_xticks(x, [f"MD {a}" for a in LEVELS[f1]])
     ax.set_ylim(0, 118)
@@ -123,7 +116,7 @@ def _bars(ax, table: dict, f1: str, f2: str, title: str) -> None:
     ax.legend(fontsize=8, ncol=3, loc="upper center")
 
 
-def _figure(cells: dict, groups: list[str], f2: str, path: Path, caption: str) -> None:
+def _figure(rows: list[dict], groups: list[str], f2: str, path: Path, caption: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -131,7 +124,7 @@ def _figure(cells: dict, groups: list[str], f2: str, path: Path, caption: str) -
 
     fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4), squeeze=False)
     for ax, group in zip(axes[0], groups):
-        _bars(ax, _two_way(cells, group, "md", f2), "md", f2, f"{group} sellers")
+        _bars(ax, rows, group, "md", f2, f"{group} sellers")
     fig.suptitle(caption)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,15 +138,15 @@ def _yes(flag: bool) -> str:
 
 def hypothesis_a(run_dir: Path) -> str:
     run_dir = Path(run_dir)
-    cells, failed = _cells(read_run(run_dir))
+    cells, failed, rows = _cells(read_run(run_dir))
     groups = [g for g in ("time-dependent", "behaviour-dependent") if any(k[0] == g for k in cells)]
     if not groups:
         return f"# ANEGMA Hypothesis A\n\nNo finished e-market matches in {run_dir}.\n"
     plots = run_dir / "plots"
-    _figure(cells, groups, "zoa", plots / "anegma-fig2-md-zoa.png",
-            "S% by market density and zone of agreement (cf. ANEGMA Figure 2)")
-    _figure(cells, groups, "mr", plots / "anegma-fig3-md-mr.png",
-            "S% by market density and market ratio (cf. ANEGMA Figure 3)")
+    _figure(rows, groups, "zoa", plots / "anegma-fig2-md-zoa.png",
+            "S% by market density and zone of agreement, 95 % CI over matches (cf. ANEGMA Figure 2)")
+    _figure(rows, groups, "mr", plots / "anegma-fig3-md-mr.png",
+            "S% by market density and market ratio, 95 % CI over matches (cf. ANEGMA Figure 3)")
     n_eps = sum(len(v) for v in cells.values())
     per_cell = sorted({len(v) for v in cells.values()})
     lines = [
@@ -165,19 +158,18 @@ def hypothesis_a(run_dir: Path) -> str:
         "Plots: `plots/anegma-fig2-md-zoa.png` (Figure 2), `plots/anegma-fig3-md-mr.png` (Figure 3).",
         "",
     ]
-    checks = []
+    verdicts = []
     for group in groups:
-        lines += [f"## {group} sellers", "", "Marginal S% (simulations pooled over the other three factors):", "",
-                  "| factor | levels | S% per level | spread |", "|---|---|---|---|"]
-        spreads = {}
-        margins = {}
+        lines += [f"## {group} sellers", "",
+                  f"Marginal S% with its 95 % CI over matches ({len([r for r in rows if r['group'] == group])} "
+                  "matches; the other three factors pooled):", "",
+                  "| factor | level: S% [95 % CI] (matches) | spread |", "|---|---|---|"]
         for factor in ("md", "zoa", "mr", "t_end"):
-            m = _marginal(cells, group, factor)
-            margins[factor] = m
-            values = [v for v, _ in m.values()]
-            spreads[factor] = max(values) - min(values)
-            lines.append(f"| {LABELS[factor]} | {' / '.join(map(str, LEVELS[factor]))} | "
-                         f"{' / '.join(f'{v:.1f}' for v in values)} | {spreads[factor]:.1f} |")
+            m = marginal(rows, group, factor)
+            played = [v[0] for v in m.values() if v[3]]
+            spread = max(played) - min(played) if played else float("nan")
+            cells_text = "; ".join(f"{level}: {v[0]:.1f} [{v[1]:.1f}, {v[2]:.1f}] ({v[3]})" for level, v in m.items())
+            lines.append(f"| {LABELS[factor]} | {cells_text} | {spread:.1f} |")
         lines.append("")
         for f2 in ("zoa", "mr"):
             table = _two_way(cells, group, "md", f2)
@@ -187,23 +179,10 @@ def hypothesis_a(run_dir: Path) -> str:
             for a in LEVELS["md"]:
                 lines.append(f"| {a} | " + " | ".join(f"{table[(a, b)]:.1f}" for b in LEVELS[f2]) + " |")
             lines.append("")
-        md = margins["md"]
-        zoa = margins["zoa"]
-        checks += [
-            (f"{group}: S% falls as MD rises (L > A > H)",
-             md["L"][0] > md["A"][0] > md["H"][0],
-             f"L {md['L'][0]:.1f}, A {md['A'][0]:.1f}, H {md['H'][0]:.1f}"),
-            (f"{group}: ZoA 10 % gives very few agreements (< 25 % and < half of ZoA 100 %)",
-             zoa[10][0] < 25 and zoa[10][0] < 0.5 * zoa[100][0],
-             f"ZoA 10 %: {zoa[10][0]:.1f}, 60 %: {zoa[60][0]:.1f}, 100 %: {zoa[100][0]:.1f}"),
-            (f"{group}: MR and t_end matter less than MD and ZoA (spread of S%)",
-             max(spreads["mr"], spreads["t_end"]) < min(spreads["md"], spreads["zoa"]),
-             f"spreads MD {spreads['md']:.1f}, ZoA {spreads['zoa']:.1f}, MR {spreads['mr']:.1f}, "
-             f"t_end {spreads['t_end']:.1f}"),
-        ]
-    lines += ["## Claims", "", "| claim (paper, section 5.2.1) | holds here | our numbers |", "|---|---|---|"]
-    lines += [f"| {c} | {_yes(ok)} | {nums} |" for c, ok, nums in checks]
-    lines.append("")
+        verdicts += check(rows, group)
+    lines += ["## Claims", "", "Judged by `tourney.reproduce.claims` over matches (95 % t interval; pairs "
+              "share every other factor, the tactic and the repetition).", "",
+              verdict_table(verdicts), "", summary_line(verdicts) + ".", ""]
     return "\n".join(lines)
 
 
