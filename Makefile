@@ -147,36 +147,53 @@ train-godfather: install
 	$(TOURNEY) train godfather --worlds 6 --days 50 200 --seed 2021 -j $(JOBS)
 
 ## make train-ddpg: regenerate the shipped ANEGMA checkpoints (ANN-C/W by supervision, then DDPG;
-## one set trained against Conceder sellers, one against Relative TFT sellers)
+## one set trained against Conceder sellers, one against Relative TFT sellers), once per training seed:
+## the paper's budgets (500 teacher simulations per ANN, 500 DDPG simulations per agent); seed 1 writes
+## ann-c.pt ..., seed N > 1 ann-c.sN.pt ... (league players NAME.sN, `tourney reproduce anegma-ddpg` judges over seeds)
 DDPG_DIR := players/ddpg/checkpoints
-DDPG_SL_EPISODES ?= 300
-DDPG_RL_EPISODES ?= 300
-DDPG_TRAIN = $(TOURNEY) train ddpg --quiet --seed 1
+DDPG_SL_EPISODES ?= 500
+DDPG_RL_EPISODES ?= 500
+DDPG_SEEDS ?= 1 2 3
+DDPG_SEED ?= 1
+DDPG_SUFFIX ?=
+DDPG_TRAIN = $(TOURNEY) train ddpg --quiet --seed $(DDPG_SEED)
 DDPG_CHECKPOINTS := \
-	$(foreach n,ann-c ann-w ann-c+rl ann-w+rl rl,$(n) $(n)-rtft)
+	$(foreach n,ann-c ann-w ann-c+rl ann-w+rl rl,$(n)$(DDPG_SUFFIX) $(n)-rtft$(DDPG_SUFFIX))
+D := $(DDPG_DIR)
+X := $(DDPG_SUFFIX)
 .PHONY: train-ddpg ddpg-checkpoints reproduce-anegma
 train-ddpg: install
 	rm -f $(DDPG_DIR)/*.pt $(DDPG_DIR)/*.png
-	$(MAKE) -j2 ddpg-checkpoints
+	for seed in $(DDPG_SEEDS); do \
+	  suffix=$$( [ $$seed = 1 ] || echo .s$$seed ); \
+	  $(MAKE) -j2 ddpg-checkpoints DDPG_SEED=$$seed DDPG_SUFFIX=$$suffix || exit 1; \
+	done
 ddpg-checkpoints: $(addprefix $(DDPG_DIR)/,$(addsuffix .pt,$(DDPG_CHECKPOINTS)))
-$(DDPG_DIR)/ann-c.pt $(DDPG_DIR)/ann-c-rtft.pt: TEACHER = conan
-$(DDPG_DIR)/ann-w.pt $(DDPG_DIR)/ann-w-rtft.pt: TEACHER = williams
-$(DDPG_DIR)/%-rtft.pt: LEAGUE = leagues/anegma-train-rtft.yaml
-$(DDPG_DIR)/%.pt: LEAGUE ?= leagues/anegma-train.yaml
-$(DDPG_DIR)/ann-c.pt $(DDPG_DIR)/ann-w.pt $(DDPG_DIR)/ann-c-rtft.pt $(DDPG_DIR)/ann-w-rtft.pt:
+$(D)/ann-c$(X).pt $(D)/ann-c-rtft$(X).pt: TEACHER = conan
+$(D)/ann-w$(X).pt $(D)/ann-w-rtft$(X).pt: TEACHER = williams
+$(D)/%-rtft$(X).pt: LEAGUE = leagues/anegma-train-rtft.yaml
+$(D)/%.pt: LEAGUE ?= leagues/anegma-train.yaml
+$(D)/ann-c$(X).pt $(D)/ann-w$(X).pt $(D)/ann-c-rtft$(X).pt $(D)/ann-w-rtft$(X).pt:
 	$(DDPG_TRAIN) --league $(LEAGUE) --teacher $(TEACHER) --episodes $(DDPG_SL_EPISODES) --out $@
-$(DDPG_DIR)/ann-c+rl.pt: $(DDPG_DIR)/ann-c.pt
-$(DDPG_DIR)/ann-w+rl.pt: $(DDPG_DIR)/ann-w.pt
-$(DDPG_DIR)/ann-c+rl-rtft.pt: $(DDPG_DIR)/ann-c-rtft.pt
-$(DDPG_DIR)/ann-w+rl-rtft.pt: $(DDPG_DIR)/ann-w-rtft.pt
-$(DDPG_DIR)/ann-c+rl.pt $(DDPG_DIR)/ann-w+rl.pt $(DDPG_DIR)/ann-c+rl-rtft.pt $(DDPG_DIR)/ann-w+rl-rtft.pt:
+$(D)/ann-c+rl$(X).pt: $(D)/ann-c$(X).pt
+$(D)/ann-w+rl$(X).pt: $(D)/ann-w$(X).pt
+$(D)/ann-c+rl-rtft$(X).pt: $(D)/ann-c-rtft$(X).pt
+$(D)/ann-w+rl-rtft$(X).pt: $(D)/ann-w-rtft$(X).pt
+$(D)/ann-c+rl$(X).pt $(D)/ann-w+rl$(X).pt $(D)/ann-c+rl-rtft$(X).pt $(D)/ann-w+rl-rtft$(X).pt:
 	$(DDPG_TRAIN) --league $(LEAGUE) --init $< --episodes $(DDPG_RL_EPISODES) --out $@
-$(DDPG_DIR)/rl.pt $(DDPG_DIR)/rl-rtft.pt:
+$(D)/rl$(X).pt $(D)/rl-rtft$(X).pt:
 	$(DDPG_TRAIN) --league $(LEAGUE) --init random --episodes $(DDPG_RL_EPISODES) --out $@
+
+## make calibrate-anegma: fix the e-market's free rules on Table 4's CONAN/Williams cells (run once;
+## the result is frozen in leagues/anegma-*.yaml)
+.PHONY: calibrate-anegma
+calibrate-anegma: install
+	$(PY) -m tourney.reproduce.anegma_calibrate --sims 25 -j 2 --out results/anegma-calibration
 
 ## make reproduce-anegma: ANEGMA Tables 5-7 (ANN vs ANEGMA(SL+RL) vs ANEGMA(RL), transfer) from the shipped checkpoints
 reproduce-anegma: install
 	$(TOURNEY) run leagues/anegma-ddpg.yaml -j $(JOBS) --fresh --quiet
+	$(TOURNEY) run leagues/anegma-ddpg-adapt.yaml -j $(JOBS) --fresh --quiet
 	$(TOURNEY) reproduce anegma-ddpg results/anegma-ddpg
 	$(PY) -m tourney.reproduce.collect . --section "make reproduce-anegma"
 clean:

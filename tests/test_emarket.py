@@ -383,3 +383,17 @@ def test_jobs_do_not_change_results(tmp_path):
     t1, t2 = table(out1), table(out2)
     assert len(t1) == 8 and all(status == "ok" for *_, status in t1)
     assert t1 == t2
+
+
+def test_warmup_simulations_are_played_first_and_left_out_of_the_metrics():
+    from players.conan import Conan
+
+    seats = {"buyer": Seat("buyer", "CONAN", "conan", Conan, {}),
+             "seller": Seat("seller", "C", "conceder", TimeDependent, {"beta": 20.0})}
+    params = dict(md="L", mr="L", zoa=60, t_end="Sh", density=8, deadline=30, episodes=3)
+    plain = EMarketWorld(**params).play(seats, 5, MatchContext(5))
+    warm = EMarketWorld(**params, warmup=4).play(seats, 5, MatchContext(5))
+    # CONAN starts every simulation afresh, so the scored markets and outcomes are the same
+    assert warm.details["episodes"] == plain.details["episodes"]
+    assert warm.details["warmup"]["simulations"] == 4 and "warmup" not in plain.details
+    assert warm.roles == plain.roles

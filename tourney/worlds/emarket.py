@@ -32,6 +32,10 @@ the same Table 3 range as t_b), ``any`` (from all of Table 3's deadlines,
 30-210 s) or ``buyer`` (each seller's t_s equals the buyer under test's t_b);
 see ``emarket_market``.
 
+``warmup`` simulations are played before the ``episodes`` scored ones and
+left out of the metrics (the buyer object is the same: a learning buyer
+adapts in them).
+
 Metrics (Table 2) of the buyer under test over the match's episodes:
 ``u_avg`` utility (eq. 5) averaged over successful negotiations, ``t_avg``
 time to agreement in simulated milliseconds over successful negotiations,
@@ -96,6 +100,7 @@ class EMarketWorld(World):
         "zoa": [Options([100, 60, 10, "H", "A", "L"])],
         "t_end": [Options(["Lg", "A", "Sh"])],
         "episodes": [Interval(int, 1, None)],
+        "warmup": [Interval(int, 0, None)],
         "competitor": [OfType(str)],
         "competitor_params": [NONE, OfType(dict)],
         "buyer_ip": [Range(int)],
@@ -121,6 +126,7 @@ class EMarketWorld(World):
         zoa: int | str = 100,
         t_end: str = "Lg",
         episodes: int = 1,
+        warmup: int = 0,
         competitor: str = "conan",
         competitor_params: dict | None = None,
         buyer_ip: tuple[int, int] = (300, 350),
@@ -143,6 +149,7 @@ class EMarketWorld(World):
         self.zoa = zoa
         self.t_end = t_end
         self.episodes = episodes
+        self.warmup = warmup
         self.competitor = competitor
         self.competitor_params = competitor_params
         self.buyer_ip = buyer_ip
@@ -239,17 +246,26 @@ class EMarketWorld(World):
         comp_cls, comp_params = competitor_class(self.competitor)
         make_competitor = factory(comp_cls, {**comp_params, **(self.competitor_params or {})})
         record = self.trace or ctx.trace
-        episodes = []
-        for episode in range(self.episodes):
+
+        def one(rng_, seed_: int, record_: bool) -> dict:
             try:
-                summary = self.play_episode(buyer, make_seller, make_competitor, rng,
-                                            derive_seed(seed, "episode", episode), record,
-                                            on_seller=lambda neg: ctx.register(neg, "seller"))
+                return self.play_episode(buyer, make_seller, make_competitor, rng_, seed_, record_,
+                                         on_seller=lambda neg: ctx.register(neg, "seller"))
             except ProtocolBreach as exc:
                 if exc.buyer_id == 1:  # the buyer under test is the market's first agent
                     raise PlayerFault("buyer", str(exc)) from None
                 raise RuntimeError(f"competitor '{self.competitor}' broke the protocol: {exc}") from None
-            episodes.append(summary)
+
+        # Warm-up simulations first (a learning buyer adapts in them; ANEGMA 5.2.3's
+        # "experience from 500 simulations"), from their own generator so the scored
+        # simulations are the same markets whatever the warm-up.
+        warm_rng = make_rng(derive_seed(seed, "warmup"))
+        warm = [one(warm_rng, derive_seed(seed, "warmup", i), False)["success"] for i in range(self.warmup)]
+        episodes = [one(rng, derive_seed(seed, "episode", episode), record) for episode in range(self.episodes)]
+        if self.warmup:
+            return MatchResult(roles=role_metrics(episodes), metrics=match_metrics(episodes),
+                               details={"episodes": episodes,
+                                        "warmup": {"simulations": len(warm), "deals": sum(warm)}})
         return MatchResult(roles=role_metrics(episodes), metrics=match_metrics(episodes),
                            details={"episodes": episodes})
 
