@@ -11,8 +11,9 @@ Run: ``.venv/bin/python bench/bench_emarket.py [--sims 100] [--seller conceder] 
    ``sims / episodes`` repetitions) -- with ``-j`` workers. Printed: wall
    time, CPU seconds of the whole process tree, matches/s and simulations/s
    (by wall), the load average before and after, and the resident memory of
-   the process tree sampled every second (peak over the first and the last
-   quarter of the run: equal within noise when memory is flat, as the match
+   the process tree sampled every second (peak over the second and the last
+   quarter of the run, after the workers have started: equal within noise
+   when memory is flat, as the match
    log is streamed to disk and nothing accumulates per match).
 
 Target (issue 16, 3): 81 x 100 simulations in under 15 minutes on 2 cores.
@@ -150,7 +151,7 @@ def run_sweep(league: dict, jobs: int) -> dict:
     return {
         "wall": wall, "cpu": cpu, "matches": len(records), "ok": len(ok), "sims": sims, "deals": deals,
         "load": (load_before, load_after),
-        "rss_first": max((m for _, m in rss[:quarter]), default=float("nan")),
+        "rss_first": max((m for _, m in rss[quarter:2 * quarter]), default=float("nan")),
         "rss_last": max((m for _, m in rss[-quarter:]), default=float("nan")),
         "rss_peak": max((m for _, m in rss), default=float("nan")),
     }
