@@ -82,6 +82,26 @@ def test_same_seed_same_scores_other_seed_other_market():
     assert first.roles != world.play(seats, 22, MatchContext(22)).roles
 
 
+class LoudOneShotWorld(OneShotWorld):
+    """scml's world with negmas' detail logs and negotiation records kept (its defaults)."""
+
+    def quiet_options(self):
+        return {}
+
+    def quieten(self, world):
+        assert world.save_negotiations  # scml forces it on: the quiet world is what turns it off
+
+
+def test_skipping_negmas_records_changes_no_outcome():
+    seats = seats_for([GreedyOneShotAgent, RandDistOneShotAgent, SyncRandomOneShotAgent, GreedyOneShotAgent])
+    params = dict(n_steps=5, n_agents_per_process=(2, 3), rotations=2)
+    quiet = OneShotWorld(**params).play(seats, 8, MatchContext(8))
+    loud = LoudOneShotWorld(**params).play(seats, 8, MatchContext(8))
+    assert quiet.roles == loud.roles
+    strip = [{k: v for k, v in w.items() if k != "seconds"} for w in quiet.details["worlds"]]
+    assert strip == [{k: v for k, v in w.items() if k != "seconds"} for w in loud.details["worlds"]]
+
+
 def test_more_competitors_than_factories_get_factories_added():
     world = OneShotWorld(n_steps=3, n_agents_per_process=1, rotations=1)
     result = world.play(seats_for(THREE), 4, MatchContext(4))

@@ -273,14 +273,13 @@ class OneShotWorld(World):
         world = world_cls(
             **config,
             **options,
-            # negmas' own detail logs (parquet files rewritten every day under ~/negmas/logs, a
-            # sixth of a world's time): logging only, the outcomes are the same without them
-            saved_details_level=0,
+            **self.quiet_options(),
             ignore_agent_exceptions=False,
             ignore_negotiation_exceptions=False,
             ignore_contract_execution_exceptions=False,
             ignore_simulation_exceptions=False,
         )
+        self.quieten(world)
         # World agent ids follow the factory order of the config (system agents last).
         factory_ids = [aid for aid in world.agents if not _is_system(aid)]
         role_of = {factory_ids[f]: role for f, role in seating.items()}
@@ -313,6 +312,17 @@ class OneShotWorld(World):
         if self.trace or ctx.trace:
             summary["ids"] = {role: aid for aid, role in role_of.items()}
         return summary
+
+
+    # negmas' write-only records, off: the outcomes are the same without them
+    # (tests/test_oneshot.py compares), and they cost a fifth of scml's world step
+    def quiet_options(self) -> dict[str, Any]:
+        """World options: no detail logs (parquet files rewritten every day under ~/negmas/logs)."""
+        return {"saved_details_level": 0}
+
+    def quieten(self, world: Any) -> None:
+        """No negotiation records (scml forces ``save_negotiations``; only negmas' log writer reads them)."""
+        world.save_negotiations = False
 
 
 def agent_params(seat: Seat, seed: int) -> dict[str, Any]:
