@@ -110,3 +110,19 @@ def test_report_prints_both_tables_and_the_summary():
     assert "11 of 12 claims hold, 1 fail, 0 not resolved" in text
     assert "| Better | 1.397 | BetterAgent |" in text
     assert "| gbm-above-empirical | -0.046 |" in text
+
+
+def test_the_report_names_the_gbm_models_and_their_held_out_scores(tmp_path):
+    import json
+
+    from tourney.reproduce.godfather import gbm_models
+
+    assert gbm_models(tmp_path) == ""  # no models: no line
+    (tmp_path / "meta.json").write_text(json.dumps({
+        "rows": 1000, "agreements": 400, "worlds": 5, "held_out_worlds": 1, "days": [50, 200],
+        "command": "tourney train godfather --worlds 5", "scores": {
+            "quantity_macro_auc": 0.9123, "price_rmse": 2.5, "price_rmse_scaled": 0.11}}))
+    line = gbm_models(tmp_path)
+    assert "1000 rows (400 agreed) from 5 self-play worlds of [50, 200] days" in line
+    assert "quantity macro AUC 0.912 (paper ~0.95)" in line and "price RMSE 2.50 price units" in line
+    assert "`tourney train godfather --worlds 5`" in line

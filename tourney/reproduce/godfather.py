@@ -182,11 +182,41 @@ def setting(league: League, records: list[MatchRecord]) -> str:
     if league.name != "godfather":
         parts.append(f"**Not the shipped `leagues/godfather.yaml`**: this run played `{league.name}` "
                      "(see its parameters above), so it is not what `make reproduce-godfather` runs.")
+    played = sum(1 for r in records if r.world_type == "oneshot")
+    expected = league.repetitions * len(params)
+    if played < expected:
+        parts.append(f"**Partial run**: {played} of the league's {expected} markets played "
+                     "(`tourney run` resumes the rest).")
     days = [w["n_steps"] for r in records if r.ok
             for w in r.details.get("worlds", []) if "n_steps" in w]
     if days:
         parts.append(f"Days per world: min {min(days)}, median {int(np.median(days))}, max {max(days)}.")
+    model = gbm_models()
+    if model:
+        parts.append(model)
     return " ".join(parts)
+
+
+def gbm_models(model_dir: Path | None = None) -> str:
+    """One line on the GBM models the GodfatherGBM player loads (``meta.json`` of ``train-godfather``)."""
+    import json
+
+    from players.godfather.predictors import MODEL_DIR
+
+    path = Path(model_dir or MODEL_DIR) / "meta.json"
+    if not path.is_file():
+        return ""
+    meta = json.loads(path.read_text())
+    held = meta.get("scores", {})
+
+    def num(key: str, fmt: str) -> str:
+        return format(held[key], fmt) if isinstance(held.get(key), (int, float)) else "n/a"
+
+    return (f"GBM models (`players/godfather/models`, `{meta.get('command', 'tourney train godfather')}`): "
+            f"{meta.get('rows')} rows ({meta.get('agreements')} agreed) from {meta.get('worlds')} self-play "
+            f"worlds of {meta.get('days', '?')} days; on the {meta.get('held_out_worlds')} held-out worlds "
+            f"quantity macro AUC {num('quantity_macro_auc', '.3f')} (paper ~0.95), price RMSE "
+            f"{num('price_rmse', '.2f')} price units (paper ~3; {num('price_rmse_scaled', '.3f')} of the price range).")
 
 
 def report(scores: Mapping[str, Mapping[Any, list[float]]], ok: int, failed: int, run_name: str,
