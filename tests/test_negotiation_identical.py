@@ -146,15 +146,26 @@ def _bilateral(buyer: str, seller: str, seed: int) -> list[dict]:
 
 def test_the_bilateral_world_plays_as_on_plain_negmas(monkeypatch):
     # tourney's own players read nmi.state through the mechanism view (copied field by field);
-    # the world skips negmas' join check for the mechanism's own space
+    # the world skips negmas' join check for the mechanism's own space; equal prices share inverses
     from tourney.worlds import bilateral
 
+    from tourney.worlds import fast_ufun
+
     pairs = [(a, b) for a in BILATERAL_PLAYERS for b in BILATERAL_PLAYERS if a != b][::6]
-    ours = {pair: _bilateral(*pair, seed=i) for i, pair in enumerate(pairs)}
+    pairs += [("negmas.sao.BoulwareTBNegotiator", "negmas.sao.AspirationNegotiator")] * 2  # equal prices again
+
+    def restored() -> int:
+        return sum(s.restored for s in fast_ufun._KEYED.values())
+
+    before = restored()
+    ours = {(i, pair): _bilateral(*pair, seed=i if i < len(pairs) - 1 else i - 1) for i, pair in enumerate(pairs)}
+    assert restored() > before  # the shared inverses did play
     with monkeypatch.context() as m:
         m.setattr(bilateral, "SAO_MECHANISM", NegmasMechanism)
-        theirs = {pair: _bilateral(*pair, seed=i) for i, pair in enumerate(pairs)}
-    assert [pair for pair in pairs if ours[pair] != theirs[pair]] == []
+        m.setattr(bilateral, "share_inverses", lambda ufun, key: ufun)
+        theirs = {(i, pair): _bilateral(*pair, seed=i if i < len(pairs) - 1 else i - 1)
+                  for i, pair in enumerate(pairs)}
+    assert [key for key in ours if ours[key] != theirs[key]] == []
     assert sum(len(e["offers"]) for runs in ours.values() for e in runs) > 10 * len(pairs)
 
 

@@ -402,12 +402,18 @@ def failed_record(match: Match, status: str, role: str | None, error: str, pid: 
     }
 
 
+_PREPARED: set[str] = set()
+
+
 def _prepare_world(world_type: str) -> None:
     # World modules are trusted: importing them here means a fresh host starts warm.
+    if world_type in _PREPARED:
+        return
     from tourney.registry import world_class
 
     try:
         world_class(world_type)
+        _PREPARED.add(world_type)
     except Exception:  # noqa: BLE001 - the host reports the error in the match's record
         pass
 

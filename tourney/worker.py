@@ -135,6 +135,7 @@ def _blame_frame(frame: FrameType | None, ctx: MatchContext) -> str | None:
 # A player type resolved once per worker process (the module import, the registry
 # lookup, the roles): the same class for every later match of that type.
 _RESOLVED: dict[tuple, Any] = {}
+_WORLDS: dict[str, type] = {}  # world classes by type name, looked up once per process
 
 
 def _seats(match: Match) -> dict[str, Seat]:
@@ -183,7 +184,8 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict
         # on a loaded machine is not timed out for it.
         add_import_dirs(match.import_dirs)  # player modules beside the league file
         seats = _seats(match)
-        world_cls = world_class(match.world_type)
+        world_cls = _WORLDS.get(match.world_type) or _WORLDS.setdefault(match.world_type,
+                                                                         world_class(match.world_type))
         acting.start_clock(time.monotonic())
         world, result = call_with_time_limit(_play, timeout, lambda frame: _blame_frame(frame, ctx))
         check_result(world, result, seats)

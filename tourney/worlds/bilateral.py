@@ -26,6 +26,7 @@ from tourney.errors import PlayerFault
 from tourney.params import NONE, Interval, Options, OfType, Range
 from tourney.seeding import derive_seed, make_rng
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
+from tourney.worlds.fast_ufun import share_inverses
 from tourney.worlds.lean_sao import LeanSAOMechanism
 from tourney.worlds.pricing import PriceUtility, check_buyer_ranges, price_utility
 
@@ -151,7 +152,8 @@ class BilateralWorld(World):
                     negotiators[role] = build(role, episode)
                 reset_sao_negotiator(negotiators[role])
                 ip, rp = draws[role]
-                ufuns[role] = PriceUtility(ip, rp, outcome_space=mechanism.outcome_space)
+                ufuns[role] = share_inverses(PriceUtility(ip, rp, outcome_space=mechanism.outcome_space),
+                                             ("price", ip, rp, low, high, 0.0))
                 # negmas' join check asks whether the ufun's space contains the mechanism's; it is the
                 # very same space of one integer issue, which contains itself (and the check's
                 # runtime-Protocol isinstance cost ~9 % of a 10-step match)

@@ -136,6 +136,32 @@ def inverse_store(ufun: Any) -> InverseStore:
     return entry[1]
 
 
+MAX_KEYED_STORES = 1024  # value-keyed stores kept (bilateral prices); beyond it they start afresh
+_KEYED: dict[tuple, InverseStore] = {}
+
+
+def share_inverses(ufun: Any, key: tuple) -> Any:
+    """Let ``ufun`` (a class with this module's hooks, e.g. ``PriceUtility``) share inverses by ``key``.
+
+    ``key`` must name everything the ufun's values depend on (the bilateral world:
+    its prices, its issue's range and its reserved value); returns ``ufun``.
+    """
+    store = _KEYED.get(key)
+    if store is None:
+        if len(_KEYED) >= MAX_KEYED_STORES:
+            _KEYED.clear()
+        store = _KEYED[key] = InverseStore()
+    object.__setattr__(ufun, _SHARED, store)
+    return ufun
+
+
+class SharedInverseHooks:
+    """Mixin for a ufun class of our own: negmas' saved-inverse hook served from a shared store."""
+
+    restore_inverse_from_cache = _restore_inverse
+    __setattr__ = _tracking_setattr
+
+
 def _fast_reserved_value(self: Any) -> Any:
     value = self._reserved_value
     return value if type(value) is float else _NEGMAS_GETTER(self)

@@ -12,9 +12,16 @@ from typing import Any
 
 from negmas.preferences import UtilityFunction
 
+from tourney.worlds.fast_ufun import SharedInverseHooks
 
-class PriceUtility(UtilityFunction):
-    """Linear utility of a single price issue, normalised by [ip, rp]."""
+
+class PriceUtility(SharedInverseHooks, UtilityFunction):
+    """Linear utility of a single price issue, normalised by [ip, rp].
+
+    Its negmas inverters can share one presorted inverse between the utility
+    functions of equal prices and ranges (``fast_ufun.share_inverses``, the
+    bilateral world); without that it is negmas' own ``restore_inverse_from_cache``.
+    """
 
     def __init__(self, ip: float, rp: float, **kwargs: Any) -> None:
         if ip == rp:
