@@ -145,3 +145,21 @@ def test_days_are_drawn_per_config_from_a_range_as_scml_does():
     assert days == [w["n_steps"] for w in world.play(seats_for(THREE), 7, MatchContext(7)).details["worlds"]]
     fixed = OneShotWorld(n_steps=4, n_agents_per_process=2, rotations=1).play(seats_for(THREE), 7, MatchContext(7))
     assert fixed.details["worlds"][0]["n_steps"] == 4
+
+
+def test_a_world_has_no_wall_clock_cap(monkeypatch):
+    # scml's default 15-minute cap cut long worlds short on a loaded machine
+    from tourney.worlds import oneshot
+
+    built = []
+    original = OneShotWorld.quieten
+
+    def keep(self, world):
+        built.append(world)
+        original(self, world)
+
+    monkeypatch.setattr(oneshot.OneShotWorld, "quieten", keep)
+    OneShotWorld(n_steps=3, n_agents_per_process=2, rotations=1).play(
+        seats_for([GreedyOneShotAgent, GreedyOneShotAgent]), 2, MatchContext(2))
+    assert built and built[0].time_limit == float("inf")
+    assert built[0].current_step == 3  # ran every day

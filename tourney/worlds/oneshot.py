@@ -31,6 +31,9 @@ Choices where SCML is silent or differs:
 - negmas' clock-driven draw from the global generator is skipped
   (``tourney.worlds.scml_clock``): without it a world with a negotiation
   longer than a second gives another table on every run.
+- scml's 15-minute wall-clock cap on a world is lifted (``time_limit`` inf):
+  on a loaded machine it cut long worlds short, so scores depended on the
+  load; the match time limit (league ``format.timeout``) stays.
 - Worlds run with every ``ignore_*_exceptions`` flag off, so an exception in an
   agent ends the match and is blamed on the agent's seat.
 """
@@ -38,6 +41,7 @@ Choices where SCML is silent or differs:
 from __future__ import annotations
 
 import copy
+import math
 import time
 from typing import Any, Callable, Mapping
 
@@ -274,6 +278,10 @@ class OneShotWorld(World):
             **config,
             **options,
             **self.quiet_options(),
+            # scml's wall-clock cap on a whole world (15 min) ends a long world early on a loaded
+            # machine (measured: 2 of 4 self-play worlds of 135-176 days lost their last day), so
+            # the table would depend on the load; the match's own time limit guards against hangs
+            time_limit=math.inf,
             ignore_agent_exceptions=False,
             ignore_negotiation_exceptions=False,
             ignore_contract_execution_exceptions=False,
