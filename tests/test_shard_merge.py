@@ -154,12 +154,15 @@ def test_auto_group_commit_shares_fsyncs_between_quick_records_and_still_syncs_a
     monkeypatch.setattr(store, "AUTO_MAX_MS", 100.0)
     path = tmp_path / "matches.jsonl"
     with MatchLog(path, group_commit_ms=store.AUTO) as log:
+        started = time.monotonic()
         for i in range(200):  # sub-millisecond records
             log.append({"id": str(i)})
             assert path.read_bytes().count(b"\n") == i + 1  # flushed at once all the same
-        assert 1 <= len(synced) <= 5
+        elapsed = time.monotonic() - started
+        # one fsync per 100 ms of appending at most (a loaded machine may stretch the loop)
+        assert 1 <= len(synced) <= 2 + elapsed / 0.1 and len(synced) < 100
         quick = len(synced)
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + 10.0
         while log._dirty and time.monotonic() < deadline:  # no next record comes:
             time.sleep(0.01)  # the log's own thread fsyncs the waiting ones
         assert len(synced) == quick + 1 and not log._dirty

@@ -116,13 +116,11 @@ def _restore_inverse(self: Any, inverter: Any) -> bool:
 def _tracking_setattr(self: Any, name: str, value: Any) -> None:
     # any real change (negmas' own test: identity, then ==) unshares the inverses
     if name not in BaseUtilityFunction._INVERSE_CACHE_ATTRS and name != _SHARED and _SHARED in self.__dict__:
-        old = getattr(self, name, _SHARED)
-        same = old is value
-        if not same and old is not _SHARED:
-            try:
-                same = bool(old == value)
-            except Exception:  # noqa: BLE001 - odd equality: count it as a change
-                same = False
+        try:
+            old = getattr(self, name, _SHARED)
+            same = old is value or (old is not _SHARED and bool(old == value))
+        except Exception:  # noqa: BLE001 - an odd getter or equality: count it as a change
+            same = False
         if not same:
             del self.__dict__[_SHARED]
     _NEGMAS_SETATTR(self, name, value)
