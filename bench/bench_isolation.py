@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     outcomes: dict[str, list] = {}
     for name, play in variants.items():  # warm-up round: imports, first hosts; also checks outcomes agree
-        outcomes[name] = [(r["status"], r.get("roles")) for r in map(play, work)]
+        outcomes[name] = [(r.status, r.roles) for r in map(play, work)]
     for name in variants:
         assert outcomes[name] == outcomes["bare"], f"{name} played different matches than bare"
     per_match: dict[str, list[float]] = {name: [] for name in variants}

@@ -81,7 +81,7 @@ def play_records(matches) -> None:
 
     for m in matches:
         record = play_match(m, 60.0)
-        assert record["status"] == "ok", record["error"]
+        assert record.ok, record.error
 
 
 def run_j1(league, tmp: Path, group_commit: str) -> None:

@@ -208,3 +208,22 @@ def test_match_record_round_trips_the_log_and_rejects_a_broken_one():
     # a seat nobody can take is the caller's mistake, not a match
     with pytest.raises(Exception, match="cannot play role 'seller'"):
         play_match("bilateral", {"buyer": "boulware", "seller": "conan"}, 7)
+
+
+def test_one_record_type_from_the_worker_to_the_log_and_back(tmp_path):
+    from tourney.records import MatchRecord
+    from tourney.store import LogReader, MatchLog
+
+    ok = play_match("bilateral", {"buyer": "boulware", "seller": "conceder"}, 3)
+    bad = play_match("bilateral", {"buyer": "boulware", "seller": "faulty_players.Raiser"}, 3)
+    header = {"id", "key", "world", "world_type", "world_index", "setting", "assignment", "rep", "seed", "status",
+              "blamed", "error", "duration", "pid"}
+    assert set(ok.to_json()) == header | {"metric", "roles", "metrics", "details"}  # as the log has always held
+    assert set(bad.to_json()) == header | {"blamed_role"}
+    assert (bad.status, bad.blamed_role, bad.blamed) == ("error", "seller", "faulty_players.Raiser")
+    with MatchLog(tmp_path / "matches.jsonl") as log:
+        log.append(ok)
+        log.append(bad)
+    lines = list(LogReader(tmp_path / "matches.jsonl"))
+    assert [MatchRecord.from_json(line) for line in lines] == [ok, bad]
+    assert lines == [ok.to_json(), bad.to_json()]

@@ -9,9 +9,8 @@ The records stay in the log, so after the endpoint is fixed
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 from tourney.errors import BackendStop
+from tourney.records import MatchRecord
 
 
 class BackendWatch:
@@ -21,13 +20,13 @@ class BackendWatch:
         self.limit = limit
         self.streak = 0
 
-    def see(self, record: Mapping[str, Any]) -> None:
-        if record.get("reason") != "backend":
+    def see(self, record: MatchRecord) -> None:
+        if record.reason != "backend":
             self.streak = 0
             return
         self.streak += 1
         if self.streak >= self.limit:
-            backend = record.get("backend") or {}
+            backend = record.backend or {}
             raise BackendStop(
                 f"stopped after {self.streak} matches in a row lost to a model backend: "
                 f"{backend.get('endpoint', '?')} gave {backend.get('status', '?')}; fix the endpoint "

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tourney.records import MatchRecord
 
 KEEP_BYTES = 16 * 1024  # of a match's output, kept in its record: the first and last half
 READ_BYTES = 64 * 1024  # one read of the pipe
@@ -43,7 +46,7 @@ class Output:
             if len(self.tail) > half:
                 del self.tail[:len(self.tail) - half]
 
-    def into(self, record: dict[str, Any]) -> dict[str, Any]:
+    def into(self, record: MatchRecord) -> MatchRecord:
         """``record`` with this output in it (nothing added when the players printed nothing)."""
         if self.total:
             dropped = self.total - len(self.head) - len(self.tail)
@@ -51,8 +54,8 @@ class Output:
             if dropped:
                 text += f"\n[... {dropped} bytes not kept ...]\n"
             text += self.tail.decode(errors="replace")
-            record["output"] = redact(text)
-            record["output_bytes"] = self.total
+            record.output = redact(text)
+            record.output_bytes = self.total
         return record
 
 

@@ -31,10 +31,13 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tourney import acting, sandbox
 from tourney.acting import ActingSlot
+
+if TYPE_CHECKING:
+    from tourney.records import MatchRecord
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -73,7 +76,7 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
             if slot.tamper[0]:
                 _blame_tampering(record, match, *slot.tamper)
             try:
-                conn.send((seq, record))
+                conn.send((seq, record.to_json()))  # plain data: the supervisor reads it back as a record
             except (OSError, ValueError):
                 code = EXIT_CHANNEL_LOST
                 break
@@ -207,11 +210,11 @@ def _protect_runner(fd: int, protected: set[int]) -> None:
                                                             guarded_kill, guarded_killpg)
 
 
-def _blame_tampering(record: dict[str, Any], match: Any, index: int, kind: int) -> None:
+def _blame_tampering(record: MatchRecord, match: Any, index: int, kind: int) -> None:
     roles = [s.role for s in match.seats]
     role = roles[index - 1] if 0 < index <= len(roles) else None
-    record.update(status="error", error=f"the player {acting.TAMPERING.get(kind, 'tampered with the runner')}",
-                  blamed_role=role, blamed=match.assignment.get(role) if role else None, reason="tampering")
+    record.blame("error", role, f"the player {acting.TAMPERING.get(kind, 'tampered with the runner')}",
+                 reason="tampering")
 
 
 def _watch_parent(parent: int) -> None:

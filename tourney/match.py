@@ -69,7 +69,7 @@ def play_match(world: World | str, seats: Mapping[str, SeatLike], seed: int, *,
                         sort_keys=True, default=str)
     match_id = hashlib.sha256(f"{key}\x1f{config}".encode()).hexdigest()[:20]
     match = Match(match_id, key, 0, world_type, world_type, params, {}, specs, 0, seed)
-    return MatchRecord.from_json(play_in_worker(match, timeout, trace))
+    return play_in_worker(match, timeout, trace)
 
 
 def iter_results(league: League, jobs: int | None = None, *, trace: bool = False,
@@ -90,7 +90,7 @@ def iter_results(league: League, jobs: int | None = None, *, trace: bool = False
     n_jobs = league.run.jobs if jobs is None else jobs
     if n_jobs == 1:
         for match in iter_schedule(league):
-            yield MatchRecord.from_json(play_in_worker(match, limit, trace))
+            yield play_in_worker(match, limit, trace)
         return
     yield from _in_schedule_order(league, _supervised(league, n_jobs, limit, trace))
 
@@ -109,7 +109,7 @@ def _supervised(league: League, jobs: int, timeout: float | None, trace: bool) -
     with tempfile.TemporaryDirectory(prefix="tourney-iter-") as work:
         for record in dispatch(lambda: iter_schedule(league), set(), jobs, backend, league.run.address, timeout,
                                trace, Path(work), isolation):
-            yield MatchRecord.from_json(record)
+            yield record
 
 
 def _in_schedule_order(league: League, records: Iterator[MatchRecord]) -> Iterator[MatchRecord]:

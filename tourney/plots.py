@@ -196,9 +196,9 @@ def _replay_with_trace(tables: Tables, match_id: str) -> dict[str, Any]:
         record = supervisor_for(Isolation(memory_mb=fmt.memory_mb), os.getpid()).play(match, fmt.timeout, trace=True)
     finally:
         close_all()
-    if record["status"] != "ok":
-        raise TourneyError(f"replaying match {match_id} failed: {record['error']}")
-    return record
+    if not record.ok:
+        raise TourneyError(f"replaying match {match_id} failed: {record.error}")
+    return record.to_json()
 
 
 def _save(fig: Figure, path: Path) -> Path:

@@ -37,6 +37,7 @@ from joblib import Parallel, delayed, parallel_config
 from tourney.backend_watch import BackendWatch
 from tourney.errors import LeagueError, TourneyError
 from tourney.league import League, recorded_players
+from tourney.records import MatchRecord
 from tourney.sandbox import PLAYER_DIR, can_drop, declared_writes, prepare_player_dir, share_folder
 from tourney.schedule import Match, iter_schedule
 from tourney.store import AUTO, LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
@@ -156,7 +157,7 @@ def run_league(
                 log.append(record)
                 backend_watch.see(record)
                 summary.played += 1
-                summary.statuses[record["status"]] += 1
+                summary.statuses[record.status] += 1
                 if bar is not None:
                     bar.update(1)
                     failed = sum(v for k, v in summary.statuses.items() if k != "ok")
@@ -219,7 +220,7 @@ def _progress_bar(total: int, initial: int, enabled: bool):
 
 def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int, backend: str,
              address: str | None, timeout: float | None, trace: bool, run_dir: Path,
-             isolation: Isolation = Isolation()) -> Iterator[dict]:
+             isolation: Isolation = Isolation()) -> Iterator[MatchRecord]:
     """Yield a record per match of ``schedule()`` not in ``done``, in completion order.
 
     ``done`` is updated as records are yielded, so a match is yielded at most
@@ -258,8 +259,8 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
                 with backend_context(backend, address, jobs) as n_jobs:
                     tasks = (task(m) for m in itertools.chain([first], pending))
                     for record in _stream(tasks, n_jobs, backend):
-                        if record["id"] not in done:
-                            done.add(record["id"])
+                        if record.id not in done:
+                            done.add(record.id)
                             yield record
                 return
             except Exception as exc:  # noqa: BLE001 - decide below whether it is a dead worker
@@ -300,7 +301,7 @@ def _flag_real_interrupts() -> None:
     signal.signal(signal.SIGINT, interrupted)
 
 
-def _stream(tasks: Iterator, n_jobs: int, backend: str) -> Iterator[dict]:
+def _stream(tasks: Iterator, n_jobs: int, backend: str) -> Iterator[MatchRecord]:
     """Results of ``tasks`` as they finish, holding only a few batches at a time."""
     if backend != "ray":
         yield from Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size="auto")(tasks)
@@ -327,14 +328,10 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-def _crashed_record(match: Match, exc: BaseException) -> dict:
-    return {
-        "id": match.id, "key": match.key, "world": match.world_label, "world_type": match.world_type,
-        "world_index": match.world_index, "setting": dict(match.setting), "assignment": match.assignment,
-        "rep": match.rep, "seed": match.seed, "status": "crashed", "blamed": None, "blamed_role": None,
-        "error": f"the worker process died {CRASH_LIMIT} times while playing this match: {exc}",
-        "duration": None, "pid": None,
-    }
+def _crashed_record(match: Match, exc: BaseException) -> MatchRecord:
+    record = MatchRecord.for_match(match)
+    record.blame("crashed", None, f"the worker process died {CRASH_LIMIT} times while playing this match: {exc}")
+    return record
 
 
 @contextmanager

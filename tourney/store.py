@@ -37,7 +37,10 @@ import threading
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+if TYPE_CHECKING:
+    from tourney.records import MatchRecord
 
 LOG_NAME = "matches.jsonl"
 AUTO = "auto"  # group_commit_ms: let the log choose (see the module docstring)
@@ -192,8 +195,12 @@ class MatchLog:
                         self._failed = exc
                         return
 
-    def append(self, record: dict) -> None:
+    def append(self, record: MatchRecord) -> None:
         """Write one record; on a disk error cut any partial line off, so the log stays valid."""
+        self.append_json(record.to_json())
+
+    def append_json(self, record: Mapping[str, Any]) -> None:
+        """Write one log line as read from another log (``merge_runs``: copied, never rebuilt)."""
         data = (json.dumps(record, sort_keys=True, default=_json_default, allow_nan=False) + "\n").encode()
         with self._lock:
             self._append(data)
@@ -446,7 +453,7 @@ def merge_runs(out: str | Path, run_dirs: list[str | Path]) -> MergeSummary:
                 first = seen.get(record["id"])
                 if first is None:
                     seen[record["id"]] = (digest, str(source))
-                    log.append(record)
+                    log.append_json(record)
                     summary.written += 1
                 elif first[0] == digest:
                     summary.duplicates += 1

@@ -37,12 +37,12 @@ import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
 
 from tourney import capture
 from tourney import host as host_module
 from tourney import sandbox
 from tourney.acting import ActingSlot
+from tourney.records import MatchRecord
 from tourney.schedule import Match
 
 CRASH_LIMIT = 2  # host deaths outside any player call before a match is recorded crashed
@@ -201,7 +201,7 @@ class Supervisor:
         self._seq = 0
         self._watching = False
 
-    def play(self, match: Match, timeout: float | None, trace: bool = False) -> dict[str, Any]:
+    def play(self, match: Match, timeout: float | None, trace: bool = False) -> MatchRecord:
         self._watch_parent()  # before anything: a worker whose runner is gone plays nothing
         _prepare_world(match.world_type)
         deaths = 0
@@ -213,8 +213,8 @@ class Supervisor:
                 # A timeout raised by the alarm can interrupt anything, a module import
                 # included: the host's state is not trusted after one.
                 # After a MemoryError the host may still hold what the player took.
-                if (self.isolation.fresh_per_match or outcome["status"] == "timeout" or not host.alive()
-                        or outcome.get("reason") == "memory" or self._over_memory(host)):
+                if (self.isolation.fresh_per_match or outcome.status == "timeout" or not host.alive()
+                        or outcome.reason == "memory" or self._over_memory(host)):
                     self._retire()
                 return outcome
             deaths += 1
@@ -243,7 +243,7 @@ class Supervisor:
         return bool(limit) and host.rss() > host.baseline + limit * 2**20
 
     def _play_once(self, host: _Host, match: Match, timeout: float | None, trace: bool,
-                   seq: int) -> dict[str, Any] | None:
+                   seq: int) -> MatchRecord | None:
         """The match's record (with what its players printed), or None when the host died outside
         any player's call."""
         output = capture.Output()
@@ -254,7 +254,7 @@ class Supervisor:
         return record
 
     def _await(self, host: _Host, match: Match, timeout: float | None, trace: bool, seq: int,
-               output: capture.Output) -> dict[str, Any] | None:
+               output: capture.Output) -> MatchRecord | None:
         started = time.monotonic()
         try:
             host.conn.send((seq, match, timeout, trace))
@@ -267,11 +267,12 @@ class Supervisor:
         while True:
             if host.wait(output):
                 try:
-                    got_seq, record = host.conn.recv()
-                except (EOFError, OSError, ValueError, TypeError):
-                    return self._died(host, match, started)
+                    got_seq, data = host.conn.recv()
+                    record = MatchRecord.from_json(data)
+                except (EOFError, OSError, ValueError, TypeError, KeyError, AttributeError):
+                    return self._died(host, match, started)  # nothing, or not a record: as if it had died
                 if got_seq == seq:
-                    record["pid"] = os.getpid()
+                    record.pid = os.getpid()
                     return record
                 continue  # a stale reply (cannot happen with one match at a time, but cheap to ignore)
             now = time.monotonic()
@@ -297,16 +298,16 @@ class Supervisor:
         return roles[index - 1] if 0 < index <= len(roles) else None
 
     def _kill_for(self, host: _Host, match: Match, started: float, status: str, error: str,
-                  reason: str | None = None) -> dict[str, Any]:
+                  reason: str | None = None) -> MatchRecord:
         role = self._acting_role(host, match)  # read before the kill: the slot dies with the mapping
         host.kill()
         self._host = None
         record = failed_record(match, status, role, error, os.getpid(), time.monotonic() - started)
         if reason:
-            record["reason"] = reason
+            record.reason = reason
         return record
 
-    def _died(self, host: _Host, match: Match, started: float) -> dict[str, Any] | None:
+    def _died(self, host: _Host, match: Match, started: float) -> MatchRecord | None:
         role = self._acting_role(host, match)
         tamperer, _kind = host.slot.tamper
         deadline = time.monotonic() + 1.0  # its connection is gone; give it a moment to end, then kill it
@@ -392,14 +393,10 @@ def _describe_exit(status: int | None) -> str:
 
 
 def failed_record(match: Match, status: str, role: str | None, error: str, pid: int | None,
-                  duration: float | None = None) -> dict[str, Any]:
-    return {
-        "id": match.id, "key": match.key, "world": match.world_label, "world_type": match.world_type,
-        "world_index": match.world_index, "setting": dict(match.setting), "assignment": match.assignment,
-        "rep": match.rep, "seed": match.seed, "status": status,
-        "blamed": match.assignment.get(role) if role else None, "blamed_role": role,
-        "error": error, "duration": round(duration, 6) if duration is not None else None, "pid": pid,
-    }
+                  duration: float | None = None) -> MatchRecord:
+    record = MatchRecord.for_match(match, pid=pid, duration=round(duration, 6) if duration is not None else None)
+    record.blame(status, role, error)
+    return record
 
 
 _PREPARED: set[str] = set()
@@ -438,7 +435,7 @@ def supervisor_for(isolation: Isolation, runner_pid: int, parent_is_runner: bool
 
 
 def play_supervised(match: Match, timeout: float | None, trace: bool, inflight_dir: str | None,
-                    isolation: Isolation, runner_pid: int, parent_is_runner: bool = False) -> dict[str, Any]:
+                    isolation: Isolation, runner_pid: int, parent_is_runner: bool = False) -> MatchRecord:
     """The task a backend runs: ``match`` played in this worker's host, its record returned."""
     from tourney.worker import _keep_loky_worker_alive
 

@@ -27,6 +27,7 @@ from tourney import acting
 from tourney.contract import check_result
 from tourney.errors import BackendFault, MatchTimeout, PlayerFault, WorldError
 from tourney.imports import add_import_dirs
+from tourney.records import MatchRecord
 from tourney.registry import resolve_player, world_class
 from tourney.schedule import Match
 from tourney.seeding import seed_globals
@@ -160,15 +161,10 @@ def _seats(match: Match) -> dict[str, Seat]:
 INTERRUPTED = False  # set by the runner's SIGINT handler when it plays matches in its own process
 
 
-def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict[str, Any]:
+def play_match(match: Match, timeout: float | None, trace: bool = False) -> MatchRecord:
     """Play ``match`` and return its record (never raises for a player's fault)."""
     started = time.perf_counter()
-    record: dict[str, Any] = {
-        "id": match.id, "key": match.key, "world": match.world_label, "world_type": match.world_type,
-        "world_index": match.world_index, "setting": dict(match.setting),
-        "assignment": match.assignment, "rep": match.rep, "seed": match.seed,
-        "status": "ok", "blamed": None, "error": None,
-    }
+    record = MatchRecord.for_match(match)
     roles = [s.role for s in match.seats]
     acting.set_roles(roles)
     ctx = MatchContext(match.seed, deadline=(time.monotonic() + timeout) if timeout else None, trace=trace)
@@ -189,39 +185,33 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> dict
         acting.start_clock(time.monotonic())
         world, result = call_with_time_limit(_play, timeout, lambda frame: _blame_frame(frame, ctx))
         check_result(world, result, seats)
-        record["metric"] = world.default_metric
-        record["roles"] = clean_json(result.roles)
-        record["metrics"] = clean_json(result.metrics)
-        record["details"] = clean_json(result.details)
+        record.metric = world.default_metric
+        record.roles = clean_json(result.roles)
+        record.metrics = clean_json(result.metrics)
+        record.details = clean_json(result.details)
     except MatchTimeout as exc:
-        record.update(status="timeout", error=_format(exc))
-        record["blamed_role"] = (getattr(exc, "role", None) or _blame(exc.__traceback__, ctx)
-                                 or _role_at(getattr(exc, "acting", 0), roles))
+        record.blame("timeout", getattr(exc, "role", None) or _blame(exc.__traceback__, ctx)
+                     or _role_at(getattr(exc, "acting", 0), roles), _format(exc))
     except WorldError as exc:  # the world broke its own contract: nobody's fault but the world's
-        record.update(status="error", error=f"WorldError: {exc}")
-        record["blamed_role"] = None
+        record.blame("error", None, f"WorldError: {exc}")
     except PlayerFault as exc:
-        record.update(status="error", error=_format(exc))
-        record["blamed_role"] = exc.role
+        record.blame("error", exc.role, _format(exc))
     except BackendFault as exc:
         # The endpoint failed, not the play, but the fault is still charged to the
         # seat whose backend it was: a player can raise BackendFault itself, and a
         # voided match would let a losing player escape its score.
         role = _blame(exc.__traceback__, ctx) or _role_at(acting.last_raiser(), roles)
-        record.update(status="error", error=str(exc), reason="backend", blamed_role=role,
-                      backend={"endpoint": exc.endpoint, "status": exc.status, "role": role})
+        record.blame("error", role, str(exc), reason="backend",
+                     backend={"endpoint": exc.endpoint, "status": exc.status, "role": role})
     except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, ... from a player are its fault
         if isinstance(exc, KeyboardInterrupt) and INTERRUPTED:
             raise  # a real Ctrl-C of a runner playing in its own process (the sequential debug path)
-        record.update(status="error", error=_format(exc))
-        record["blamed_role"] = _blame(exc.__traceback__, ctx) or _role_at(acting.last_raiser(), roles)
+        record.blame("error", _blame(exc.__traceback__, ctx) or _role_at(acting.last_raiser(), roles),
+                     _format(exc))
         if isinstance(exc, MemoryError):
-            record["reason"] = "memory"  # past the worker's limit (format: memory_mb)
-    if record["status"] != "ok":
-        role = record.get("blamed_role")
-        record["blamed"] = match.assignment.get(role) if role else None
-    record["duration"] = round(time.perf_counter() - started, 6)
-    record["pid"] = os.getpid()
+            record.reason = "memory"  # past the worker's limit (format: memory_mb)
+    record.duration = round(time.perf_counter() - started, 6)
+    record.pid = os.getpid()
     return record
 
 
