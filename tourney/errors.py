@@ -81,6 +81,9 @@ class MatchTimeout(BaseException):
     blocks of players and libraries cannot swallow it.
     """
 
+    acting: int = 0  # the acting seat (1-based) when the alarm fired; 0: none
+    role: str | None = None  # the seat whose code a timed-out thread was stuck in
+
 
 class BackendFault(BaseException):
     """A player's model backend failed: unreachable, timed out, an HTTP error status, or only

@@ -36,10 +36,12 @@ import sys
 import threading
 import time
 from importlib import metadata
+from io import FileIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 if TYPE_CHECKING:
+    from tourney.errors import StorageError
     from tourney.records import MatchRecord
 
 LOG_NAME = "matches.jsonl"
@@ -55,7 +57,7 @@ LEAGUE_COPY = "league.yaml"
 _REQUIRED = {"id": str, "status": str, "world": str, "assignment": dict}
 
 
-def _parse(line: bytes) -> dict | None:
+def _parse(line: bytes) -> dict[str, Any] | None:
     try:
         record = json.loads(line)
     except (ValueError, RecursionError):
@@ -82,7 +84,7 @@ class LogReader:
         self.path = Path(path)
         self.unreadable = 0
 
-    def __iter__(self) -> Iterator[dict]:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         self.unreadable = 0
         if not self.path.exists():
             return
@@ -97,7 +99,7 @@ class LogReader:
                     self.unreadable += 1
 
 
-def iter_records(run_dir: str | Path) -> Iterator[dict]:
+def iter_records(run_dir: str | Path) -> Iterator[dict[str, Any]]:
     """Yield the match records of a run, one dict per line, skipping torn and unreadable lines."""
     yield from _iter_file(Path(run_dir) / LOG_NAME)
 
@@ -113,7 +115,7 @@ class MatchLog:
         if not self._auto and not isinstance(group_commit_ms, (int, float)):
             raise ValueError(f"group_commit_ms: a number of milliseconds or {AUTO!r}, not {group_commit_ms!r}")
         self._interval = 0.0 if self._auto else float(group_commit_ms) / 1000
-        self._fh = None
+        self._fh: FileIO | None = None
         self._synced_at = 0.0
         self._dirty = False
         self.fsyncs = 0
@@ -208,14 +210,16 @@ class MatchLog:
     def _append(self, data: bytes) -> None:
         if self._failed is not None:
             raise self._failed
-        start = os.fstat(self._fh.fileno()).st_size
+        fh = self._fh
+        assert fh is not None, "append to a log that is not open"
+        start = os.fstat(fh.fileno()).st_size
         try:
             view = memoryview(data)
             while view:
-                view = view[self._fh.write(view):]
+                view = view[fh.write(view):]
         except OSError as exc:
             try:
-                os.ftruncate(self._fh.fileno(), start)
+                os.ftruncate(fh.fileno(), start)
             except OSError:
                 pass  # a torn last line is cut when the log is reopened
             raise storage_error(self.path, exc) from None
@@ -262,7 +266,7 @@ class MatchLog:
         self.close()
 
 
-def _iter_file(path: Path) -> Iterator[dict]:
+def _iter_file(path: Path) -> Iterator[dict[str, Any]]:
     yield from LogReader(path)
 
 
@@ -300,7 +304,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-def storage_error(path: Path, exc: OSError):
+def storage_error(path: Path, exc: OSError) -> StorageError:
     """A one-line StorageError naming ``path`` (an OSError from write() names no file)."""
     from tourney.errors import StorageError
 
@@ -310,7 +314,7 @@ def storage_error(path: Path, exc: OSError):
     return StorageError(f"{exc.filename or path}: cannot write: {reason}{hint}")
 
 
-def write_manifest(run_dir: Path, data: dict) -> None:
+def write_manifest(run_dir: Path, data: dict[str, Any]) -> None:
     path = run_dir / MANIFEST_NAME
     tmp = path.with_suffix(".tmp")
     try:
@@ -384,10 +388,11 @@ class RunLock:
             self._fd = None
 
 
-def read_manifest(run_dir: Path) -> dict:
+def read_manifest(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / MANIFEST_NAME
     try:
-        return json.loads(path.read_text())
+        manifest: dict[str, Any] = json.loads(path.read_text())
+        return manifest
     except (FileNotFoundError, ValueError):
         return {}
 
@@ -409,10 +414,10 @@ class MergeSummary:
     def __init__(self) -> None:
         self.written = 0
         self.duplicates = 0
-        self.conflicts: list[dict] = []
+        self.conflicts: list[dict[str, Any]] = []
 
 
-def _outcome_digest(record: dict) -> str:
+def _outcome_digest(record: dict[str, Any]) -> str:
     kept = {k: record.get(k) for k in OUTCOME_FIELDS}
     text = json.dumps(kept, sort_keys=True, default=_json_default, allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -470,7 +475,7 @@ def merge_runs(out: str | Path, run_dirs: list[str | Path]) -> MergeSummary:
     return summary
 
 
-def _common_league(out: Path, sources: list[Path]) -> tuple[str, dict]:
+def _common_league(out: Path, sources: list[Path]) -> tuple[str, dict[str, Any]]:
     """The league text and manifest the runs share; a TourneyError if they differ."""
     from tourney.errors import TourneyError
 

@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 from contextlib import contextmanager
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any, Callable, Iterator, TypeVar
 
 from tourney import acting
@@ -32,7 +32,7 @@ from tourney.registry import resolve_player, world_class
 from tourney.schedule import Match
 from tourney.seeding import seed_globals
 from tourney.store import clean_json
-from tourney.worlds.base import MatchContext, Seat
+from tourney.worlds.base import MatchContext, MatchResult, Seat, World
 
 MAX_TRACEBACK = 8000
 T = TypeVar("T")
@@ -66,7 +66,7 @@ def call_with_time_limit(fn: Callable[[], T], seconds: float | None,
 
 @contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
-    def _raise(signum, frame):
+    def _raise(signum: int, frame: FrameType | None) -> None:
         exc = MatchTimeout(f"match exceeded its {seconds:g} s limit")
         exc.acting = acting.acting_now()  # who the alarm interrupted, for blame
         raise exc
@@ -93,22 +93,23 @@ def _call_in_thread(fn: Callable[[], T], seconds: float, blame: Callable[[FrameT
     thread.start()
     thread.join(seconds)
     if thread.is_alive():
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(MatchTimeout))
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident or 0), ctypes.py_object(MatchTimeout))
         thread.join(GRACE_SECONDS)
     if thread.is_alive():
         exc = MatchTimeout(f"match exceeded its {seconds:g} s limit and its thread did not return from a "
                            f"blocking call within {GRACE_SECONDS:g} s more; the thread was abandoned")
-        exc.role = blame(sys._current_frames().get(thread.ident))
+        exc.role = blame(sys._current_frames().get(thread.ident or 0))
         raise exc
     if "error" in outcome:
         error = outcome["error"]
         if type(error) is MatchTimeout and not error.args:  # the bare class raised asynchronously
             error.args = (f"match exceeded its {seconds:g} s limit",)
         raise error
-    return outcome["value"]
+    value: T = outcome["value"]
+    return value
 
 
-def _blame(tb, ctx: MatchContext) -> str | None:
+def _blame(tb: TracebackType | None, ctx: MatchContext) -> str | None:
     """The role of the innermost registered object on the traceback."""
     role = None
     while tb is not None:
@@ -135,8 +136,8 @@ def _blame_frame(frame: FrameType | None, ctx: MatchContext) -> str | None:
 
 # A player type resolved once per worker process (the module import, the registry
 # lookup, the roles): the same class for every later match of that type.
-_RESOLVED: dict[tuple, Any] = {}
-_WORLDS: dict[str, type] = {}  # world classes by type name, looked up once per process
+_RESOLVED: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+_WORLDS: dict[str, type[World]] = {}  # world classes by type name, looked up once per process
 
 
 def _seats(match: Match) -> dict[str, Seat]:
@@ -169,7 +170,7 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> Matc
     acting.set_roles(roles)
     ctx = MatchContext(match.seed, deadline=(time.monotonic() + timeout) if timeout else None, trace=trace)
 
-    def _play():
+    def _play() -> tuple[World, MatchResult]:
         seed_globals(match.seed)
         world = world_cls(**match.world_params)
         return world, world.play(seats, match.seed, ctx)

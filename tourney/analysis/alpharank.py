@@ -61,7 +61,8 @@ def stationary(c: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError:
         pi = np.stack([_stationary_lstsq(x) for x in c.reshape(-1, n, n)]).reshape(c.shape[:-1])
     pi = np.clip(pi, 0.0, None)
-    return pi / pi.sum(axis=-1, keepdims=True)
+    stationary: np.ndarray = pi / pi.sum(axis=-1, keepdims=True)
+    return stationary
 
 
 def _stationary_lstsq(c: np.ndarray) -> np.ndarray:
@@ -107,7 +108,8 @@ def two_population_transition(row: np.ndarray, col: np.ndarray, alpha: float = A
     diag = 1.0 - c.sum(axis=-1)
     idx = np.arange(n1 * n2)
     c[..., idx, idx] = diag
-    return c
+    chain: np.ndarray = c
+    return chain
 
 
 def _rho_rows(row: np.ndarray, alpha: float, m: int) -> np.ndarray:

@@ -96,7 +96,7 @@ def _interval(replicates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _rank(mass: np.ndarray) -> np.ndarray:
     """Rank by mass, 1 = most; ties share the best rank. Works on (n,) or (b, n)."""
     m = np.atleast_2d(mass)
-    ranks = 1 + (m[:, None, :] > m[:, :, None] + 1e-12).sum(axis=2)
+    ranks: np.ndarray = 1 + (m[:, None, :] > m[:, :, None] + 1e-12).sum(axis=2)
     return ranks[0] if mass.ndim == 1 else ranks
 
 
@@ -157,7 +157,8 @@ def analyze_game(game: MetaGame, index: int, seed: int, samples: int, alpha: flo
 
 
 def _two_population(game: MetaGame, a: np.ndarray, boot: np.ndarray, populations: dict[str, list[str]],
-                    alpha: float, population: int):
+                    alpha: float, population: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
     """alpha-Rank of the two-population game of a role-restricted league: per player its
     population's marginal mass and rank within the population (also per bootstrap replicate),
     and the profiles with their mass and CI."""

@@ -79,7 +79,8 @@ def _first_equilibrium(a: np.ndarray, combos: np.ndarray, tol: float) -> np.ndar
     if not good.any():
         return None
     best = np.clip(x[np.flatnonzero(good)[0]], 0.0, None)
-    return best / best.sum()
+    mixed: np.ndarray = best / best.sum()
+    return mixed
 
 
 def nash_averaging(a: np.ndarray, maxent: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -101,12 +102,13 @@ def _maxent_maximin(anti: np.ndarray) -> np.ndarray:
     if n == 1:
         return np.ones(1)
 
-    def neg_entropy(p):
+    def neg_entropy(p: np.ndarray) -> float:
         q = np.clip(p, 1e-300, None)
         return float(np.sum(q * np.log(q)))
 
-    def grad(p):
-        return np.log(np.clip(p, 1e-300, None)) + 1.0
+    def grad(p: np.ndarray) -> np.ndarray:
+        slope: np.ndarray = np.log(np.clip(p, 1e-300, None)) + 1.0
+        return slope
 
     # p is a maximin strategy of the value-0 game iff it loses to no pure strategy: anti @ p <= 0.
     constraints = [{"type": "ineq", "fun": lambda p: -(anti @ p), "jac": lambda p: -anti},
@@ -117,7 +119,8 @@ def _maxent_maximin(anti: np.ndarray) -> np.ndarray:
     p[p < 1e-7] = 0.0
     if p.sum() <= 0 or (anti @ (p / p.sum())).max() > 1e-6 * max(1.0, float(np.abs(anti).max())):
         return _lp_maximin(anti)  # the optimiser left the equilibrium set: an LP equilibrium instead
-    return p / p.sum()
+    maxent: np.ndarray = p / p.sum()
+    return maxent
 
 
 def _lp_maximin(anti: np.ndarray) -> np.ndarray:
@@ -131,7 +134,8 @@ def _lp_maximin(anti: np.ndarray) -> np.ndarray:
     res = optimize.linprog(c, A_ub=a_ub, b_ub=np.zeros(n), A_eq=a_eq, b_eq=[1.0],
                            bounds=[(0, None)] * n + [(None, None)], method="highs")
     p = np.clip(res.x[:n], 0.0, None) if res.success else np.full(n, 1.0 / n)
-    return p / p.sum()
+    maximin: np.ndarray = p / p.sum()
+    return maximin
 
 
 def support(x: np.ndarray | None, tol: float = 1e-6) -> np.ndarray:

@@ -7,11 +7,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from tourney.analysis.analyze import Analysis, GameAnalysis  # noqa: E402
 
 
-def alpharank_bars(g: GameAnalysis):
+def alpharank_bars(g: GameAnalysis) -> Figure:
     f = g.players.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.42 * len(f) + 1.3))
     mass = f["alpharank"].to_numpy(dtype=float)
@@ -27,7 +28,7 @@ def alpharank_bars(g: GameAnalysis):
     return fig
 
 
-def replicator_paths(g: GameAnalysis):
+def replicator_paths(g: GameAnalysis) -> Figure:
     times, path = g.trajectory
     fig, ax = plt.subplots(figsize=(7, 4))
     for k, player in enumerate(g.game.players):
@@ -41,7 +42,7 @@ def replicator_paths(g: GameAnalysis):
     return fig
 
 
-def rating_bars(a: Analysis):
+def rating_bars(a: Analysis) -> Figure:
     r = a.ratings.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.42 * len(r) + 1.3))
     elo = r["elo"].to_numpy(dtype=float)

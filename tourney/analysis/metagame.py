@@ -35,7 +35,8 @@ class MetaGame:
 
     @property
     def missing(self) -> np.ndarray:
-        return self.count == 0
+        empty: np.ndarray = self.count == 0
+        return empty
 
     def grand_mean(self) -> float:
         return float(self.values.mean()) if len(self.values) else math.nan
@@ -67,7 +68,8 @@ def codes_of(column: pd.Series, index: dict[str, int]) -> np.ndarray:
     """Each value's position in ``index`` (-1 when absent), without a Python object per row for a categorical."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         lookup = np.array([index.get(c, -1) for c in column.cat.categories] + [-1], dtype=np.int64)
-        return lookup[column.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing -1
+        codes: np.ndarray = lookup[column.cat.codes.to_numpy()]
+        return codes  # code -1 (missing) picks the trailing -1
     return np.array([index.get(v, -1) for v in column], dtype=np.int64)
 
 

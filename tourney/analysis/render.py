@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 from pathlib import Path
 
 import pandas as pd
@@ -82,7 +83,7 @@ def render_analysis(a: Analysis, fmt: str = "table") -> str:
     style = "github" if fmt == "markdown" else "simple"
 
     def table(frame: pd.DataFrame) -> str:
-        return tabulate(frame, headers="keys", tablefmt=style, showindex=False, disable_numparse=True)
+        return str(tabulate(frame, headers="keys", tablefmt=style, showindex=False, disable_numparse=True))
 
     parts = [f"analysis: {a.samples} bootstrap samples (matches resampled within cells), seed {a.seed}, "
              f"alpha-Rank alpha={a.alpha:g} m={a.population}"]
@@ -104,8 +105,8 @@ def render_analysis(a: Analysis, fmt: str = "table") -> str:
     return "\n".join(parts).rstrip()
 
 
-def analysis_json(a: Analysis) -> dict:
-    return clean_json({
+def analysis_json(a: Analysis) -> dict[str, Any]:
+    data: dict[str, Any] = clean_json({
         "seed": a.seed, "samples": a.samples, "alpha": a.alpha, "population": a.population, "notes": a.notes,
         "games": [{
             "game": g.game.label, "players": g.game.players, "nash_found": g.nash_found,
@@ -120,6 +121,7 @@ def analysis_json(a: Analysis) -> dict:
         "pairs": [{k: (None if k == "significant" and pd.isna(v) else v) for k, v in r.items()}
                   for r in a.pairs.astype({"significant": object}).to_dict(orient="records")],
     })
+    return data
 
 
 def write_analysis(run_dir: Path, a: Analysis) -> Path:

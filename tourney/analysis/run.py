@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tourney.analysis.alpharank import ALPHA, POPULATION
 from tourney.analysis.analyze import SAMPLES, Analysis, analyze
@@ -16,5 +17,5 @@ def analyze_tables(tables: Tables, samples: int | None = None, seed: int | None 
                    samples=samples or SAMPLES, alpha=alpha or ALPHA, population=population or POPULATION)
 
 
-def analyze_run(run_dir: Path, **options) -> Analysis:
+def analyze_run(run_dir: Path, **options: Any) -> Analysis:
     return analyze_tables(compute_tables(Path(run_dir)), **options)
