@@ -100,7 +100,7 @@ def log_throughput(tmp: Path, records: int, group_commit_ms: float) -> float:
     started = time.perf_counter()
     with MatchLog(path, group_commit_ms=group_commit_ms) as log:
         for i in range(records):
-            log.append({**record, "id": f"{i:020x}"})
+            log.append_json({**record, "id": f"{i:020x}"})
     return records / (time.perf_counter() - started)
 
 

@@ -126,7 +126,7 @@ def test_group_commit_flushes_every_record_and_fsyncs_at_most_every_interval(tmp
     path = tmp_path / "matches.jsonl"
     with MatchLog(path, group_commit_ms=60_000) as log:
         for i in range(50):
-            log.append({"id": str(i)})
+            log.append_json({"id": str(i)})
             # flushed: another reader (a process killed now would lose nothing) sees it at once
             assert path.read_bytes().count(b"\n") == i + 1
         assert len(synced) == 1  # the first record; the next fsync is due in a minute
@@ -134,7 +134,7 @@ def test_group_commit_flushes_every_record_and_fsyncs_at_most_every_interval(tmp
     synced.clear()
     with MatchLog(path) as log:  # the default: fsync per record
         for i in range(5):
-            log.append({"id": f"x{i}"})
+            log.append_json({"id": f"x{i}"})
     assert len(synced) == 5
 
 
@@ -156,7 +156,7 @@ def test_auto_group_commit_shares_fsyncs_between_quick_records_and_still_syncs_a
     with MatchLog(path, group_commit_ms=store.AUTO) as log:
         started = time.monotonic()
         for i in range(200):  # sub-millisecond records
-            log.append({"id": str(i)})
+            log.append_json({"id": str(i)})
             assert path.read_bytes().count(b"\n") == i + 1  # flushed at once all the same
         elapsed = time.monotonic() - started
         # one fsync per 100 ms of appending at most (a loaded machine may stretch the loop)
@@ -168,7 +168,7 @@ def test_auto_group_commit_shares_fsyncs_between_quick_records_and_still_syncs_a
         assert len(synced) == quick + 1 and not log._dirty
         for i in range(3):  # records further apart than the interval: one fsync each
             time.sleep(0.15)
-            log.append({"id": f"slow{i}"})
+            log.append_json({"id": f"slow{i}"})
             assert not log._dirty
         assert len(synced) == quick + 4
     assert len(synced) == quick + 4  # nothing left to sync at close
