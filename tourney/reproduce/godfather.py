@@ -199,11 +199,18 @@ def setting(league: League, records: list[MatchRecord]) -> str:
 
 def gbm_models(model_dir: Path | None = None) -> str:
     """One line on the GBM models the GodfatherGBM player loads (``meta.json`` of ``train-godfather``)."""
+    import inspect
     import json
 
-    from players.godfather.predictors import MODEL_DIR
+    from tourney.registry import resolve_player
 
-    path = Path(model_dir or MODEL_DIR) / "meta.json"
+    if model_dir is None:
+        # the folder beside the registered GodfatherGBM player's module, where it loads its models from
+        gbm = resolve_player("godfather-gbm", "oneshot")
+        if gbm is None:
+            return ""
+        model_dir = Path(inspect.getfile(gbm.cls)).parent / "models"
+    path = Path(model_dir) / "meta.json"
     if not path.is_file():
         return ""
     meta = json.loads(path.read_text())
