@@ -86,6 +86,13 @@ class QLearningSeller(InsightSeller):
         self.save_path = save_path
         self.table_: QTable | None = None
 
+    @property
+    def table(self) -> QTable:
+        """The Q-table of the match (learnt, or loaded from ``load_path``)."""
+        if self.table_ is None:
+            raise RuntimeError("the Q-table is made when the match begins")
+        return self.table_
+
     # Tables the repository's leagues load, and the command that makes each
     # (the Makefile's reproduce-insight step); any other path gets the generic command.
     KNOWN_TABLES = {
@@ -154,15 +161,15 @@ class QLearningSeller(InsightSeller):
         if self.epsilon_ > 0 and self.rng_.random() < self.epsilon_:
             action = self.rng_.randint(self.low_, top)
         else:
-            best = self.table_.greedy_actions(state, self.low_, top)
+            best = self.table.greedy_actions(state, self.low_, top)
             action = best[0] if len(best) == 1 else best[self.rng_.randrange(len(best))]
         self.state_, self.action_ = state, action
         return action
 
     def learn(self, rival_offer: int | None, profit: float, done: bool) -> None:
-        if self.exploit_only or self.state_ is None:
+        if self.exploit_only or self.state_ is None or self.action_ is None:  # set together by choose
             return
-        state, action, table = self.state_, self.action_, self.table_
+        state, action, table = self.state_, self.action_, self.table
         target = profit
         if not done:
             following = self.state_of(action, self.n_offers_, rival_offer)
@@ -180,7 +187,7 @@ class QLearningSeller(InsightSeller):
         (one-seller game; ties take the highest price), for reports."""
         offers, last = [], None
         for n in range(self.high_ - self.low_ + 1):
-            best = self.table_.best_actions(self.state_of(last, n, rival_last), range(self.low_, self.top_action(last) + 1))
+            best = self.table.best_actions(self.state_of(last, n, rival_last), range(self.low_, self.top_action(last) + 1))
             offers.append(max(best))
             last = offers[-1]
             if last == self.low_:

@@ -27,7 +27,8 @@ def train_one_seller(out: Path, price_range: tuple[int, int] = (11, 100), episod
                      seed: int = 0, impatience: float = 0.1, impatience_step: float = 0.1,
                      **q_params) -> dict:
     """Play one learning match, save the table to ``out``; return the match metrics."""
-    world = BiddingWorld(price_range=tuple(price_range), episodes=episodes, impatience=impatience,
+    low, high = price_range  # two prices (a list from the command line is fine)
+    world = BiddingWorld(price_range=(low, high), episodes=episodes, impatience=impatience,
                          impatience_step=impatience_step, last_episodes=min(1000, episodes))
     record = play_match(world, {"seller": (QLearningSeller, {**q_params, "save_path": str(out)})}, seed)
     result = record.result()  # ValueError with the traceback if the match failed
