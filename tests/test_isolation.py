@@ -220,8 +220,10 @@ def test_crashing_does_not_pay(tmp_path):
 # (cause not found yet: the worker's parent watch should end it within 0.2 s). A known bug of
 # issue 13, kept visible here and in `tests/stress_races.py`, not allowed to fail CI at random.
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, "group"])
 def test_no_worker_or_player_process_outlives_a_killed_runner(tmp_path, signum):
+    """SIGKILL or SIGTERM to the runner, or SIGKILL to its whole process group (runner and workers at
+    once: the hosts, in sessions of their own, then learn it from their parent-death signal)."""
     spawned = tmp_path / "spawned"
     spawned.mkdir()
     spawned.chmod(0o777)  # the Spawner writes here from its host, which runs as a user of its own
@@ -233,7 +235,8 @@ def test_no_worker_or_player_process_outlives_a_killed_runner(tmp_path, signum):
     env = {**os.environ, TAG: tag, "SPAWN_DIR": str(spawned),
            "PYTHONPATH": str(ROOT / "tests") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([*TOURNEY, "run", str(path), "-j", "2", "--out", str(tmp_path / "run"), "--quiet"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     inflight = tmp_path / "run" / ".inflight"
 
     def mid_run() -> bool:  # both workers inside a match (their hosts up), a spawned process alive
@@ -245,7 +248,10 @@ def test_no_worker_or_player_process_outlives_a_killed_runner(tmp_path, signum):
             time.sleep(0.05)
         assert mid_run(), f"never caught mid-run (runner exit code {proc.poll()})"
     finally:
-        proc.send_signal(signum)
+        if signum == "group":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.send_signal(signum)
         proc.wait(30)
     # workers notice within 0.2 s and kill their hosts and what the players started; loky's
     # resource trackers end when their last client is gone. The bound is generous: in about

@@ -43,6 +43,7 @@ PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 PARENT_POLL_S = 0.2  # how often a host checks that its supervisor is alive
 EXIT_CHANNEL_LOST = 86  # the host could not reply: its connection was closed under it
+EXIT_SUPERVISOR_GONE = 87
 SUPERVISOR_PID = 0  # in a host: the pid of the worker process supervising it
 DROPPED = False  # in a host: it runs as a user of its own (tourney.sandbox)
 _KILL = os.kill  # the real one: players get a guarded os.kill
@@ -95,8 +96,6 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
     libc = _libc()
     if libc is not None:
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-        if pdeathsig:  # only when the forking thread lives as long as the supervisor (its main thread)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     # whatever the supervisor installed: a SIGINT here comes from a player and raises in it
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -124,6 +123,12 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
         os.environ[sandbox.ENV_PLAYER_DIR] = player_dir
     global DROPPED
     DROPPED = sandbox.drop_privileges()  # as root: a user of its own; raises rather than play as root
+    if pdeathsig and libc is not None:  # only when the forking thread lives as long as the supervisor
+        # After the drop: a change of uid clears the parent-death signal. One the host handles, not
+        # SIGKILL: a host killed outright would leave what its players started (reparented to init)
+        # running when its worker is SIGKILLed (with the runner's process group, say).
+        signal.signal(signal.SIGUSR2, _supervisor_died)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGUSR2, 0, 0, 0)
     _protect_runner(keep, {os.getppid(), runner_pid} - {0})
 
 
@@ -215,6 +220,13 @@ def _blame_tampering(record: MatchRecord, match: Any, index: int, kind: int) -> 
     role = roles[index - 1] if 0 < index <= len(roles) else None
     record.blame("error", role, f"the player {acting.TAMPERING.get(kind, 'tampered with the runner')}",
                  reason="tampering")
+
+
+def _supervisor_died(signum: int, frame: Any) -> None:
+    try:
+        kill_descendants()
+    finally:
+        os._exit(EXIT_SUPERVISOR_GONE)
 
 
 def _watch_parent(parent: int) -> None:

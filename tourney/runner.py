@@ -41,7 +41,7 @@ from tourney.records import MatchRecord
 from tourney.sandbox import PLAYER_DIR, can_drop, declared_writes, prepare_player_dir, share_folder
 from tourney.schedule import Match, iter_schedule
 from tourney.store import AUTO, LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
-from tourney.supervisor import Isolation, close_all, play_supervised
+from tourney.supervisor import HOST_PREFIX, Isolation, close_all, kill_registered_hosts, play_supervised
 from tourney.worker import play_match
 
 WORKER_WAIT_S = 60  # how long a cluster may take to show its first worker
@@ -266,9 +266,12 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
             except Exception as exc:  # noqa: BLE001 - decide below whether it is a dead worker
                 if not _is_worker_death(exc):
                     raise
-                suspects = {p.name for p in inflight.iterdir() if p.name not in done}
-                for path in inflight.iterdir():
+                markers = [p for p in inflight.iterdir() if not p.name.startswith(HOST_PREFIX)]
+                suspects = {p.name for p in markers if p.name not in done}
+                for path in markers:
                     path.unlink(missing_ok=True)
+                if backend == "loky":  # joblib killed the pool's workers, and so orphaned their hosts
+                    kill_registered_hosts(inflight)
                 if not suspects:
                     blind_crashes += 1
                     if blind_crashes > 3:
@@ -281,6 +284,7 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
                         yield _crashed_record(match, exc)
     finally:
         close_all()  # the hosts this process started (with -j 1, the runner's own)
+        kill_registered_hosts(inflight)  # and what is left of the workers' (their workers killed under them)
         shutil.rmtree(inflight, ignore_errors=True)
 
 

@@ -3,9 +3,11 @@
 A player host started by root (``tourney run`` as root, a root dask worker)
 drops to a user of its own before it plays anything:
 
-- its uid is ``HOST_UID_BASE + its pid`` (unique among live processes, so no
-  two hosts share one and no host shares the runner's), its only group is
-  ``HOST_GID`` (shared by every host: the group of the run's player folder);
+- its uid is ``HOST_UID_BASE + slot * 2**22 + its pid``, ``slot`` derived
+  from the runner's pid (``run_slot``): no two live hosts of a run share one,
+  two concurrent runs share a range with odds of 1 in ``UID_SLOTS``, and no
+  host shares the runner's; its only group is ``HOST_GID`` (shared by every
+  host: the group of the run's player folder);
 - it keeps one capability, ``CAP_DAC_READ_SEARCH`` (read any file, enter any
   folder), also in the programs it runs (an ambient capability), so players
   import from wherever root could (a league beside its agents in a 0700 home
@@ -35,7 +37,9 @@ import resource
 import time
 from pathlib import Path
 
-HOST_UID_BASE = 1_500_000_000  # far above any account a system hands out; + a pid (< 2**22) stays below 2**31
+HOST_UID_BASE = 1_500_000_000  # far above any account a system hands out
+PID_SPAN = 1 << 22  # pids stay below (the kernel's largest pid_max)
+UID_SLOTS = 600  # runs' uid ranges: HOST_UID_BASE + 600 * 2**22 stays below 2**32 - 1
 HOST_GID = 1_499_999_999
 HOST_NPROC = 1024  # processes and threads a host's uid may have at once
 PLAYER_DIR = "players"  # in a run folder: the one folder players may write (caches, their own files)
@@ -64,8 +68,26 @@ def can_drop() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+def run_slot(runner_pid: int) -> int:
+    """Which of ``UID_SLOTS`` ranges of uids a run's hosts take (concurrent runs take different ones)."""
+    return runner_pid % UID_SLOTS
+
+
+SLOT: int | None = None  # this process's run slot (set by its supervisor); None: its own pid's
+
+
+def fix_slot() -> None:
+    """Before forking a host: this process's slot, inherited by the host (else the process's own pid's)."""
+    global SLOT
+    if SLOT is None:
+        SLOT = run_slot(os.getpid())
+
+
 def host_uid(pid: int) -> int:
-    return HOST_UID_BASE + pid
+    """The uid of the host whose pid is ``pid``: unique among live hosts of all runs but 1 in UID_SLOTS."""
+    fix_slot()
+    assert SLOT is not None
+    return HOST_UID_BASE + SLOT * PID_SPAN + pid
 
 
 def drop_privileges() -> bool:

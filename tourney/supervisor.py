@@ -72,6 +72,7 @@ class _Host:
         ours, theirs = socket.socketpair()
         output_r, output_w = os.pipe()  # the host's stdout and stderr
         pdeathsig = threading.current_thread() is threading.main_thread()
+        sandbox.fix_slot()  # the host computes its uid from the slot it inherits
         for stream in (sys.stdout, sys.stderr):  # else the host inherits, and prints, what they buffer
             try:
                 stream.flush()
@@ -91,6 +92,7 @@ class _Host:
         self.baseline = _own_rss()
         self.pid = pid
         self.dropped = sandbox.can_drop()  # the host runs as sandbox.host_uid(pid)
+        self.registered = _register_host(pid) if self.dropped else None
         self.conn = Connection(ours.detach())
         self.matches = 0
         self.exit_status: int | None = None
@@ -160,6 +162,8 @@ class _Host:
                 sandbox.kill_user(sandbox.host_uid(self.pid))
             except OSError:
                 pass
+            if self.registered is not None:
+                self.registered.unlink(missing_ok=True)
         if self.exit_status is None:
             try:
                 import psutil
@@ -402,6 +406,39 @@ def failed_record(match: Match, status: str, role: str | None, error: str, pid: 
 _PREPARED: set[str] = set()
 
 
+HOST_PREFIX = "host."  # in the run's .inflight folder: one file per live host, named by its uid
+_REGISTRY: str | None = None  # that folder, when this worker shares the runner's disk
+
+
+def _register_host(pid: int) -> Path | None:
+    """Note a host's uid where the runner finds it (``kill_registered_hosts``)."""
+    if not _REGISTRY:
+        return None
+    try:
+        path = Path(_REGISTRY) / f"{HOST_PREFIX}{sandbox.host_uid(pid)}"
+        path.touch()
+        return path
+    except OSError:
+        return None
+
+
+def kill_registered_hosts(inflight_dir: Path) -> None:
+    """Kill every process of every host user noted in ``inflight_dir``; called by the runner.
+
+    A host whose worker was SIGKILLed by someone else (joblib ending a broken
+    pool kills its workers' process trees) dies without killing what its
+    players started; those processes keep the host's user, so this finds them.
+    """
+    if not sandbox.can_drop():
+        return
+    for path in inflight_dir.glob(f"{HOST_PREFIX}*"):
+        try:
+            sandbox.kill_user(int(path.name[len(HOST_PREFIX):]))
+        except (ValueError, OSError):
+            pass
+        path.unlink(missing_ok=True)
+
+
 def _prepare_world(world_type: str) -> None:
     # World modules are trusted: importing them here means a fresh host starts warm.
     if world_type in _PREPARED:
@@ -428,6 +465,7 @@ def supervisor_for(isolation: Isolation, runner_pid: int, parent_is_runner: bool
     """
     global _RUNNER_PID, _PARENT_IS_RUNNER
     _RUNNER_PID, _PARENT_IS_RUNNER = runner_pid, parent_is_runner
+    sandbox.SLOT = sandbox.run_slot(runner_pid)  # this run's range of host uids
     sup = _SUPERVISORS.get(isolation)
     if sup is None:
         sup = _SUPERVISORS[isolation] = Supervisor(isolation)
@@ -439,7 +477,9 @@ def play_supervised(match: Match, timeout: float | None, trace: bool, inflight_d
     """The task a backend runs: ``match`` played in this worker's host, its record returned."""
     from tourney.worker import _keep_loky_worker_alive
 
+    global _REGISTRY
     _keep_loky_worker_alive()
+    _REGISTRY = inflight_dir
     # The markers tell the runner which matches a dead worker was playing; the runner
     # supervising in its own process (-j 1) has no worker to lose, and skips the two file operations.
     marker = None if os.getpid() == runner_pid else _mark_inflight(inflight_dir, match.id)

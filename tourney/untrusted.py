@@ -44,6 +44,7 @@ def call(fn: Callable[[], Any], limit_s: float = LIMIT_S) -> Any:
         except (OSError, ValueError, AttributeError):
             pass
     read_end, write_end = os.pipe()
+    sandbox.fix_slot()  # the child computes its uid from the slot it inherits
     pid = os.fork()
     if pid == 0:
         _child(fn, read_end, write_end)
