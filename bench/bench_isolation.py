@@ -105,6 +105,34 @@ def micro(n: int = 200_000) -> dict[str, float]:
             "slot_write_ns": timed(writes) - base}
 
 
+def host_costs(n: int = 30, rounds: int = 3) -> dict[str, float]:
+    """Median ms of: a fork that exits, a fork that drops privileges then exits (as root), and one
+    ``sandbox.kill_user`` (the extra fork that retires a dropped host), from this worker-sized process."""
+    from tourney import sandbox
+
+    def fork_once(drop: bool) -> float:
+        started = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            if drop:
+                sandbox.drop_privileges()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        return time.perf_counter() - started
+
+    def kill_once() -> float:
+        started = time.perf_counter()
+        sandbox.kill_user(sandbox.host_uid(sandbox.PID_SPAN - 1))  # a user nothing runs as
+        return time.perf_counter() - started
+
+    samples: dict[str, list[float]] = {"fork_ms": [], "fork_drop_ms": [], "kill_user_ms": []}
+    for _ in range(rounds):  # interleaved, so load changes hit all three alike
+        samples["fork_ms"] += [fork_once(False) for _ in range(n)]
+        samples["fork_drop_ms"] += [fork_once(True) for _ in range(n)]
+        samples["kill_user_ms"] += [kill_once() for _ in range(n)]
+    return {k: round(statistics.median(v) * 1e3, 2) for k, v in samples.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=1)
@@ -171,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_vs_bare": {k: round(statistics.median(v) / anchor, 4) for k, v in per_match.items()},
         "ms_per_match_all_rounds": {k: [round(x * 1e3, 3) for x in v] for k, v in per_match.items()},
         "micro": {k: round(v, 1) for k, v in micro().items()},
+        "host_costs": host_costs(),
     }
     print(f"{len(work)} bilateral benchmark matches x {args.rounds} rounds, one core, "
           f"load average {result['load_average'][0]:.2f}")
@@ -182,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     m = result["micro"]
     print(f"guarded call: +{m['guarded_call_ns'] - m['plain_call_ns']:.0f} ns over a plain call "
           f"({m['plain_call_ns']:.0f} ns); slot write {m['slot_write_ns']:.0f} ns")
+    h = result["host_costs"]
+    print(f"fork+exit {h['fork_ms']:.2f} ms, fork+drop+exit {h['fork_drop_ms']:.2f} ms, "
+          f"kill_user {h['kill_user_ms']:.2f} ms (root: {sandbox.can_drop()})")
     print("targets: guarded and supervised < 1.03x bare")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
