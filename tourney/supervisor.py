@@ -37,6 +37,7 @@ import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from tourney import capture
 from tourney import host as host_module
