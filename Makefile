@@ -113,14 +113,20 @@ reproduce-godfather: install
 CONSUMER_CACHE := results/consumer/players/llm-cache.sqlite
 CONSUMER_SHIPPED := results/baselines/consumer
 .PHONY: reproduce-consumer reproduce-consumer-fresh
+# the shipped cold run of league $(1) beside its replay, for the report's cold-vs-cached line
+consumer_cold = cp $(CONSUMER_SHIPPED)/$(1).cold-manifest.json results/$(1)/cold-manifest.json && \
+	cp $(CONSUMER_SHIPPED)/$(1).cold-scores.csv results/$(1)/cold-scores.csv
 reproduce-consumer: install
 	$(PY) -m players.llm.cache unpack $(CONSUMER_SHIPPED)/llm-cache.jsonl.gz $(CONSUMER_CACHE)
 	TOURNEY_LLM_REPLAY=1 $(TOURNEY) run leagues/consumer.yaml -j $(JOBS) --fresh --quiet
+	$(call consumer_cold,consumer)
 	$(TOURNEY) reproduce consumer results/consumer
 	TOURNEY_LLM_REPLAY=1 $(PY) -m players.llm.local_endpoint leagues/consumer-openai.yaml --out results/consumer-openai \
 		--replay -- -j 1 --fresh --quiet
+	$(call consumer_cold,consumer-openai)
 	$(TOURNEY) reproduce consumer results/consumer-openai
 	TOURNEY_LLM_REPLAY=1 $(TOURNEY) run leagues/consumer-models.yaml -j $(JOBS) --fresh --quiet
+	$(call consumer_cold,consumer-models)
 	$(TOURNEY) reproduce consumer results/consumer-models
 	$(PY) -m tourney.reproduce.collect . --section "make reproduce-consumer"
 

@@ -91,5 +91,5 @@ def test_report_puts_each_llm_rate_beside_the_controls_and_counts_cut_replies(tm
     assert "| LLM | buyer | Linear | overpayment | 40 | 0.500 | 0.000 | +0.500 [+0.338, +0.662] |" in text
     assert "| LLM | seller | Linear | below_wholesale | 40 | 0.000 | 0.250 |" in text
     assert "replies cut by max_tokens: 1 (25.0%)" in text
-    assert "1 of 5 claims hold, 1 fail, 3 not resolved" in text
+    assert "1 of 5 claims hold, 1 fail, 3 not resolved" in text and "No cold run of this league beside this run" in text
     assert "| Linear | no |" in text  # the control sold below wholesale: the adapter check catches it

@@ -256,25 +256,26 @@ def _llm_players(run_dir: Path) -> set[str]:
     return {name for name, kind in read_run(run_dir).player_types().items() if kind == "llm"}
 
 
-SHIPPED = Path("baselines") / "consumer"  # beside the run dirs: results/baselines/consumer
+COLD_MANIFEST, COLD_SCORES = "cold-manifest.json", "cold-scores.csv"
 
 
 def cold_run_lines(run_dir: Path, counts: dict[str, Any]) -> list[str]:
-    """How the shipped cache was made (the cold run's manifest) and whether this run's score
-    table is the cold run's, byte for byte."""
-    shipped = run_dir.parent / SHIPPED
-    manifest_path = shipped / f"{run_dir.name}.cold-manifest.json"
+    """How the replayed cache was made and whether this run's score table is the cold run's, byte
+    for byte: from the cold run's manifest and score table, which `make reproduce-consumer` copies
+    from results/baselines/consumer/ into the run directory (a report reads its run only)."""
+    manifest_path = run_dir / COLD_MANIFEST
     if not manifest_path.exists():
-        return [f"No cold run of this league is shipped ({manifest_path} is missing)."]
+        return [f"No cold run of this league beside this run ({COLD_MANIFEST} is missing)."]
     import json
 
     cold = json.loads(manifest_path.read_text())
     elapsed = cold.get("elapsed_s")
     took = f"{float(elapsed):.0f} s ({float(elapsed) / 60:.1f} min)" if elapsed is not None else "an unknown time"
-    line = (f"Cold run (every reply from the model, the shipped cache empty): {cold.get('matches')} matches with "
-            f"-j {cold.get('jobs')} in {took}, finished {cold.get('finished')}; this run: "
+    line = (f"Cold run (every reply from the model, the shipped cache empty): {cold.get('matches')} matches; its "
+            f"last `tourney run` (-j {cold.get('jobs')}; a resumed run's earlier part not counted) took {took}, "
+            f"finished {cold.get('finished')}; this run: "
             f"{counts['model_calls']} model calls, {counts['cache_hits']} cache hits.")
-    scores, cold_scores = run_dir / "scores.csv", shipped / f"{run_dir.name}.cold-scores.csv"
+    scores, cold_scores = run_dir / "scores.csv", run_dir / COLD_SCORES
     if scores.exists() and cold_scores.exists():
         same = scores.read_bytes() == cold_scores.read_bytes()
         line += f" Score table identical to the cold run's: {'yes' if same else 'NO'}."
