@@ -114,8 +114,10 @@ CONSUMER_CACHE := results/consumer/players/llm-cache.sqlite
 CONSUMER_SHIPPED := results/baselines/consumer
 .PHONY: reproduce-consumer reproduce-consumer-fresh
 # the shipped cold run of league $(1) beside its replay, for the report's cold-vs-cached line
-consumer_cold = cp $(CONSUMER_SHIPPED)/$(1).cold-manifest.json results/$(1)/cold-manifest.json && \
-	cp $(CONSUMER_SHIPPED)/$(1).cold-scores.csv results/$(1)/cold-scores.csv
+# (none shipped: the report says so)
+consumer_cold = if test -f $(CONSUMER_SHIPPED)/$(1).cold-manifest.json; then \
+	cp $(CONSUMER_SHIPPED)/$(1).cold-manifest.json results/$(1)/cold-manifest.json && \
+	cp $(CONSUMER_SHIPPED)/$(1).cold-scores.csv results/$(1)/cold-scores.csv; fi
 reproduce-consumer: install
 	$(PY) -m players.llm.cache unpack $(CONSUMER_SHIPPED)/llm-cache.jsonl.gz $(CONSUMER_CACHE)
 	TOURNEY_LLM_REPLAY=1 $(TOURNEY) run leagues/consumer.yaml -j $(JOBS) --fresh --quiet

@@ -9,7 +9,8 @@ server started here, on 127.0.0.1 and a port the OS picks (port 0).
    ``/v1/models`` with that key (so it is our server, not another process's);
 2. writes a copy of LEAGUE with every loopback ``base_url`` pointed at that port
    and runs ``tourney run`` on it with the key in the environment variable the
-   league's ``api_key_env`` names (never on a command line or in a file);
+   league's ``api_key_env`` names (not in any file; the server itself gets the
+   random, per-run key on its command line, as llama-cpp-python's server takes it);
 3. stops the server.
 
 ``--replay``: no server; the copy points at a closed loopback port, so every
@@ -24,6 +25,7 @@ import argparse
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -110,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     run_args = argv[argv.index("--") + 1:] if "--" in argv else []  # more `tourney run` options, after --
     args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    # a SIGTERM ends us through the finally below, so the server is stopped too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     league = yaml.safe_load(args.league.read_text())
     remote = _loopback_players(league)
     if not remote:
