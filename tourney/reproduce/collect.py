@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from tourney.reproduce import SECTIONS
-from tourney.reproduce.excerpt import BASELINES, SUMMARY, ExcerptError, run_parts, write_excerpt
+from tourney.reproduce.excerpt import BASELINES, SUMMARY, ExcerptError, claim_lines, run_parts, write_excerpt
 from tourney.runner import REPRODUCE_ID_VAR
 from tourney.store import read_manifest
 
@@ -265,6 +265,8 @@ def refresh_excerpts(root: Path, only: str | None) -> list[str]:
             name = (manifest.get("reproduction") or {}).get("name")
             if not (root / run_dir / "reproduction.md").exists():
                 continue
+            if not claim_lines((root / run_dir / "reproduction.md").read_text()):
+                continue  # no verdict of the claim checker (a model-matrix table): nothing to guard
             if name is None:
                 problems.append(f"{run_dir}: its manifest does not say which reproduction wrote its report "
                                 "(`tourney reproduce NAME RUN_DIR` records it): no excerpt")
