@@ -38,8 +38,10 @@ _CLOCK = struct.Struct("d")  # bytes 8..16: monotonic time the match clock start
 _SEQ = struct.Struct("q")  # bytes 16..24: sequence number of the match the slot describes
 _TAMPER = 24  # byte 24: index of the seat that tampered with the runner (255: outside any seat's call)
 _TAMPER_KIND = 25  # byte 25: what it tried (one of TAMPERING)
+_FINISHED = 26  # byte 26: 1 once the host's own code has the match's record and is about to send it
 TAMPERING = {1: "tried to close the worker's connection to the runner",
-             2: "tried to signal the runner or the worker supervising it"}
+             2: "tried to signal the runner or the worker supervising it",
+             3: "tried to write on its host's connection to the runner"}
 
 
 class ActingSlot:
@@ -57,6 +59,7 @@ class ActingSlot:
         self.memory[0] = 0
         self.memory[_TAMPER] = 0
         self.memory[_TAMPER_KIND] = 0
+        self.memory[_FINISHED] = 0
         self.memory[8:16] = _CLOCK.pack(0.0)
         self.memory[16:24] = _SEQ.pack(seq)
 
@@ -70,6 +73,11 @@ class ActingSlot:
     @property
     def seq(self) -> int:
         return _SEQ.unpack(self.memory[16:24])[0]
+
+    @property
+    def finished(self) -> bool:
+        """The host's own code marked the match finished: a reply before that was forged by a player."""
+        return self.memory[_FINISHED] == 1
 
     @property
     def tamper(self) -> tuple[int, int]:
@@ -86,6 +94,7 @@ class _Local:
     memory: Any = bytearray(SLOT_BYTES)
     roles: dict[str, int] = {}
     last_raiser = 0
+    last_raised: BaseException | None = None  # the exception object that last left a guarded call
 
 
 def install(slot: ActingSlot) -> None:
@@ -97,6 +106,7 @@ def set_roles(roles: list[str]) -> None:
     """Seat indexes for the match about to start: ``roles[i]`` is index ``i + 1``."""
     _Local.roles = {role: i + 1 for i, role in enumerate(roles)}
     _Local.last_raiser = 0
+    _Local.last_raised = None
 
 
 def index_of(role: str) -> int:
@@ -111,8 +121,8 @@ def playing(role: str) -> Iterator[None]:
     index = memory[0] = _Local.roles.get(role, 0)
     try:
         yield
-    except BaseException:
-        _Local.last_raiser = index
+    except BaseException as exc:
+        _Local.last_raiser, _Local.last_raised = index, exc
         raise
     finally:
         memory[0] = previous
@@ -126,6 +136,11 @@ def note_tamper(kind: int) -> None:
         memory[_TAMPER_KIND] = kind
 
 
+def mark_finished() -> None:
+    """The match is over and its record is about to be sent (the host's own code, after the last call)."""
+    _Local.memory[_FINISHED] = 1
+
+
 def acting_now() -> int:
     return _Local.memory[0]
 
@@ -133,6 +148,21 @@ def acting_now() -> int:
 def start_clock(when: float) -> None:
     """The match clock starts now (set-up is over): the supervisor's wall limit counts from here."""
     _Local.memory[8:16] = _CLOCK.pack(when)
+
+
+def seat_that_raised(exc: BaseException) -> int:
+    """Index of the seat whose guarded call ``exc`` itself left (0: it never passed through a player's call).
+
+    Whatever its type: a player can raise the runner's own MatchTimeout naming
+    its opponent, or a PlayerFault, or a WorldError; what it raised from its
+    own call is its fault, not what the exception says.
+    """
+    return _Local.last_raiser if _Local.last_raised is exc else 0
+
+
+def forget_raised() -> None:
+    """Drop the reference to the last exception (and the frames its traceback holds)."""
+    _Local.last_raised = None
 
 
 def last_raiser() -> int:
@@ -201,8 +231,8 @@ def _marking(fn: Callable, index: int) -> Callable:
         memory[0] = index
         try:
             return fn(*args, **kwargs)
-        except BaseException:
-            _Local.last_raiser = index
+        except BaseException as exc:
+            _Local.last_raiser, _Local.last_raised = index, exc
             raise
         finally:
             memory[0] = previous

@@ -31,9 +31,9 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from tourney import acting, sandbox
+from tourney import acting, sandbox, wire
 from tourney.acting import ActingSlot
 
 if TYPE_CHECKING:
@@ -76,8 +76,9 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
             _flush_output()
             if slot.tamper[0]:
                 _blame_tampering(record, match, *slot.tamper)
+            acting.mark_finished()
             try:
-                conn.send((seq, record.to_json()))  # plain data: the supervisor reads it back as a record
+                conn.send_bytes(wire.dumps((seq, record.to_json())))  # plain data only: the supervisor unpickles no global
             except (OSError, ValueError):
                 code = EXIT_CHANNEL_LOST
                 break
@@ -213,6 +214,61 @@ def _protect_runner(fd: int, protected: set[int]) -> None:
 
     os.close, os.closerange, os.dup2, os.kill, os.killpg = (guarded_close, guarded_closerange, guarded_dup2,
                                                             guarded_kill, guarded_killpg)
+    _protect_channel(fd, refuse)
+
+
+def _protect_channel(fd: int, refuse: Callable[[int], None]) -> None:
+    """Refuse the casual ways to write on the host's connection (the host's own sends go through the
+    ``Connection``, which holds the real ``os.write``): a forged reply is then the writer's fault."""
+    import builtins
+    import io
+    import socket
+
+    write, writev, sendfile, dup = os.write, os.writev, os.sendfile, os.dup
+    dup2 = os.dup2  # already guarded against a dup2 onto the connection
+    opener = builtins.open
+    socket_init = socket.socket.__init__
+
+    def guarded_write(target: int, data: Any) -> int:
+        if target == fd:
+            refuse(3)
+        return write(target, data)
+
+    def guarded_writev(target: int, buffers: Any) -> int:
+        if target == fd:
+            refuse(3)
+        return writev(target, buffers)
+
+    def guarded_sendfile(out_fd: int, in_fd: int, *args: Any, **kwargs: Any) -> int:
+        if out_fd == fd:
+            refuse(3)
+        return sendfile(out_fd, in_fd, *args, **kwargs)
+
+    def guarded_dup(source: int) -> int:
+        if source == fd:
+            refuse(3)
+        return dup(source)
+
+    def guarded_dup2(source: int, target: int, inheritable: bool = True) -> int:
+        if source == fd:
+            refuse(3)
+        return dup2(source, target, inheritable)
+
+    def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if file == fd and type(file) is int:
+            refuse(3)
+        return opener(file, *args, **kwargs)
+
+    def guarded_socket_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        fileno = kwargs.get("fileno", args[3] if len(args) > 3 else None)
+        if fileno == fd:
+            refuse(3)
+        socket_init(self, *args, **kwargs)
+
+    os.write, os.writev, os.sendfile, os.dup, os.dup2 = (guarded_write, guarded_writev, guarded_sendfile,
+                                                         guarded_dup, guarded_dup2)
+    builtins.open = io.open = guarded_open
+    socket.socket.__init__ = guarded_socket_init  # type: ignore[method-assign]
 
 
 def _blame_tampering(record: MatchRecord, match: Any, index: int, kind: int) -> None:

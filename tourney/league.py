@@ -623,8 +623,27 @@ def _resolve_player(where: _Lines, kp: tuple, ptype: str, params: dict,
         answers = untrusted.call(plain)
     except untrusted.SandboxFailed as exc:
         raise where.fail(kp + ("type",), f"importing '{ptype}' failed: {exc}") from None
-    return [(i, None if roles is None else ResolvedPlayer(ptype, object, roles, defaults))
+    if not _plain_answers(answers, {w.index for w in worlds}):  # bytes the entry's own code wrote on the pipe
+        raise where.fail(kp + ("type",), f"importing '{ptype}' failed: its process sent a malformed answer")
+    return [(i, None if roles is None else ResolvedPlayer(ptype, object, tuple(roles), defaults))
             for i, roles, defaults in answers]
+
+
+def _plain_answers(answers: Any, indices: set[int]) -> bool:
+    """The shape ``_resolve_player``'s sandboxed child sends: (world index, roles or None, defaults)."""
+    if type(answers) is not list:
+        return False
+    for answer in answers:
+        if type(answer) is not tuple or len(answer) != 3:
+            return False
+        index, roles, defaults = answer
+        if type(index) is not int or index not in indices or type(defaults) is not dict:
+            return False
+        if roles is not None and (type(roles) is not tuple or not all(type(r) is str for r in roles)):
+            return False
+        if not all(type(k) is str for k in defaults):
+            return False
+    return True
 
 
 def _resolve_here(where: _Lines, kp: tuple, ptype: str, params: dict,

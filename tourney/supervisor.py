@@ -41,13 +41,14 @@ from pathlib import Path
 
 from tourney import capture
 from tourney import host as host_module
-from tourney import sandbox
+from tourney import sandbox, wire
 from tourney.acting import ActingSlot
 from tourney.records import MatchRecord
 from tourney.schedule import Match
 
 CRASH_LIMIT = 2  # host deaths outside any player call before a match is recorded crashed
 POLL_S = 0.1  # how often the supervisor looks at the clock and the memory while a match runs
+REPLY_READ_S = 10.0  # a reply that has begun must be complete within this (a forged header cannot block)
 SETUP_LIMIT_S = 120.0  # importing a player's module and building the world, before the match clock starts
 DEFAULT_MEMORY_MB = 4096
 PARENT_POLL_S = 0.2
@@ -231,7 +232,10 @@ class Supervisor:
         self._retire()
 
     def _fresh_host(self) -> _Host:
-        if self._host is not None and not self._host.alive():
+        # Bytes waiting before a match was sent were written by a player after its last call:
+        # that host is not trusted with another match.
+        if self._host is not None and (not self._host.alive() or self._host.conn.closed
+                                       or wire.has_pending(self._host.conn.fileno())):
             self._retire()
         if self._host is None:
             self._host = _Host(self.isolation)
@@ -272,10 +276,22 @@ class Supervisor:
         while True:
             if host.wait(output):
                 try:
-                    got_seq, data = host.conn.recv()
-                    record = MatchRecord.from_json(data)
-                except (EOFError, OSError, ValueError, TypeError, KeyError, AttributeError):
-                    return self._died(host, match, started)  # nothing, or not a record: as if it had died
+                    data = wire.read_frame(host.conn.fileno(), time.monotonic() + REPLY_READ_S)
+                except (EOFError, OSError):
+                    return self._died(host, match, started)
+                except wire.WireError as exc:
+                    return self._forged(host, match, started, str(exc))
+                try:
+                    got_seq, fields = wire.loads(data)
+                    if type(got_seq) is not int or type(fields) is not dict:
+                        raise TypeError("not a (seq, record) pair")
+                    record = MatchRecord.from_json(fields)
+                except (wire.WireError, ValueError, TypeError, KeyError, AttributeError) as exc:
+                    return self._forged(host, match, started, f"{exc}"[:200])
+                if got_seq == seq and (host.slot.acting or not host.slot.finished):
+                    # The host's own code sends only after the last player call, once it marked the match
+                    # finished: this one came from inside a player's call (a record of its own making).
+                    return self._forged(host, match, started, "a record sent before the match ended")
                 if got_seq == seq:
                     record.pid = os.getpid()
                     return record
@@ -310,6 +326,22 @@ class Supervisor:
         record = failed_record(match, status, role, error, os.getpid(), time.monotonic() - started)
         if reason:
             record.reason = reason
+        return record
+
+    def _forged(self, host: _Host, match: Match, started: float, what: str) -> MatchRecord | None:
+        """Bytes on the host's connection that the host's own code never sends: a player wrote them."""
+        role = self._acting_role(host, match)
+        tamperer, _kind = host.slot.tamper
+        if role is None and 0 < tamperer != 255:  # it tried (and was refused) the casual way, too
+            roles = [s.role for s in match.seats]
+            role = roles[tamperer - 1] if tamperer <= len(roles) else None
+        if role is None:  # written outside any player's call (a thread it left): nobody to blame, replay
+            host.kill()
+            self._host = None
+            return None
+        record = self._kill_for(host, match, started, "error",
+                                f"the player wrote to its host's connection to the runner ({what})",
+                                reason="tampering")
         return record
 
     def _died(self, host: _Host, match: Match, started: float) -> MatchRecord | None:

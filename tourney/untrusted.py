@@ -5,7 +5,8 @@ import-time code runs) and may build the class to check its params. That is a
 player's code, so it runs in a forked child, not in the runner: as a user of
 its own when the runner is root (``tourney.sandbox``), with stdin, stdout and
 stderr on ``/dev/null``, under a wall limit. The child sends back plain data
-(pickled builtins only: the runner never unpickles a player's class), or the
+(builtins only, read by an unpickler that refuses every global: ``tourney.wire``;
+bytes the entry's code forges on the pipe cannot name a callable), or the
 text of the ``LeagueError`` it raised, which the runner raises as its own; a
 child that dies or overruns its limit is an error of the league entry that
 was being checked.
@@ -14,14 +15,13 @@ was being checked.
 from __future__ import annotations
 
 import os
-import pickle
 import select
 import signal
 import sys
 import time
 from typing import Any, Callable
 
-from tourney import sandbox
+from tourney import sandbox, wire
 from tourney.errors import LeagueError
 
 LIMIT_S = 120.0  # importing a player's module and building it once
@@ -57,8 +57,8 @@ def call(fn: Callable[[], Any], limit_s: float = LIMIT_S) -> Any:
     if data is None:
         raise SandboxFailed(f"did not finish within {limit_s:g} s")
     try:
-        kind, value = pickle.loads(data) if data else ("died", None)
-    except Exception:  # noqa: BLE001 - a truncated or foreign reply
+        kind, value = wire.loads(data) if data else ("died", None)
+    except (wire.WireError, TypeError, ValueError):  # a truncated or forged reply
         kind, value = "died", None
     if kind == "ok":
         return value
@@ -86,9 +86,9 @@ def _child(fn: Callable[[], Any], read_end: int, write_end: int) -> None:
         except BaseException as exc:  # noqa: BLE001 - the entry's fault, whatever it raised
             reply = ("error", f"{type(exc).__name__}: {exc}"[:2000])
         try:
-            data = pickle.dumps(reply)
+            data = wire.dumps(reply)
         except Exception as exc:  # noqa: BLE001 - a reply that is not plain data
-            data = pickle.dumps(("error", f"its answer could not be sent: {type(exc).__name__}"))
+            data = wire.dumps(("error", f"its answer could not be sent: {type(exc).__name__}"))
         view = memoryview(data)
         while view:
             view = view[os.write(write_end, view):]

@@ -190,30 +190,45 @@ def play_match(match: Match, timeout: float | None, trace: bool = False) -> Matc
         record.roles = clean_json(result.roles)
         record.metrics = clean_json(result.metrics)
         record.details = clean_json(result.details)
-    except MatchTimeout as exc:
+    except BaseException as exc:  # noqa: BLE001 - nothing a player raises may escape
+        if isinstance(exc, KeyboardInterrupt) and INTERRUPTED:
+            raise  # a real Ctrl-C of a runner playing in its own process (the sequential debug path)
+        raiser = _role_at(acting.seat_that_raised(exc), roles)
+        acting.forget_raised()
+        _record_fault(record, exc, roles, ctx)
+        if raiser is not None:
+            # It came out of a player's own call: that player's fault, whatever the exception claims
+            # (a MatchTimeout or PlayerFault naming the opponent, a WorldError voiding the match).
+            # The alarm's own timeout, raised inside a player's call, names that player anyway.
+            record.blame(record.status, raiser, record.error or "")
+            if record.backend:
+                record.backend["role"] = raiser
+    record.duration = round(time.perf_counter() - started, 6)
+    record.pid = os.getpid()
+    return record
+
+
+def _record_fault(record: MatchRecord, exc: BaseException, roles: list[str], ctx: MatchContext) -> None:
+    """Status, error and blame of a match that ``exc`` ended, from what the exception is."""
+    if isinstance(exc, MatchTimeout):
         record.blame("timeout", getattr(exc, "role", None) or _blame(exc.__traceback__, ctx)
                      or _role_at(getattr(exc, "acting", 0), roles), _format(exc))
-    except WorldError as exc:  # the world broke its own contract: nobody's fault but the world's
+    elif isinstance(exc, WorldError):  # the world broke its own contract: nobody's fault but the world's
         record.blame("error", None, f"WorldError: {exc}")
-    except PlayerFault as exc:
+    elif isinstance(exc, PlayerFault):
         record.blame("error", exc.role, _format(exc))
-    except BackendFault as exc:
+    elif isinstance(exc, BackendFault):
         # The endpoint failed, not the play, but the fault is still charged to the
         # seat whose backend it was: a player can raise BackendFault itself, and a
         # voided match would let a losing player escape its score.
         role = _blame(exc.__traceback__, ctx) or _role_at(acting.last_raiser(), roles)
         record.blame("error", role, str(exc), reason="backend",
                      backend={"endpoint": exc.endpoint, "status": exc.status, "role": role})
-    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, ... from a player are its fault
-        if isinstance(exc, KeyboardInterrupt) and INTERRUPTED:
-            raise  # a real Ctrl-C of a runner playing in its own process (the sequential debug path)
+    else:  # SystemExit, KeyboardInterrupt, ... from a player are its fault
         record.blame("error", _blame(exc.__traceback__, ctx) or _role_at(acting.last_raiser(), roles),
                      _format(exc))
         if isinstance(exc, MemoryError):
             record.reason = "memory"  # past the worker's limit (format: memory_mb)
-    record.duration = round(time.perf_counter() - started, 6)
-    record.pid = os.getpid()
-    return record
 
 
 def _role_at(index: int, roles: list[str]) -> str | None:
