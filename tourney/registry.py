@@ -18,6 +18,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, Mapping
 
+from tourney import sandbox
 from tourney.contract import roles_in
 from tourney.errors import RegistryError
 from tourney.params import did_you_mean
@@ -37,9 +38,10 @@ def import_object(path: str) -> Any:
         if module_name.endswith(".py"):  # path/to/agent.py:Class (see tourney.imports)
             from tourney.imports import import_file
 
-            module = import_file(module_name)
+            module = import_file(module_name)  # found relative to the working folder: imported in it
         else:
-            module = importlib.import_module(module_name)
+            with sandbox.imports_write_aside():
+                module = importlib.import_module(module_name)
     except ImportError as exc:
         raise RegistryError(f"cannot import '{module_name}' for '{path}': {exc}") from None
     obj: Any = module

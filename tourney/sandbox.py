@@ -34,8 +34,13 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
+import shutil
+import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 HOST_UID_BASE = 1_500_000_000  # far above any account a system hands out
 PID_SPAN = 1 << 22  # pids stay below (the kernel's largest pid_max)
@@ -130,7 +135,38 @@ def drop_privileges() -> bool:
         raise OSError(f"the host is still uid {os.geteuid()} after dropping to {uid}")
     os.umask(0o002)  # files in the shared player folder stay writable by the other hosts (the group)
     resource.setrlimit(resource.RLIMIT_NPROC, (HOST_NPROC, HOST_NPROC))
+    global DROPPED
+    DROPPED = True
+    # Imports may run in another folder (imports_write_aside): entries of the path relative to
+    # the working folder ('' or '.', as PYTHONPATH=. gives) must keep naming the same folders.
+    sys.path[:] = [os.path.abspath(p) if isinstance(p, str) else p for p in sys.path]
     return True
+
+
+DROPPED = False  # this process dropped its privileges (a player host, a sandboxed validation child)
+
+
+@contextmanager
+def imports_write_aside() -> Iterator[None]:
+    """Run an import of a player's module with a private, writable working folder.
+
+    Some agent packages write beside the working folder when imported
+    (anl-agents makes ``./logs``); a host that dropped its privileges may not
+    write the runner's working folder (a checkout root owns it), and the import
+    would fail. Relative paths a player reads at play time (a Q-table under
+    ``results/``) still resolve: the folder is switched back after the import.
+    """
+    if not DROPPED or os.access(".", os.W_OK):
+        yield
+        return
+    home = os.getcwd()
+    scratch = tempfile.mkdtemp(prefix="tourney-import-")
+    os.chdir(scratch)
+    try:
+        yield
+    finally:
+        os.chdir(home)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _fail(step: str) -> None:
