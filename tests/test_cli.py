@@ -65,3 +65,25 @@ def test_seed_override_changes_the_run_and_report_follows(tmp_path):
 def test_unknown_option_is_a_usage_error():
     proc = run_cli("run", "--jobz", "2", "x.yaml")
     assert proc.returncode == 2 and "No such option" in proc.stderr
+
+
+def test_the_command_runs_with_a_fixed_hash_seed_so_string_sets_iterate_alike(tmp_path):
+    """Player code (here: imported for validation) sees the same str hashes in every invocation."""
+    import os
+    import subprocess
+
+    from conftest import ROOT, TOURNEY, write_league
+
+    league = write_league(tmp_path / "probe.yaml", players=[{"name": "P", "type": "hash_probe.Probe"},
+                                                              {"name": "B", "type": "boulware"}])
+    seen = []
+    for i in range(2):
+        probe = tmp_path / f"probe{i}.txt"
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+        env.update(HASH_PROBE_FILE=str(probe), PYTHONPATH=str(ROOT / "tests") + os.pathsep + str(ROOT))
+        tmp_path.chmod(0o777)  # a sandboxed validation child runs as a user of its own under root
+        proc = subprocess.run([*TOURNEY, "validate", str(league)], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        seen.append(probe.read_text())
+    assert seen[0] == seen[1] and seen[0].startswith("0 ")

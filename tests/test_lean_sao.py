@@ -168,3 +168,30 @@ def test_round_callbacks_a_negotiator_defines_are_called_as_by_negmas():
         seen[cls] = (counter.seen, state.step, state.agreement)
     assert seen[LeanSAOMechanism] == seen[SAOMechanism]
     assert len(seen[SAOMechanism][0]) >= 2 * seen[SAOMechanism][1] - 1 > 10
+
+
+def test_a_negotiation_slower_than_a_second_draws_nothing_more_from_the_global_generator(monkeypatch):
+    """negmas draws from `random` each time a negotiation's wall time passes a whole second; with
+    pend_per_second 0 that draw is inert, and tourney's mechanism skips it so a loaded machine cannot
+    shift the draws of MiCRO or scml agents (same league + seed = same table)."""
+    import random
+
+    from negmas import AspirationNegotiator, make_issue
+    from negmas.preferences import LinearAdditiveUtilityFunction as U
+
+    from tourney.worlds.lean_sao import LeanSAOMechanism
+
+    def play(seconds_per_read: float) -> tuple:
+        random.seed(5)
+        mechanism = LeanSAOMechanism(issues=[make_issue(10, "x")], n_steps=20)
+        if seconds_per_read:
+            reads = iter(range(10**6))
+            monkeypatch.setattr(LeanSAOMechanism, "time", property(lambda self: next(reads) * seconds_per_read))
+        for weight in (1.0, -1.0):
+            ufun = U(values={"x": lambda v, w=weight: w * v / 9.0}, weights={"x": 1.0}, issues=mechanism.issues)
+            mechanism.add(AspirationNegotiator(ufun=ufun))
+        mechanism.run()
+        monkeypatch.undo()
+        return mechanism.agreement, mechanism.state.step, random.random()
+
+    assert play(1.5) == play(0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import signal
 import sys
 import warnings
@@ -342,12 +343,35 @@ def _command_of(args: list[str]) -> str | None:
     return next((word for word in args if word in cli.commands), None)
 
 
+HASH_SEED = "0"
+
+
+def _fix_hash_seed() -> None:
+    """Restart this command with ``PYTHONHASHSEED=0`` unless it already has it.
+
+    The order of a set of strings depends on the interpreter's hash seed, and
+    negotiators iterate such sets (MiCRO's offers on a scenario with text-valued
+    issues differ between two processes otherwise). Workers and player hosts
+    inherit the runner's seed, so one fixed seed here makes the table the same
+    on every run, whatever the number of jobs.
+    """
+    if os.environ.get("PYTHONHASHSEED") == HASH_SEED or not getattr(sys, "orig_argv", None):
+        return
+    os.environ["PYTHONHASHSEED"] = HASH_SEED
+    try:
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+    except OSError:
+        pass  # no restart possible (an embedded interpreter): workers still get the fixed seed
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: errors become one line on stderr and an exit code.
 
     Ctrl-C (SIGINT) exits 130 and SIGTERM 143, each with a line saying the
     finished matches are kept; the run's manifest then says ``interrupted``.
     """
+    if argv is None:  # run as a program, not called from Python (tests pass their argv)
+        _fix_hash_seed()
     # An interrupted run drops joblib's result generator on purpose; joblib's "tasks ... have been cancelled"
     # advice would only bury the line that says how to resume.
     warnings.filterwarnings("ignore", message=r"\d+ tasks (have been successfully|which were still)",

@@ -70,6 +70,7 @@ from tourney.params import Check, Interval, OfType, Options
 from tourney.seeding import derive_seed, make_rng
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
 from tourney.worlds.mechanism_view import hide_mechanism
+from tourney.worlds.scml_clock import steady_mechanism
 from tourney.worlds.bilateral import reset_sao_negotiator
 from tourney.worlds.consumer_text import classify_action, extract_price
 from tourney.worlds.pricing import PriceUtility
@@ -155,6 +156,7 @@ class PriceSpeaker:
             self.negotiator.on_negotiation_end(self.mechanism_.state)
             self.negotiator.on_leave(self.mechanism_.state)
         mechanism = hide_mechanism(SAOMechanism(issues=[make_issue((0, high), "price")], n_steps=self.n_steps_))
+        steady_mechanism(mechanism)  # no clock-driven draw from the global generator (tourney.worlds.scml_clock)
         reset_sao_negotiator(self.negotiator)
         mechanism.add(self.negotiator, ufun=PriceUtility(ip, rp, outcome_space=mechanism.outcome_space))
         if self.negotiator not in mechanism.negotiators:

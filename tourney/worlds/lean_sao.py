@@ -44,6 +44,7 @@ from negmas.outcomes import ExtendedOutcome
 from negmas.sao.common import ResponseType, SAOResponse
 
 from tourney.worlds.mechanism_view import hide_mechanism
+from tourney.worlds.scml_clock import steady_mechanism
 
 INF = float("inf")
 
@@ -116,6 +117,10 @@ class LeanSAOMechanism(SAOMechanism):
         super().__init__(*args, **kwargs)
         # Negotiators get a read-only view of the mechanism in their NMI (see mechanism_view).
         hide_mechanism(self)
+        # negmas draws once more from the global generator each time a negotiation's wall time passes
+        # a whole second; MiCRO and scml agents draw from it too, so a slow (or loaded) negotiation
+        # would change the table. With pend_per_second 0 that draw cannot end anything: skip it.
+        steady_mechanism(self)
 
     def add(self, negotiator: Any, *, space_checked: bool = False, **kwargs: Any) -> bool | None:
         """negmas' ``add``; ``space_checked``: the caller vouches for the outcome-space check.
