@@ -215,14 +215,13 @@ def test_crashing_does_not_pay(tmp_path):
     assert sum(kept) / len(kept) > scores["Honest"]
 
 
-# Slow-marked (out of `make test`): it needs a run caught with both workers mid-match, which on a
-# loaded 2-core machine can take over its 120 s. Its leak (about 1 run in 12 in session 1) was a
-# player's daemonised `sleep` reparented to init (ppid 1): joblib, ending the pool on the runner's
-# SIGTERM, SIGKILLs each worker's process tree, hosts included, so no host killed what its players
-# had started. Fixed by giving each host a user of its own and killing that user's processes
-# (tourney.sandbox.kill_user) from the runner at the end (the .inflight host registry) and from a
-# host whose worker dies (a parent-death signal it handles, set after the uid change that clears it).
-@pytest.mark.slow
+# Out of the slow set since session 2 (20 runs of all three variants in a row passed, ~14 s each).
+# Its leak (about 1 run in 12 in session 1) was a player's daemonised `sleep` reparented to init:
+# joblib, ending the pool on the runner's SIGTERM, SIGKILLs each worker's process tree, hosts
+# included, so no host killed what its players had started. Fixed by giving each host a user of
+# its own and killing that user's processes (tourney.sandbox.kill_user) from the runner at the end
+# (the .inflight host registry) and from a host whose worker dies (a parent-death signal it
+# handles, set after the uid change that clears it).
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, "group"])
 def test_no_worker_or_player_process_outlives_a_killed_runner(tmp_path, signum):
     """SIGKILL or SIGTERM to the runner, or SIGKILL to its whole process group (runner and workers at
