@@ -330,12 +330,15 @@ class Supervisor:
 
     def _forged(self, host: _Host, match: Match, started: float, what: str) -> MatchRecord | None:
         """Bytes on the host's connection that the host's own code never sends: a player wrote them."""
-        role = self._acting_role(host, match)
+        # Not the seat acting now: bytes written past the guards (libc) may have been written during the
+        # opponent's call before, and blaming whoever acts when they are read would blame the innocent.
+        # Only a refused casual attempt (the tamper slot) names the writer.
+        role = None
         tamperer, _kind = host.slot.tamper
-        if role is None and 0 < tamperer != 255:  # it tried (and was refused) the casual way, too
+        if 0 < tamperer != 255:
             roles = [s.role for s in match.seats]
             role = roles[tamperer - 1] if tamperer <= len(roles) else None
-        if role is None:  # written outside any player's call (a thread it left): nobody to blame, replay
+        if role is None:  # nobody to blame: a fresh host replays the match (crashed unblamed after two)
             host.kill()
             self._host = None
             return None
