@@ -146,3 +146,13 @@ def test_compare_table_puts_two_runs_of_the_same_claims_side_by_side():
     assert lines[0] == "| claim | game | capped |"
     assert lines[2].startswith("| up | 1.100 [") and "**holds** | -1.100 [" in lines[2]
     assert lines[2].endswith("**fails** |") and lines[3].endswith("**fails** | not judged |")
+
+
+def test_equivalence_verdict_reads_the_interval_against_the_margin():
+    from tourney.reproduce.claims import equivalence_verdict
+
+    assert equivalence_verdict(-0.02, 0.03, 0.05) == "holds"
+    assert equivalence_verdict(0.06, 0.09, 0.05) == "fails"
+    assert equivalence_verdict(-0.2, -0.05, 0.05) == "fails"
+    assert equivalence_verdict(0.01, 0.08, 0.05) == "not resolved"  # straddles the margin
+    assert equivalence_verdict(float("nan"), float("nan"), 0.05) == "not resolved"

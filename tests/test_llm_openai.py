@@ -57,12 +57,9 @@ def _start_server(log: Path) -> tuple[subprocess.Popen, str]:
 
 
 def _stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    from players.llm.local_endpoint import stop_server
+
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")

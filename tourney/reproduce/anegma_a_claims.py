@@ -26,7 +26,7 @@ import statistics
 from collections import defaultdict
 from typing import Any, Iterable
 
-from tourney.reproduce.claims import Claim, Verdict, judge, mean_interval
+from tourney.reproduce.claims import Claim, Verdict, equivalence_verdict, judge, mean_interval
 
 FACTORS = ("md", "mr", "zoa", "t_end")
 LEVELS: dict[str, list[Any]] = {"md": ["L", "A", "H"], "mr": ["L", "A", "H"], "zoa": [100, 60, 10],
@@ -89,14 +89,7 @@ def _effects(rows: list[dict], group: str, big: str, small: str) -> tuple[list, 
 
 def _equivalent(claim: Claim, a: list, b: list, margin: float) -> Verdict:
     plain = judge(claim, a, b, paired=True)
-    if plain.low != plain.low:
-        verdict = "not resolved"
-    elif -margin < plain.low and plain.high < margin:
-        verdict = "holds"
-    elif plain.high <= -margin or plain.low >= margin:
-        verdict = "fails"
-    else:
-        verdict = "not resolved"
+    verdict = equivalence_verdict(plain.low, plain.high, margin)
     return Verdict(plain.claim, plain.difference, plain.low, plain.high, plain.n, verdict, plain.level, plain.method)
 
 

@@ -47,7 +47,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from tourney.reproduce.claims import Claim, Verdict, judge, summary_line, verdict_table
+from tourney.reproduce.claims import Claim, Verdict, equivalence_verdict, judge, summary_line, verdict_table
 from tourney.run_reader import read_run
 
 MODELS = ("ANN-C", "ANN-W", "SLRL-C", "SLRL-W", "RL")
@@ -259,14 +259,7 @@ def _equivalent(cells: Cells, cid: str, text: str, a: str, b: str, metric: str) 
     plain = _claim(cells, cid, text, "5.2.2, Tables 4-6", a, b, metric, ">")
     c = plain.claim
     claim = Claim(c.id, c.text, c.source, f"{c.quantity}, within +-{m:g}", ">", c.unit)
-    if plain.low != plain.low:
-        verdict = "not resolved"
-    elif -m < plain.low and plain.high < m:
-        verdict = "holds"
-    elif plain.high <= -m or plain.low >= m:
-        verdict = "fails"
-    else:
-        verdict = "not resolved"
+    verdict = equivalence_verdict(plain.low, plain.high, m)
     return Verdict(claim, plain.difference, plain.low, plain.high, plain.n, verdict, plain.level, plain.method)
 
 

@@ -130,6 +130,18 @@ def mean_interval(values: Iterable[float | None], level: float = 0.95) -> tuple[
     return mean, low, high
 
 
+def equivalence_verdict(low: float, high: float, margin: float) -> str:
+    """An equivalence claim ("A is within +-margin of B") read from the 95 % interval of A - B: it holds
+    when the interval lies inside (-margin, margin), fails when it lies wholly outside, else not resolved."""
+    if low != low or high != high:
+        return "not resolved"
+    if -margin < low and high < margin:
+        return "holds"
+    if high <= -margin or low >= margin:
+        return "fails"
+    return "not resolved"
+
+
 def summary_line(verdicts: Iterable[Verdict]) -> str:
     """``"k of n claims hold, m fail, r not resolved"``."""
     verdicts = list(verdicts)
