@@ -234,6 +234,11 @@ def test_a_match_that_keeps_killing_dask_workers_is_recorded_as_crashed(dask_add
             check=True, timeout=240)
     records = _records(out)
     assert sorted(r["assignment"]["buyer"] for r in records) == ["Good", "Suicide"]
+    from tourney.sandbox import can_drop
+
+    if can_drop():  # as root the host is a user of its own: the kernel refuses the kill, the match is played
+        assert all(r["status"] == "ok" for r in records), records
+        return
     assert all(r["status"] == "crashed" for r in records), records
     assert all("KilledWorker" in r["error"] or "workers died" in r["error"] for r in records)
 
