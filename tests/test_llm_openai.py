@@ -140,7 +140,7 @@ def test_local_endpoint_runs_a_league_on_a_port_0_server_then_replays_it_with_no
     league = tmp_path / "league.yaml"
     llm = {"backend": "openai", "base_url": "http://127.0.0.1:8000/v1", "model": "smollm2",
            "api_key_env": "TOURNEY_ENDPOINT_TEST_KEY", "response_format": "llamacpp_schema", "max_tokens": 40,
-           "cache": str(tmp_path / "cache.sqlite")}
+           "cache": str(tmp_path / "players" / "cache.sqlite")}  # a 'players' folder: hosts may write it
     league.write_text(
         "name: endpoint-test\nseed: 3\nrepetitions: 1\n"
         "worlds:\n  - type: consumer\n    params: {products: [7], budget: mid, max_turns: 1}\n"
