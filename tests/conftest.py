@@ -61,3 +61,20 @@ def league_file(tmp_path):
         return write_league(tmp_path / "league.yaml", **overrides)
 
     return make
+
+
+def bilateral_rows(pairs, skill: dict, n_matches: int, noise: float, rng):
+    """Score rows of one-shot bilateral matches, as scoring.match_rows gives them: for each (buyer, seller)
+    pair and repetition the buyer takes 0.5 + skill[buyer] - skill[seller] plus noise (clipped to [0, 1])."""
+    import numpy as np
+    import pandas as pd
+
+    rows, k = [], 0
+    for buyer, seller in pairs:
+        for rep in range(n_matches):
+            k += 1
+            share = float(np.clip(0.5 + skill[buyer] - skill[seller] + rng.normal(0, noise), 0, 1))
+            rows.append([f"m{k:05d}", "w", "-", rep, "buyer", buyer, seller, share, 1.0, "ok", False])
+            rows.append([f"m{k:05d}", "w", "-", rep, "seller", seller, buyer, 1 - share, 1.0, "ok", False])
+    return pd.DataFrame(rows, columns=["id", "world", "setting", "rep", "role", "player", "opponent", "score",
+                                       "agreement", "status", "fault"])

@@ -19,7 +19,7 @@ from tourney.analysis.replicator import replicator
 from tourney.analysis.significance import holm
 from tourney.ranking import bootstrap_pvalue, pair_pvalue
 
-from conftest import run_cli, write_league
+from conftest import bilateral_rows, run_cli, write_league
 
 RPS = np.array([[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]])
 # Strategy 0 strictly dominates: it earns more than any other against every opponent.
@@ -100,18 +100,9 @@ def test_bradley_terry_recovers_a_known_odds_ratio():
 
 def _rows(n_matches: int = 40, seed: int = 0) -> pd.DataFrame:
     """Three players in a round robin of one-shot bilateral matches; A beats B beats C by construction."""
-    rng = np.random.default_rng(seed)
     strength = {"A": 0.7, "B": 0.5, "C": 0.3}
-    rows = []
-    k = 0
-    for a, b in (("A", "B"), ("A", "C"), ("B", "C"), ("B", "A"), ("C", "A"), ("C", "B")):
-        for rep in range(n_matches):
-            k += 1
-            share = float(np.clip(0.5 + strength[a] - strength[b] + rng.normal(0, 0.1), 0, 1))
-            rows.append([f"m{k:05d}", "w", "-", rep, "buyer", a, b, share, 1.0, "ok", False])
-            rows.append([f"m{k:05d}", "w", "-", rep, "seller", b, a, 1 - share, 1.0, "ok", False])
-    return pd.DataFrame(rows, columns=["id", "world", "setting", "rep", "role", "player", "opponent", "score",
-                                       "agreement", "status", "fault"])
+    pairs = (("A", "B"), ("A", "C"), ("B", "C"), ("B", "A"), ("C", "A"), ("C", "B"))
+    return bilateral_rows(pairs, strength, n_matches, 0.1, np.random.default_rng(seed))
 
 
 def test_metagame_cells_counts_means_and_standard_errors():

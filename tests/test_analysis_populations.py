@@ -13,7 +13,7 @@ from tourney.analysis.alpharank import alpharank_two_population
 from tourney.analysis.metagame import role_populations
 from tourney.analysis.render import render_analysis
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, bilateral_rows, run_cli
 
 # Matching pennies: the row player wants to match, the column player to differ. The chain cycles
 # through the four profiles with equal fixation probabilities: alpha-Rank is uniform.
@@ -47,18 +47,9 @@ def test_two_population_textbook_games():
 def _market(n_matches: int = 20, seed: int = 0) -> pd.DataFrame:
     """Buyers B1, B2 only buy and sellers S1, S2 only sell. B1 is the better buyer against either
     seller, S2 the better seller against either buyer."""
-    rng = np.random.default_rng(seed)
     skill = {"B1": 0.2, "B2": 0.0, "S1": 0.0, "S2": 0.15}
-    rows, k = [], 0
-    for b in ("B1", "B2"):
-        for s in ("S1", "S2"):
-            for rep in range(n_matches):
-                k += 1
-                share = float(np.clip(0.5 + skill[b] - skill[s] + rng.normal(0, 0.05), 0, 1))
-                rows.append([f"m{k:05d}", "w", "-", rep, "buyer", b, s, share, 1.0, "ok", False])
-                rows.append([f"m{k:05d}", "w", "-", rep, "seller", s, b, 1 - share, 1.0, "ok", False])
-    return pd.DataFrame(rows, columns=["id", "world", "setting", "rep", "role", "player", "opponent", "score",
-                                       "agreement", "status", "fault"])
+    pairs = [(b, s) for b in ("B1", "B2") for s in ("S1", "S2")]
+    return bilateral_rows(pairs, skill, n_matches, 0.05, np.random.default_rng(seed))
 
 
 def test_role_restricted_league_is_analysed_as_two_populations():
