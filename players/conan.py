@@ -184,7 +184,7 @@ class Conan(PriceNegotiator, EMarketBuyer):
         held = reserved + [th for th in threads if th.state == S4]
         reserved_prices = [th.reserved_price for th in held]
         worst = max(reserved_prices) if reserved_prices else None
-        penalty = self.penalty_rate * worst if held and len(held) >= self.mro else 0.0
+        penalty = self.penalty_rate * worst if worst is not None and len(held) >= self.mro else 0.0
         best_reserved = min(reserved_prices) if reserved_prices else float("inf")
         requests: list[tuple[float, int]] = []
 
@@ -239,16 +239,17 @@ class Conan(PriceNegotiator, EMarketBuyer):
         super().on_negotiation_start(state)
         self.cr_ = {}
         self.thread_ = Thread(id=0, seller=0, opened=0.0)
-        self.view_ = None
+        self.view_: MarketView | None = None  # made on the first offer, once the round limit is known
 
     def _bilateral_rate(self, state: SAOState) -> float:
-        if self.view_ is None:
+        view = self.view_
+        if view is None:
             n_steps = self.nmi.n_steps
-            self.view_ = MarketView(ip=self.ip, rp=self.rp, t_end=float(max(n_steps - 1, 1)),
-                                    round_seconds=1.0, penalty_rate=0.0, max_reservations=1,
-                                    n_sellers=1, n_buyers=1)
-        self.view_.t = float(state.step)
-        return self._rates(self.view_, [self.thread_], float(state.step), self.view_.t_end, [], 0.5)[0]
+            view = self.view_ = MarketView(ip=self.ip, rp=self.rp, t_end=float(max(n_steps - 1, 1)),
+                                           round_seconds=1.0, penalty_rate=0.0, max_reservations=1,
+                                           n_sellers=1, n_buyers=1)
+        view.t = float(state.step)
+        return self._rates(view, [self.thread_], float(state.step), view.t_end, [], 0.5)[0]
 
     def next_price(self, state: SAOState) -> float:
         return self.price_at(self._bilateral_rate(state))

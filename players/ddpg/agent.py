@@ -51,6 +51,25 @@ class AnegmaPolicyMixin:
 
     param_constraints = POLICY_PARAMS
 
+    # The params, set by ``_set_policy_params`` from the player's constructor (POLICY_PARAMS).
+    checkpoint: str | None
+    learn: bool
+    explore: bool | None
+    d_t: float
+    offer_weight: float
+    gamma: float
+    tau: float
+    lr_actor: float
+    lr_critic: float
+    batch_size: int
+    noise: float
+    epsilon: float
+    updates_per_episode: int
+    warmup: int
+    hidden: tuple[int, ...]
+    seed: int | None
+    learner_: DDPGLearner | None  # built on first use
+
     @staticmethod
     def checkpoint_meta(name: str) -> dict[str, Any] | None:
         """What training recorded in checkpoint ``name`` (None if it is not there)."""

@@ -62,7 +62,7 @@ class DDPGBilateralBuyer(AnegmaPolicyMixin, PriceNegotiator):
             noise=noise, epsilon=epsilon, updates_per_episode=updates_per_episode, warmup=warmup, hidden=hidden,
             seed=seed,
         )
-        self.experience_ = None
+        self.experience_: EpisodeExperience | None = None  # the episode's transitions, when learning
         self.planned_ = None
         self.last_t_ = 0.0
 
@@ -112,7 +112,7 @@ class DDPGBilateralBuyer(AnegmaPolicyMixin, PriceNegotiator):
         self.planned_ = (state.step, (int(price),))
         return ResponseType.REJECT_OFFER
 
-    def propose(self, state: SAOState, dest: str | None = None) -> tuple | None:
+    def propose(self, state: SAOState, dest: str | None = None) -> tuple:
         if self.planned_ is not None and self.planned_[0] == state.step:
             outcome = self.planned_[1]
         else:

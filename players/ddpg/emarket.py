@@ -70,7 +70,7 @@ class DDPGEMarketBuyer(AnegmaPolicyMixin, EMarketBuyer):
             noise=noise, epsilon=epsilon, updates_per_episode=updates_per_episode, warmup=warmup,
             hidden=hidden, seed=seed,
         )
-        self.experience_ = None
+        self.experience_: EpisodeExperience | None = None  # the episode's transitions, when learning
         self.bought_from_ = None
 
     def begin(self, view: MarketView) -> None:

@@ -66,6 +66,8 @@ class EpisodeExperience:
             if deal_key is None:
                 reward = -1.0
             elif key == deal_key:
+                if price is None:
+                    raise ValueError("a deal needs its price")
                 reward = buyer_utility(price, p["t"] if t is None else t, self.ip, self.rp, self.t_end, self.d_t)
             else:
                 reward = 0.0

@@ -52,8 +52,14 @@ class GodfatherNegotiator(SAONegotiator):
         self.prices_ = np.arange(issue.min_value, issue.max_value + 1)
         super().on_negotiation_start(state)
 
-    def strategy(self) -> ParetoAspiration:
+    def prices(self) -> np.ndarray:
+        """The price issue's values (``on_negotiation_start`` sets them)."""
         prices = self.prices_
+        assert prices is not None, "on_negotiation_start sets the prices before any offer"
+        return prices
+
+    def strategy(self) -> ParetoAspiration:
+        prices = self.prices()
         ufun = self.ufun
         u_self = (ufun.rp - prices) / (ufun.rp - ufun.ip)
         buyer = ufun.ip < ufun.rp
@@ -72,7 +78,7 @@ class GodfatherNegotiator(SAONegotiator):
     def propose(self, state: SAOState, dest: str | None = None) -> tuple:
         index = self.strategy().offer(self.time())
         self.offers_made_ += 1
-        return (int(self.prices_[index]),)
+        return (int(self.prices()[index]),)
 
     def respond(self, state: SAOState, source: str | None = None) -> ResponseType:
         offer = state.current_offer

@@ -36,7 +36,7 @@ def scale_price(price: float, low: float, high: float) -> float:
     return 0.0 if high <= low else (price - low) / (high - low)
 
 
-def mu_polynomial(quantities: Sequence[float], mu_by_quantity: Sequence[float]) -> list[float]:
+def mu_polynomial(quantities: Sequence[float] | np.ndarray, mu_by_quantity: Sequence[float] | np.ndarray) -> list[float]:
     """Degree-3 fit of marginal utility against quantity, coefficients highest power first."""
     q = np.asarray(quantities, dtype=float)
     mu = np.asarray(mu_by_quantity, dtype=float)

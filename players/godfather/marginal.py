@@ -15,17 +15,18 @@ every other prediction is certain one draw is exact and is all we take.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
 Outcome = Any  # an outcome of one negotiation, or None for disagreement
 Distribution = Sequence[tuple[Outcome, float]]  # (outcome, probability) pairs
+K = TypeVar("K", bound=Hashable)  # what names a negotiation (the partner's id)
 
 
 def sample_others(
-    others: Mapping[Hashable, Distribution], n_samples: int, rng: np.random.Generator
-) -> list[tuple[dict[Hashable, Outcome], float]]:
+    others: Mapping[K, Distribution], n_samples: int, rng: np.random.Generator
+) -> list[tuple[dict[K, Outcome], float]]:
     """Draw ``n_samples`` joint outcomes of the other negotiations.
 
     Returns distinct draws with their weights (summing to 1).
@@ -47,10 +48,10 @@ def sample_others(
 
 
 def expected_marginal_utility(
-    key: Hashable,
+    key: K,
     grid: Sequence[Outcome],
-    utility: Callable[[Mapping[Hashable, Outcome]], float],
-    others: Mapping[Hashable, Distribution],
+    utility: Callable[[dict[K, Outcome]], float],
+    others: Mapping[K, Distribution],
     n_samples: int,
     rng: np.random.Generator,
 ) -> np.ndarray:

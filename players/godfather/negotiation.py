@@ -89,12 +89,19 @@ class GodfatherMultiIssue(SAONegotiator):
         self.strategy_ = None
         super().on_negotiation_start(state)
 
+    def own_utilities(self) -> np.ndarray:
+        """Our utility of each outcome worked on (``on_negotiation_start`` computes it)."""
+        u_self = self.u_self_
+        assert u_self is not None, "on_negotiation_start sets the outcomes before any offer"
+        return u_self
+
     def opponent_utilities(self) -> np.ndarray:
         if self.u_opp_known_ is not None:
             return self.u_opp_known_
         if self.last_opponent_ is None:
-            span = self.u_self_.max() - self.u_self_.min()
-            return 1.0 - (self.u_self_ - self.u_self_.min()) / span if span > 0 else np.zeros(len(self.u_self_))
+            u_self = self.own_utilities()
+            span = u_self.max() - u_self.min()
+            return 1.0 - (u_self - u_self.min()) / span if span > 0 else np.zeros(len(u_self))
         space = self.nmi.outcome_space
         similarity = np.zeros(len(self.outcomes_))
         for k, issue in enumerate(space.issues):
@@ -105,9 +112,10 @@ class GodfatherMultiIssue(SAONegotiator):
 
     def strategy(self) -> ParetoAspiration:
         if self.strategy_ is None:
+            u_self = self.own_utilities()
             reserved = self.ufun.reserved_value
-            d_self = float(reserved) if reserved is not None and np.isfinite(reserved) else float(self.u_self_.min())
-            self.strategy_ = ParetoAspiration(self.u_self_, self.opponent_utilities(), d_self, 0.0, self.lam,
+            d_self = float(reserved) if reserved is not None and np.isfinite(reserved) else float(u_self.min())
+            self.strategy_ = ParetoAspiration(u_self, self.opponent_utilities(), d_self, 0.0, self.lam,
                                               self.nash_weight)
         return self.strategy_
 

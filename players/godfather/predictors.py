@@ -43,8 +43,8 @@ class EmpiricalPredictor:
         self.history_[partner].append(outcome)
 
     def predict(self, partner: Hashable) -> list[tuple[Any, float]]:
-        counts = Counter(self.history_.get(partner, []))
-        counts[None] += self.disagreement_prior
+        counts: dict[Any, float] = dict(Counter(self.history_.get(partner, [])))
+        counts[None] = counts.get(None, 0) + self.disagreement_prior
         total = sum(counts.values())
         if total <= 0:
             return [(None, 1.0)]

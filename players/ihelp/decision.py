@@ -219,7 +219,9 @@ class DecisionDiagram:
     """The influence diagram of Fig. 16.1, built once and re-filled per decision."""
 
     def __init__(self) -> None:
-        diagram = gum.InfluenceDiagram()
+        from pyagrum.influence_diagram import InfluenceDiagram  # pyagrum's lazily loaded submodule
+
+        diagram = InfluenceDiagram()
         self.decision = diagram.addDecisionNode(gum.LabelizedVariable("action", "my action", list(ACTIONS)))
         self.chance = diagram.addChanceNode(gum.LabelizedVariable("opponent", "opponent's answer", list(ACTIONS)))
         self.utility = diagram.addUtilityNode(gum.LabelizedVariable("U", "utility", 1))
@@ -231,11 +233,13 @@ class DecisionDiagram:
         self, table: dict[str, dict[str, float]], opponent: dict[str, float]
     ) -> dict[str, float]:
         """EU of each action given U[action][opponent] and P(opponent)."""
+        from pyagrum.influence_diagram import ShaferShenoyLIMIDInference
+
         self.diagram.cpt(self.chance).fillWith([opponent[o] for o in ACTIONS])
         u = self.diagram.utility(self.utility)
         for action in ACTIONS:
             u[{"action": action}] = [[table[action][o]] for o in ACTIONS]
-        inference = gum.ShaferShenoyLIMIDInference(self.diagram)
+        inference = ShaferShenoyLIMIDInference(self.diagram)
         inference.makeInference()
         posterior = inference.posteriorUtility(self.decision)
         return {a: float(posterior[{"action": a}]) for a in ACTIONS}

@@ -129,6 +129,18 @@ class IHelpNegotiator(PriceNegotiator):
     def limit(self) -> float:
         return self.limit_
 
+    @property
+    def prefs(self) -> UserPreferences:
+        """The user's preferences (``on_negotiation_start`` reads them)."""
+        assert self.prefs_ is not None, "on_negotiation_start reads the preferences before any offer"
+        return self.prefs_
+
+    @property
+    def user(self) -> UserUtility:
+        """The user's utility (``on_negotiation_start`` builds it)."""
+        assert self.user_ is not None, "on_negotiation_start builds the user's utility before any offer"
+        return self.user_
+
     def clamp(self, price: float) -> float:
         low, high = sorted((self.ideal_, self.limit_))
         return min(max(price, low), high)
@@ -257,10 +269,12 @@ class Approach2(IHelpNegotiator):
         self.diagram_ = getattr(self, "diagram_", None) or DecisionDiagram()
 
     def opening(self) -> float:
-        return opening_offer(self.role_, self.prefs_, self.std_price_, self.preferred_, self.limit)
+        return opening_offer(self.role_, self.prefs, self.std_price_, self.preferred_, self.limit)
 
     def step(self) -> float:
-        return self.concession_scale * delta(self.role_, self.prefs_, self.last_offer_, self.preferred_, self.limit)
+        last = self.last_offer_
+        assert last is not None, "a step is taken from our last offer (planned_counter opens without one)"
+        return self.concession_scale * delta(self.role_, self.prefs, last, self.preferred_, self.limit)
 
     def opponent_answer(self, offer: float, counter: float) -> dict[str, float]:
         return dict(UNIFORM)
@@ -283,16 +297,16 @@ class Approach2(IHelpNegotiator):
             return "counter"
         if self.valuation == "zone" and not isinstance(self.user_, ZoneUtility):
             # Both sides have opened: every deal from now on lies between the two openings.
-            self.user_ = ZoneUtility(self.role_, self.ideal_, self.limit_, self.prefs_, self.std_price_,
+            self.user_ = ZoneUtility(self.role_, self.ideal_, self.limit_, self.prefs, self.std_price_,
                                      best=self.my_offers_[0], worst=self.opponent_offers_[0])
         n_steps = self.nmi.n_steps
         rounds_left = float("inf") if n_steps is None else n_steps - 1 - state.step
         answered = rounds_left > 0 or self.role_ == "buyer"
         answer = self.opponent_answer(offer, counter)
-        my_rate = self.concession_scale * delta(self.role_, self.prefs_, counter, self.preferred_, self.limit)
+        my_rate = self.concession_scale * delta(self.role_, self.prefs, counter, self.preferred_, self.limit)
         meeting = meeting_point(offer, counter, my_rate, self.opponent_rate(my_rate), self.limit,
                                 self.opponent_limit())
-        table = utility_table(self.user_, offer, counter, meeting, rounds_left)
+        table = utility_table(self.user, offer, counter, meeting, rounds_left)
         if not answered:  # our counter would come after the deadline
             table["counter"]["accept"] = table["counter"]["reject"]
         action, eu = self.diagram_.decide(table, answer)
@@ -317,14 +331,19 @@ class Approach3(Approach2):
             # A new offer means it countered our last counter-offer.
             self.updates_ += self.model_.observe("counter")
 
+    def model(self) -> OpponentModel:
+        """The opponent model (``on_opponent_offer`` builds it at the opponent's first offer)."""
+        assert self.model_ is not None, "the opponent model is built at its first offer, before any decision"
+        return self.model_
+
     def opponent_answer(self, offer: float, counter: float) -> dict[str, float]:
-        return self.model_.predict(counter, offer)
+        return self.model().predict(counter, offer)
 
     def opponent_limit(self) -> float | None:
         """The model's expected limit of the opponent (set by the prediction made just before)."""
-        return self.model_.expected_limit_
+        return self.model().expected_limit_
 
     def opponent_rate(self, my_rate: float) -> float:
         """The model's expected next concession (set by the prediction made just before)."""
-        expected = self.model_.expected_next_
+        expected = self.model().expected_next_
         return 0.0 if expected is None else abs(expected - self.opponent_offers_[-1])

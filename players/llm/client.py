@@ -139,7 +139,8 @@ class LLMClient:
         self.usage.completion_tokens += reply["completion_tokens"]
         self.usage.model_seconds += reply["seconds"]
         self._count_reply(reply)
-        if key is not None and reply["text"]:  # an empty reply is not kept: a fixed endpoint answers next time
+        # An empty reply is not kept: a fixed endpoint answers next time.
+        if self.cache is not None and key is not None and reply["text"]:
             self.cache.put(key, reply)
         return reply
 

@@ -80,22 +80,32 @@ class LLMConsumerPlayer(LLMParamsMixin):
         self.brief_ = brief
         self.last_price_ = None
 
+    def brief(self) -> Brief:
+        """This conversation's brief (``start`` is given it)."""
+        assert self.brief_ is not None, "start gives the brief before any turn"
+        return self.brief_
+
+    def client(self) -> LLMClient:
+        """The match's client (``start`` makes it)."""
+        assert self.client_ is not None, "start makes the client before any turn"
+        return self.client_
+
     def _valid(self, reply: ParsedReply) -> bool:
         if not reply.message:
             return False
-        if self.brief_.role == "seller":
+        if self.brief().role == "seller":
             return reply.price is not None and math.isfinite(reply.price) and reply.price > 0
         return reply.action is not None
 
     def speak(self, transcript: list[dict], turn: int) -> Utterance:
-        brief = self.brief_
+        brief = self.brief()
         messages = consumer_messages(brief, transcript, self.history)
         schema = SELLER_SCHEMA if brief.role == "seller" else BUYER_SCHEMA
-        reply, raw = self.client_.ask(messages, schema, self._valid)
+        reply, raw = self.client().ask(messages, schema, self._valid)
         if reply is None:
             if brief.role == "seller":
-                price = self.last_price_ if self.last_price_ is not None else brief.retail
-                return Utterance(raw or "(no reply)", price=price, malformed=True)
+                fallback = self.last_price_ if self.last_price_ is not None else brief.retail
+                return Utterance(raw or "(no reply)", price=fallback, malformed=True)
             return Utterance(raw or "(no reply)", price=self.last_price_, action="continue", malformed=True)
         price = reply.price if reply.price is not None and math.isfinite(reply.price) and reply.price > 0 else None
         if price is not None:

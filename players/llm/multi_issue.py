@@ -85,8 +85,8 @@ class LLMMultiIssueNegotiator(ChatNegotiator):
         reserved = self.ufun.reserved_value
         messages = multi_issue_messages(self.issues_, self.scoring_, float(reserved) if reserved is not None else 0.0,
                                         state.step, n_steps, self.offers_, self.history, shown)
-        reply, _raw = self.client_.ask(messages, multi_issue_schema(self.issues_), lambda r: r is not None,
-                                       read=self.read)
+        reply, _raw = self.client().ask(messages, multi_issue_schema(self.issues_), lambda r: r is not None,
+                                        read=self.read)
         if reply is None:
             return False, self.last_own_ if self.last_own_ is not None else self.ufun.best()
         return reply

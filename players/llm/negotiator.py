@@ -118,6 +118,11 @@ class ChatNegotiator(LLMParamsMixin, SAONegotiator):
         self._note("you offered", move)
         return self._to_outcome(move)
 
+    def client(self) -> LLMClient:
+        """The match's client (``on_negotiation_start`` makes it)."""
+        assert self.client_ is not None, "on_negotiation_start makes the client before any question"
+        return self.client_
+
     def usage_report(self) -> dict[str, Any]:
         return self.client_.usage.as_dict() if self.client_ is not None else {}
 
@@ -145,7 +150,7 @@ class LLMNegotiator(ChatNegotiator):
         n_steps = self.nmi.n_steps if self.nmi.n_steps not in (None, float("inf")) else None
         messages = bilateral_messages(self.role_, self.ufun.ip, self.ufun.rp, low, high, state.step, n_steps,
                                       self.offers_, self.history, current)
-        reply, _raw = self.client_.ask(messages, BILATERAL_SCHEMA, self._valid)
+        reply, _raw = self.client().ask(messages, BILATERAL_SCHEMA, self._valid)
         if reply is None:
             fallback = self.last_own_ if self.last_own_ is not None else int(round(self.ufun.ip))
             return False, min(max(fallback, low), high)
