@@ -14,7 +14,8 @@ process on one core:
   the supervisor and its player host (a forked process, one socket round
   trip per match), the match log, the manifest; fsync per record
   (``group_commit_ms=0``) and with the group commit the runner picks by itself
-  (``auto``).
+  (``auto``), one match per host message (``--batch 1``) and with the batches
+  the runner picks from the measured match length (``--batch auto``, the default).
 
 Prints wall and CPU ms per match (CPU: this process and its reaped children,
 so the host's CPU counts once it is closed at the end of each run) and each
@@ -84,12 +85,13 @@ def play_records(matches) -> None:
         assert record.ok, record.error
 
 
-def run_j1(league, tmp: Path, group_commit: str) -> None:
+def run_j1(league, tmp: Path, group_commit: str, batch: str = "auto") -> None:
     from tourney.runner import run_league
 
-    out = tmp / f"run-{group_commit}-{time.perf_counter_ns()}"
+    out = tmp / f"run-{group_commit}-{batch}-{time.perf_counter_ns()}"
     ms = "auto" if group_commit == "auto" else float(group_commit)
-    summary = run_league(league, out, jobs=1, backend="loky", fresh=True, progress=False, group_commit_ms=ms)
+    summary = run_league(league, out, jobs=1, backend="loky", fresh=True, progress=False, group_commit_ms=ms,
+                         batch=batch if batch == "auto" else int(batch))
     assert summary.statuses.get("ok") == summary.played, summary.statuses
 
 
@@ -113,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         variants = {
             "play (anchor)": lambda: play_only(matches),
             "play_match": lambda: play_records(matches),
-            "run -j 1, fsync per record": lambda: run_j1(league, tmp, "0"),
-            "run -j 1, group commit auto": lambda: run_j1(league, tmp, "auto"),
+            "run -j 1, fsync per record, batch 1": lambda: run_j1(league, tmp, "0", "1"),
+            "run -j 1, group commit auto, batch 1": lambda: run_j1(league, tmp, "auto", "1"),
+            "run -j 1, group commit auto, batch auto (default)": lambda: run_j1(league, tmp, "auto", "auto"),
         }
         play_only(matches[:20])  # imports and first-call costs, out of every row
         times: dict[str, list[tuple[float, float]]] = {k: [] for k in variants}

@@ -382,3 +382,44 @@ class Patcher(TimeDependent):
 
         bilateral.price_utility = lambda initial, reservation, price: 0.5
         return super().propose(state, dest)
+
+
+class Printer(TimeDependent):
+    """Prints a line its match's seed decides when it is built and on each proposal, the last one
+    included: a test compares each match's captured output with and without batching."""
+
+    def __init__(self, **kwargs) -> None:
+        import random
+
+        super().__init__(**kwargs)
+        self._tag = f"{random.random():.12f}"
+        print("built", self._tag, flush=True)
+
+    def propose(self, state, dest=None):
+        import os
+
+        os.write(1, f"proposes {self._tag} at step {state.step}\n".encode())
+        return super().propose(state, dest)
+
+
+class Erratic(TimeDependent):
+    """Faults in about ``rate`` of its matches, which ones decided by its match's seed (so the same
+    matches in every run): raises (``fault: raise``), ends its host (``exit``) or hangs until the
+    match's time limit (``sleep``); plays like its parent in the others."""
+
+    def __init__(self, fault: str = "raise", rate: float = 0.3, **kwargs) -> None:
+        import random
+
+        super().__init__(**kwargs)
+        self.fault = fault if random.random() < rate else None
+
+    def propose(self, state, dest=None):
+        import os
+
+        if self.fault == "raise":
+            raise RuntimeError("Erratic fails this match")
+        if self.fault == "exit":
+            os._exit(1)
+        if self.fault == "sleep":
+            time.sleep(10_000)
+        return super().propose(state, dest)

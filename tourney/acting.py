@@ -39,6 +39,7 @@ _SEQ = struct.Struct("q")  # bytes 16..24: sequence number of the match the slot
 _TAMPER = 24  # byte 24: index of the seat that tampered with the runner (255: outside any seat's call)
 _TAMPER_KIND = 25  # byte 25: what it tried (one of TAMPERING)
 _FINISHED = 26  # byte 26: 1 once the host's own code has the match's record and is about to send it
+_READS = struct.Struct("I")  # bytes 32..36: the supervisor's output reads, +1 before and +1 after each
 TAMPERING = {1: "tried to close the worker's connection to the runner",
              2: "tried to signal the runner or the worker supervising it",
              3: "tried to write on its host's connection to the runner"}
@@ -83,6 +84,18 @@ class ActingSlot:
     def tamper(self) -> tuple[int, int]:
         """(seat index or 255, kind) of the first tampering in this match; (0, 0) when none."""
         return self.memory[_TAMPER], self.memory[_TAMPER_KIND]
+
+    @property
+    def reads(self) -> int:
+        """The supervisor's count of output reads: odd while one is under way (written by the supervisor only)."""
+        while True:  # two equal reads: the supervisor may be half way through writing it
+            first = self.memory[32:36]
+            if self.memory[32:36] == first:
+                return _READS.unpack(first)[0]
+
+    def count_read(self) -> None:
+        """The supervisor starts or ends a read of the host's output (see ``tourney.host``'s boundaries)."""
+        self.memory[32:36] = _READS.pack((_READS.unpack(self.memory[32:36])[0] + 1) & 0xFFFFFFFF)
 
     def close(self) -> None:
         self.memory.close()

@@ -52,6 +52,21 @@ class _GroupCommitType(click.ParamType):
         return ms
 
 
+class _BatchType(click.ParamType):
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        try:
+            n = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is neither a number of matches nor 'auto'", param, ctx)
+        if n < 1:
+            self.fail(f"{value!r}: needs N >= 1", param, ctx)
+        return n
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tourney")
 def cli() -> None:
@@ -79,8 +94,11 @@ def cli() -> None:
 @click.option("--group-commit", "group_commit", type=_GroupCommitType(), default="auto", metavar="MS|auto",
               help="fsync the match log at most every MS ms (records are still flushed at once); 0: fsync "
                    "every record; default auto: every record unless matches are short, then at most 1 s apart.")
+@click.option("--batch", "batch", type=_BatchType(), default="auto", metavar="N|auto",
+              help="Matches per task sent to a worker and its player host; 1: one at a time; default auto: "
+                   "short matches share a task (about 50 ms of play, at most 64), others go alone.")
 def run(league, jobs, out, fresh, retry_failed, seed, reps, quiet, backend, address, shard, max_matches, trace,
-        plot, html_report, group_commit):
+        plot, html_report, group_commit, batch):
     """Play every match of LEAGUE not yet played and print the score table."""
     from tourney.league import load_league
     from tourney.report import compute_tables, render_scores, run_header, write_tables
@@ -91,7 +109,7 @@ def run(league, jobs, out, fresh, retry_failed, seed, reps, quiet, backend, addr
     with _writing(run_dir, "tourney run"):
         summary = run_league(spec, run_dir, jobs=jobs, backend=backend, address=address, fresh=fresh,
                              progress=not quiet, trace=trace, shard=shard, max_matches=max_matches,
-                             group_commit_ms=group_commit, retry_failed=retry_failed)
+                             group_commit_ms=group_commit, retry_failed=retry_failed, batch=batch)
         tables = compute_tables(run_dir, spec)
         write_tables(run_dir, tables)
     click.echo(run_header(tables))

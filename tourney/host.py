@@ -23,17 +23,20 @@ and the host's life from outside and reads the acting slot when it dies.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import io
 import os
 import resource
 import signal
+import struct
 import sys
+import termios
 import threading
 import time
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, Callable
 
-from tourney import acting, sandbox, wire
+from tourney import acting, capture, sandbox, wire
 from tourney.acting import ActingSlot
 
 if TYPE_CHECKING:
@@ -47,6 +50,8 @@ EXIT_SUPERVISOR_GONE = 87
 SUPERVISOR_PID = 0  # in a host: the pid of the worker process supervising it
 DROPPED = False  # in a host: it runs as a user of its own (tourney.sandbox)
 _KILL = os.kill  # the real one: players get a guarded os.kill
+_WRITE = os.write  # the real one: players get a guarded os.write
+_OUTPUT: int | None = None  # in a host: its own descriptor of the output pipe (batch boundaries)
 _STREAMS: list = []  # the host's stdout and stderr, as it made them
 
 
@@ -69,16 +74,30 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
                 break
             if message is None:
                 break
-            seq, match, timeout, trace = message
-            slot.begin(seq)
-            record = play_match(match, timeout, trace)
-            kill_descendants()
-            _flush_output()
-            if slot.tamper[0]:
-                _blame_tampering(record, match, *slot.tamper)
+            first, matches, timeout, trace, nonce, stop_above = message
+            records: list[bytes] = []  # each record as plain data, so the batch's size is known as it grows
+            size = 0
+            reads = slot.reads
+            for position, match in enumerate(matches):
+                slot.begin(first + position)
+                record = play_match(match, timeout, trace)
+                kill_descendants()
+                _flush_output()
+                if slot.tamper[0]:
+                    _blame_tampering(record, match, *slot.tamper)
+                records.append(wire.dumps(record.to_json()))  # plain data only: the supervisor unpickles no global
+                size += len(records[-1])
+                if position == len(matches) - 1:
+                    break
+                # The supervisor replaces a host after a timeout or a memory fault, or above its
+                # limit: the rest of the batch goes to a fresh one. So do records near the reply's size cap.
+                if record.status == "timeout" or record.reason == "memory" or (
+                        stop_above and _rss() > stop_above) or size > wire.MAX_FRAME // 2:
+                    break
+                reads = _end_of_output(slot, position, nonce, reads)
             acting.mark_finished()
             try:
-                conn.send_bytes(wire.dumps((seq, record.to_json())))  # plain data only: the supervisor unpickles no global
+                conn.send_bytes(wire.dumps((first, records)))
             except (OSError, ValueError):
                 code = EXIT_CHANNEL_LOST
                 break
@@ -113,6 +132,9 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
         _STREAMS[:] = [sys.stdout, sys.stderr]
     os.closerange(3, keep)
     os.closerange(keep + 1, 1 << 16)
+    global _OUTPUT
+    if output_fd is not None:
+        _OUTPUT = os.dup(1)  # the host's own end of its output pipe, whatever a player does to 1 and 2
     if memory_mb:
         # on top of what the host inherited from its worker at the fork (with -j 1, the runner's heap)
         limit = _data_size() + int(memory_mb) * 2**20
@@ -131,6 +153,45 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
         signal.signal(signal.SIGUSR2, _supervisor_died)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGUSR2, 0, 0, 0)
     _protect_runner(keep, {os.getppid(), runner_pid} - {0})
+
+
+def _end_of_output(slot: ActingSlot, position: int, nonce: str, reads: int) -> int:
+    """Between two matches of a batch: mark where match ``position``'s output ends, when it has to be.
+
+    The supervisor reads the pipe while the host plays and counts its reads in
+    the slot (odd while one is under way). When the pipe is empty and no read
+    began since the last boundary, every byte this match printed (if any) was
+    read while it was the slot's match, and nothing is written: the common
+    case costs one ``ioctl``. Otherwise a boundary (``capture.boundary``) goes
+    on the pipe, atomically (shorter than ``PIPE_BUF``). Returns the count the
+    next boundary compares with.
+    """
+    deadline = time.monotonic() + 1.0
+    while True:  # a read under way may yet return this match's bytes: wait for it to end
+        count = slot.reads
+        if count % 2 == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.0002)
+    if _OUTPUT is None:
+        return count
+    try:
+        unread = struct.unpack("i", fcntl.ioctl(_OUTPUT, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        unread = 1  # a player closed or replaced it: mark the boundary anyway (the write may fail too)
+    if unread or count != reads or count % 2:
+        try:
+            _WRITE(_OUTPUT, capture.boundary(nonce, position))
+        except OSError:
+            pass
+    return count
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _flush_output() -> None:

@@ -41,13 +41,15 @@ from tourney.records import MatchRecord
 from tourney.sandbox import HOST_GID, PLAYER_DIR, can_drop, declared_writes, prepare_player_dir, share_folder
 from tourney.schedule import Match, iter_schedule
 from tourney.store import AUTO, LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
-from tourney.supervisor import HOST_PREFIX, Isolation, close_all, kill_registered_hosts, play_supervised
+from tourney.supervisor import HOST_PREFIX, Isolation, close_all, kill_registered_hosts, play_supervised_batch
 from tourney.worker import play_match
 
 WORKER_WAIT_S = 60  # how long a cluster may take to show its first worker
 RAY_START_ATTEMPTS = 2  # a local ray start that times out is tried again once
 RAY_CHUNK = 512  # matches per submission on ray, whose joblib backend cannot stream
 CRASH_LIMIT = 2  # a match on board when a worker died this often is recorded as crashed
+BATCH_TARGET_S = 0.05  # with --batch auto, a task of short matches plays about this long
+BATCH_MAX = 64  # matches in one task at most
 # Set once by `make reproduce` (or a `make reproduce-*` target) and written into
 # the manifest of every run it makes, so the collector can tell that the runs
 # of REPRODUCTION.md come from one invocation.
@@ -106,6 +108,7 @@ def run_league(
     max_matches: int | None = None,
     group_commit_ms: float | str = AUTO,
     retry_failed: bool = False,
+    batch: int | str = AUTO,
 ) -> RunSummary:
     """Play every match of ``league`` not yet in ``run_dir``'s log.
 
@@ -113,6 +116,9 @@ def run_league(
     lazily, joblib pulls matches from it a few batches ahead of the workers,
     and each record is appended to the log and dropped as it arrives. What
     grows is one set of match ids (about 100 bytes a match).
+
+    ``batch``: matches per task (``auto``: by their measured length, see
+    ``BatchSizer``; 1: one match per task).
     """
     jobs = jobs if jobs is not None else league.run.jobs
     backend = backend or league.run.backend
@@ -154,7 +160,7 @@ def run_league(
             share_library_folders()
             backend_watch = BackendWatch(league.run.max_backend_faults)
             for record in dispatch(schedule, done, jobs, backend, address, league.format.timeout, trace,
-                                   run_dir, isolation):
+                                   run_dir, isolation, batch):
                 log.append(record)
                 backend_watch.see(record)
                 summary.played += 1
@@ -244,9 +250,60 @@ def _progress_bar(total: int, initial: int, enabled: bool):
                 smoothing=0.05)
 
 
+class BatchSizer:
+    """How many matches one task carries, so that short matches share a task's round trip.
+
+    A task is one message to a worker, one to its player host and one reply
+    (``Supervisor.play_batch``); for a 10-step bilateral match that round trip
+    costs about as much as the match. With ``auto`` the first tasks carry one
+    match each; then, from a running mean of the measured match durations, as
+    many as play in about ``BATCH_TARGET_S`` (at most ``BATCH_MAX``): matches
+    that take longer than that go one a task, as without batching. An integer
+    fixes the size (1: no batching). After a worker death every later task
+    carries one match, so the replayed matches of the dead worker's batch are
+    told apart.
+    """
+
+    def __init__(self, batch: int | str = AUTO) -> None:
+        if batch != AUTO and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+            raise ValueError(f"batch must be 'auto' or a positive integer, not {batch!r}")
+        self.fixed: int | None = None if batch == AUTO else int(batch)
+        self.mean: float | None = None  # seconds a match, recent matches weighted most
+        self.largest = 1  # the largest task handed out since the last worker death
+
+    def observe(self, record: MatchRecord) -> None:
+        if record.duration is not None:
+            d = float(record.duration)
+            self.mean = d if self.mean is None else 0.9 * self.mean + 0.1 * d
+
+    def size(self) -> int:
+        if self.fixed is not None:
+            n = self.fixed
+        elif self.mean is None:
+            n = 1
+        else:
+            n = int(min(BATCH_MAX, max(1.0, BATCH_TARGET_S / max(self.mean, 1e-6))))
+        self.largest = max(self.largest, n)
+        return n
+
+    def worker_died(self) -> bool:
+        """A worker died: one match a task from now on. True if a task of several may have been on it."""
+        several = self.largest > 1
+        self.fixed, self.largest = 1, 1
+        return several
+
+    def batches(self, matches: Iterator[Match]) -> Iterator[list[Match]]:
+        while batch := list(itertools.islice(matches, self.size())):
+            yield batch
+
+
+def _play_in_process(matches: list[Match], timeout: float | None, trace: bool) -> list[MatchRecord]:
+    return [play_match(m, timeout, trace) for m in matches]
+
+
 def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int, backend: str,
              address: str | None, timeout: float | None, trace: bool, run_dir: Path,
-             isolation: Isolation = Isolation()) -> Iterator[MatchRecord]:
+             isolation: Isolation = Isolation(), batch: int | str = AUTO) -> Iterator[MatchRecord]:
     """Yield a record per match of ``schedule()`` not in ``done``, in completion order.
 
     ``done`` is updated as records are yielded, so a match is yielded at most
@@ -258,7 +315,8 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
     (``tourney.supervisor``) in a player host process, the runner itself
     with ``-j 1``: no player's code ever runs in the runner. ``sequential``
     plays in the runner's own process, a debug path with none of that
-    protection (a player's ``os._exit`` ends the run there).
+    protection (a player's ``os._exit`` ends the run there). Matches go
+    to the workers in tasks of ``batch`` (see ``BatchSizer``).
     """
     inflight = run_dir / ".inflight"
     shutil.rmtree(inflight, ignore_errors=True)
@@ -266,15 +324,16 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
     crashes: Counter = Counter()
     blind_crashes = 0
     runner_pid = os.getpid()
+    sizer = BatchSizer(batch)
     if backend == "sequential":
         _flag_real_interrupts()
 
-        def task(m):
-            return delayed(play_match)(m, timeout, trace)
+        def task(ms):
+            return delayed(_play_in_process)(ms, timeout, trace)
     else:
-        def task(m):
-            return delayed(play_supervised)(m, timeout, trace, str(inflight), isolation, runner_pid,
-                                            backend == "loky")
+        def task(ms):
+            return delayed(play_supervised_batch)(ms, timeout, trace, str(inflight), isolation, runner_pid,
+                                                  backend == "loky")
     try:
         while True:
             pending = (m for m in schedule() if m.id not in done)
@@ -283,11 +342,13 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
                 return
             try:
                 with backend_context(backend, address, jobs) as n_jobs:
-                    tasks = (task(m) for m in itertools.chain([first], pending))
-                    for record in _stream(tasks, n_jobs, backend):
-                        if record.id not in done:
-                            done.add(record.id)
-                            yield record
+                    tasks = (task(ms) for ms in sizer.batches(itertools.chain([first], pending)))
+                    for records in _stream(tasks, n_jobs, backend):
+                        for record in records:
+                            sizer.observe(record)
+                            if record.id not in done:
+                                done.add(record.id)
+                                yield record
                 return
             except Exception as exc:  # noqa: BLE001 - decide below whether it is a dead worker
                 if not _is_worker_death(exc):
@@ -298,6 +359,10 @@ def dispatch(schedule: Callable[[], Iterable[Match]], done: set[str], jobs: int,
                     path.unlink(missing_ok=True)
                 if backend == "loky":  # joblib killed the pool's workers, and so orphaned their hosts
                     kill_registered_hosts(inflight)
+                if sizer.worker_died():
+                    # A task of several matches was on the dead worker: which one killed it is not known.
+                    # Nothing is counted; they are replayed one a task, where a second death names the match.
+                    continue
                 if not suspects:
                     blind_crashes += 1
                     if blind_crashes > 3:

@@ -100,7 +100,7 @@ class _Host:
         self.exit_status: int | None = None
         self.collected = False  # reaped: its pid may now belong to another process
 
-    def wait(self, output: capture.Output) -> bool:
+    def wait(self, output: capture.BatchOutput) -> bool:
         """Wait up to POLL_S for the host's reply, reading what it prints meanwhile; True if one is there."""
         fds = [self.conn.fileno()] if not self.conn.closed else []
         if self.output_fd is not None:
@@ -113,9 +113,28 @@ class _Host:
             self.read_output(output)
         return bool(fds) and fds[0] in readable
 
-    def read_output(self, output: capture.Output, limit_s: float = 0.0) -> None:
-        if self.output_fd is not None and not capture.read_available(self.output_fd, output, limit_s):
-            self._close_output()
+    def read_output(self, output: capture.BatchOutput, limit_s: float = 0.0) -> None:
+        """Read what the host printed into ``output``, counting each read in the slot (``host._end_of_output``)."""
+        if self.output_fd is None:
+            return
+        deadline = time.monotonic() + limit_s
+        slot = self.slot
+        while True:
+            slot.count_read()
+            try:
+                data = os.read(self.output_fd, capture.READ_BYTES)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            finally:
+                slot.count_read()
+            if not data:  # the writers are gone
+                self._close_output()
+                return
+            output.add(data)
+            if time.monotonic() >= deadline:
+                return
 
     def _close_output(self) -> None:
         if self.output_fd is not None:
@@ -208,25 +227,54 @@ class Supervisor:
         self._watching = False
 
     def play(self, match: Match, timeout: float | None, trace: bool = False) -> MatchRecord:
+        return self.play_batch([match], timeout, trace)[0]
+
+    def play_batch(self, matches: list[Match], timeout: float | None, trace: bool = False) -> list[MatchRecord]:
+        """The records of ``matches``, in order, played one after another in this worker's host.
+
+        The host gets the whole batch in one message and replies once with the
+        records. Each match still has its own clock, memory watch and blame:
+        the host's slot says which match of the batch is being played. A match
+        that kills its host, or has it killed, is recorded as alone; the matches
+        of the batch the dead host had finished (their records died with it)
+        and those after it are played in a fresh host. After a timeout, a
+        memory fault or with the host above its limit the host ends the batch
+        early and is replaced, as after a single match.
+        """
         self._watch_parent()  # before anything: a worker whose runner is gone plays nothing
-        _prepare_world(match.world_type)
-        deaths = 0
-        while True:
+        for world_type in {m.world_type for m in matches}:
+            _prepare_world(world_type)
+        records: list[MatchRecord | None] = [None] * len(matches)
+        deaths = [0] * len(matches)
+        todo = list(range(len(matches)))
+        while todo:
+            chunk = todo[:1] if self.isolation.fresh_per_match else todo
             host = self._fresh_host()
-            self._seq += 1
-            outcome = self._play_once(host, match, timeout, trace, self._seq)
-            if outcome is not None:
+            first = self._seq + 1
+            self._seq += len(chunk)
+            played, failure = self._play_chunk(host, [matches[i] for i in chunk], first, timeout, trace)
+            for position, record in enumerate(played):
+                records[chunk[position]] = record
+            if failure is not None:
+                position, record = failure
+                index = chunk[position]
+                if record is None:  # the host died outside any player's call: replayed
+                    deaths[index] += 1
+                    if deaths[index] >= CRASH_LIMIT:
+                        record = failed_record(matches[index], "crashed", None,
+                                               f"the worker process died {deaths[index]} times while playing "
+                                               "this match, outside any player's call", os.getpid())
+                records[index] = record
+            elif played:
+                last = played[-1]
                 # A timeout raised by the alarm can interrupt anything, a module import
                 # included: the host's state is not trusted after one.
                 # After a MemoryError the host may still hold what the player took.
-                if (self.isolation.fresh_per_match or outcome.status == "timeout" or not host.alive()
-                        or outcome.reason == "memory" or self._over_memory(host)):
+                if (self.isolation.fresh_per_match or last.status == "timeout" or not host.alive()
+                        or last.reason == "memory" or self._over_memory(host)):
                     self._retire()
-                return outcome
-            deaths += 1
-            if deaths >= CRASH_LIMIT:
-                return failed_record(match, "crashed", None, f"the worker process died {deaths} times while "
-                                     "playing this match, outside any player's call", os.getpid())
+            todo = [i for i in todo if records[i] is None]
+        return [r for r in records if r is not None]
 
     def close(self) -> None:
         self._retire()
@@ -251,67 +299,94 @@ class Supervisor:
         limit = self.isolation.memory_mb
         return bool(limit) and host.rss() > host.baseline + limit * 2**20
 
-    def _play_once(self, host: _Host, match: Match, timeout: float | None, trace: bool,
-                   seq: int) -> MatchRecord | None:
-        """The match's record (with what its players printed), or None when the host died outside
-        any player's call."""
-        output = capture.Output()
-        record = self._await(host, match, timeout, trace, seq, output)
-        if record is not None:
-            host.read_output(output, capture.DRAIN_LIMIT_S)
-            output.into(record)
-        return record
+    def _play_chunk(self, host: _Host, matches: list[Match], first: int, timeout: float | None,
+                    trace: bool) -> tuple[list[MatchRecord], tuple[int, MatchRecord | None] | None]:
+        """Play ``matches`` (sequence numbers from ``first``) in ``host``.
 
-    def _await(self, host: _Host, match: Match, timeout: float | None, trace: bool, seq: int,
-               output: capture.Output) -> MatchRecord | None:
+        Returns the records the host sent (all, or the first few when it ended
+        the batch early), with no failure; or no records and (position, record)
+        of the match during which the host died or was killed (record None:
+        nobody to blame, the match is to be replayed).
+        """
+        nonce = os.urandom(8).hex()
+        output = capture.BatchOutput(len(matches), nonce)
+        outcome = self._await(host, matches, first, timeout, trace, nonce, output)
+        if isinstance(outcome, list):
+            host.read_output(output, capture.DRAIN_LIMIT_S)
+            outputs = output.finish(len(outcome) - 1)
+            pid = os.getpid()
+            for record, printed in zip(outcome, outputs):
+                record.pid = pid
+                printed.into(record)
+            return outcome, None
+        position, record = outcome
+        outputs = output.finish(position)
+        if record is not None:
+            outputs[position].into(record)
+        return [], outcome
+
+    def _await(self, host: _Host, matches: list[Match], first: int, timeout: float | None, trace: bool,
+               nonce: str, output: capture.BatchOutput) -> list[MatchRecord] | tuple[int, MatchRecord | None]:
         started = time.monotonic()
+        memory = host.baseline + self.isolation.memory_mb * 2**20 if self.isolation.memory_mb else None
         try:
-            host.conn.send((seq, match, timeout, trace))
+            host.conn.send((first, matches, timeout, trace, nonce, memory or 0))
         except OSError:
             host.kill()
             self._host = None
-            return None
+            return 0, None
         limit = None if not timeout or timeout == float("inf") else timeout + grace_for(timeout)
-        memory = host.baseline + self.isolation.memory_mb * 2**20 if self.isolation.memory_mb else None
+        last = first + len(matches) - 1
+        position = 0  # the match of the batch the host is on, as last seen in its slot
         while True:
-            if host.wait(output):
+            replied = host.wait(output)
+            now = time.monotonic()
+            seq = host.slot.seq
+            if first <= seq <= last and seq - first != position:
+                position, started = seq - first, now  # the host began the next match of the batch
+            match = matches[position]
+            if replied:
                 try:
                     data = wire.read_frame(host.conn.fileno(), time.monotonic() + REPLY_READ_S)
                 except (EOFError, OSError):
-                    return self._died(host, match, started)
+                    return position, self._died(host, match, started)
                 except wire.WireError as exc:
-                    return self._forged(host, match, started, str(exc))
+                    return position, self._forged(host, match, started, str(exc))
                 try:
                     got_seq, fields = wire.loads(data)
-                    if type(got_seq) is not int or type(fields) is not dict:
-                        raise TypeError("not a (seq, record) pair")
-                    record = MatchRecord.from_json(fields)
+                    if type(got_seq) is not int or type(fields) is not list or not 0 < len(fields) <= len(matches):
+                        raise TypeError("not a (seq, records) pair")
+                    if not all(type(f) is bytes for f in fields):
+                        raise TypeError("records not sent as plain data")
+                    records = [MatchRecord.from_json(_plain_dict(wire.loads(f))) for f in fields]
+                    if [r.id for r in records] != [m.id for m in matches[:len(records)]]:
+                        raise ValueError("records of other matches")
                 except (wire.WireError, ValueError, TypeError, KeyError, AttributeError) as exc:
-                    return self._forged(host, match, started, f"{exc}"[:200])
-                if got_seq == seq and (host.slot.acting or not host.slot.finished):
-                    # The host's own code sends only after the last player call, once it marked the match
+                    return position, self._forged(host, match, started, f"{exc}"[:200])
+                if got_seq == first and (host.slot.acting or not host.slot.finished
+                                         or host.slot.seq != first + len(records) - 1):
+                    # The host's own code sends only after the last player call, once it marked the batch
                     # finished: this one came from inside a player's call (a record of its own making).
-                    return self._forged(host, match, started, "a record sent before the match ended")
-                if got_seq == seq:
-                    record.pid = os.getpid()
-                    return record
-                continue  # a stale reply (cannot happen with one match at a time, but cheap to ignore)
-            now = time.monotonic()
-            clock = host.slot.clock_started if host.slot.seq == seq else 0.0
+                    return position, self._forged(host, match, started, "a record sent before the match ended")
+                if got_seq == first:
+                    return records
+                continue  # a stale reply (cannot happen with one batch at a time, but cheap to ignore)
+            clock = host.slot.clock_started if seq == first + position else 0.0
             if limit is not None and clock and now > clock + limit:
-                return self._kill_for(host, match, started, "timeout",
-                                      f"match exceeded its {timeout:g} s limit and did not stop within "
-                                      f"{grace_for(timeout):g} s more; its process was killed")
+                return position, self._kill_for(host, match, started, "timeout",
+                                                f"match exceeded its {timeout:g} s limit and did not stop within "
+                                                f"{grace_for(timeout):g} s more; its process was killed")
             if not clock and now > started + max(SETUP_LIMIT_S, timeout or 0):
-                return self._kill_for(host, match, started, "timeout",
-                                      f"setting up the match (importing players, building the world) took "
-                                      f"over {max(SETUP_LIMIT_S, timeout or 0):g} s; its process was killed")
+                return position, self._kill_for(host, match, started, "timeout",
+                                                f"setting up the match (importing players, building the world) "
+                                                f"took over {max(SETUP_LIMIT_S, timeout or 0):g} s; its process "
+                                                "was killed")
             if memory is not None and host.rss() > memory:
-                return self._kill_for(host, match, started, "error",
-                                      f"the worker passed its memory limit of {self.isolation.memory_mb} MB "
-                                      "(format: memory_mb); its process was killed", reason="memory")
+                return position, self._kill_for(host, match, started, "error",
+                                                f"the worker passed its memory limit of {self.isolation.memory_mb} "
+                                                "MB (format: memory_mb); its process was killed", reason="memory")
             if not host.alive():
-                return self._died(host, match, started)
+                return position, self._died(host, match, started)
 
     def _acting_role(self, host: _Host, match: Match) -> str | None:
         index = host.slot.acting
@@ -410,6 +485,12 @@ class Supervisor:
                     end()
 
         threading.Thread(target=watch, name="tourney-supervisor-watch", daemon=True).start()
+
+
+def _plain_dict(value: object) -> dict:
+    if type(value) is not dict:
+        raise TypeError("a record that is not a mapping")
+    return value
 
 
 def _own_rss() -> int:
@@ -511,18 +592,26 @@ def supervisor_for(isolation: Isolation, runner_pid: int, parent_is_runner: bool
 def play_supervised(match: Match, timeout: float | None, trace: bool, inflight_dir: str | None,
                     isolation: Isolation, runner_pid: int, parent_is_runner: bool = False) -> MatchRecord:
     """The task a backend runs: ``match`` played in this worker's host, its record returned."""
+    return play_supervised_batch([match], timeout, trace, inflight_dir, isolation, runner_pid, parent_is_runner)[0]
+
+
+def play_supervised_batch(matches: list[Match], timeout: float | None, trace: bool, inflight_dir: str | None,
+                          isolation: Isolation, runner_pid: int, parent_is_runner: bool = False) -> list[MatchRecord]:
+    """The task a backend runs: ``matches`` played in this worker's host, one after another, their records
+    returned in order (``Supervisor.play_batch``)."""
     from tourney.worker import _keep_loky_worker_alive
 
     global _REGISTRY
     _keep_loky_worker_alive()
     _REGISTRY = inflight_dir
     # The markers tell the runner which matches a dead worker was playing; the runner
-    # supervising in its own process (-j 1) has no worker to lose, and skips the two file operations.
-    marker = None if os.getpid() == runner_pid else _mark_inflight(inflight_dir, match.id)
+    # supervising in its own process (-j 1) has no worker to lose, and skips the file operations.
+    markers = [] if os.getpid() == runner_pid else [_mark_inflight(inflight_dir, m.id) for m in matches]
     try:
-        return supervisor_for(isolation, runner_pid, parent_is_runner).play(match, timeout, trace)
+        return supervisor_for(isolation, runner_pid, parent_is_runner).play_batch(matches, timeout, trace)
     finally:
-        _clear_inflight(marker)
+        for marker in markers:
+            _clear_inflight(marker)
 
 
 def _mark_inflight(inflight_dir: str | None, match_id: str) -> str | None:
