@@ -16,7 +16,7 @@ import pytest
 from conftest import write_league
 from tourney.league import load_league
 from tourney.records import MatchRecord
-from tourney.runner import BATCH_MAX, BatchSizer, run_league
+from tourney.runner import BATCH_MAX, BATCH_TARGET_S, BatchSizer, run_league
 
 GOOD = [{"name": "Boulware", "type": "boulware"}, {"name": "Conceder", "type": "conceder"},
         {"name": "Linear", "type": "linear"}]
@@ -136,9 +136,10 @@ def _record(duration: float) -> MatchRecord:
 def test_the_batch_size_follows_the_measured_match_length():
     sizer = BatchSizer()
     assert sizer.size() == 1  # nothing measured yet
+    sizer.observe(_record(2.0))  # a fresh host's first match
     for _ in range(30):
         sizer.observe(_record(0.001))
-    assert sizer.size() == min(BATCH_MAX, 50)
+    assert sizer.size() == min(BATCH_MAX, round(BATCH_TARGET_S / 0.001))
     for _ in range(60):
         sizer.observe(_record(0.5))
     assert sizer.size() == 1  # long matches go alone

@@ -96,7 +96,7 @@ def cli() -> None:
                    "every record; default auto: every record unless matches are short, then at most 1 s apart.")
 @click.option("--batch", "batch", type=_BatchType(), default="auto", metavar="N|auto",
               help="Matches per task sent to a worker and its player host; 1: one at a time; default auto: "
-                   "short matches share a task (about 50 ms of play, at most 64), others go alone.")
+                   "short matches share a task (about 0.1 s of play, at most 128), others go alone.")
 def run(league, jobs, out, fresh, retry_failed, seed, reps, quiet, backend, address, shard, max_matches, trace,
         plot, html_report, group_commit, batch):
     """Play every match of LEAGUE not yet played and print the score table."""

@@ -20,9 +20,11 @@ and ``done`` makes sure a rerun result is never appended twice) and ray
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import shlex
+import statistics
 import shutil
 import sys
 import time
@@ -48,8 +50,9 @@ WORKER_WAIT_S = 60  # how long a cluster may take to show its first worker
 RAY_START_ATTEMPTS = 2  # a local ray start that times out is tried again once
 RAY_CHUNK = 512  # matches per submission on ray, whose joblib backend cannot stream
 CRASH_LIMIT = 2  # a match on board when a worker died this often is recorded as crashed
-BATCH_TARGET_S = 0.05  # with --batch auto, a task of short matches plays about this long
-BATCH_MAX = 64  # matches in one task at most
+BATCH_TARGET_S = 0.1  # with --batch auto, a task of short matches plays about this long
+BATCH_MAX = 128  # matches in one task at most
+BATCH_WINDOW = 31  # matches whose median duration sizes the next task
 # Set once by `make reproduce` (or a `make reproduce-*` target) and written into
 # the manifest of every run it makes, so the collector can tell that the runs
 # of REPRODUCTION.md come from one invocation.
@@ -256,8 +259,8 @@ class BatchSizer:
     A task is one message to a worker, one to its player host and one reply
     (``Supervisor.play_batch``); for a 10-step bilateral match that round trip
     costs about as much as the match. With ``auto`` the first tasks carry one
-    match each; then, from a running mean of the measured match durations, as
-    many as play in about ``BATCH_TARGET_S`` (at most ``BATCH_MAX``): matches
+    match each; then, from the median duration of the last ``BATCH_WINDOW``
+    matches, as many as play in about ``BATCH_TARGET_S`` (at most ``BATCH_MAX``): matches
     that take longer than that go one a task, as without batching. An integer
     fixes the size (1: no batching). After a worker death every later task
     carries one match, so the replayed matches of the dead worker's batch are
@@ -268,21 +271,27 @@ class BatchSizer:
         if batch != AUTO and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
             raise ValueError(f"batch must be 'auto' or a positive integer, not {batch!r}")
         self.fixed: int | None = None if batch == AUTO else int(batch)
-        self.mean: float | None = None  # seconds a match, recent matches weighted most
+        # seconds a match, of the last BATCH_WINDOW matches: their median is the estimate (a fresh
+        # host's first matches are slow, a few long matches do not stop the short ones sharing tasks)
+        self.recent: collections.deque[float] = collections.deque(maxlen=BATCH_WINDOW)
         self.largest = 1  # the largest task handed out since the last worker death
+
+    @property
+    def typical(self) -> float | None:
+        return statistics.median(self.recent) if self.recent else None
 
     def observe(self, record: MatchRecord) -> None:
         if record.duration is not None:
-            d = float(record.duration)
-            self.mean = d if self.mean is None else 0.9 * self.mean + 0.1 * d
+            self.recent.append(float(record.duration))
 
     def size(self) -> int:
+        typical = self.typical
         if self.fixed is not None:
             n = self.fixed
-        elif self.mean is None:
+        elif typical is None:
             n = 1
         else:
-            n = int(min(BATCH_MAX, max(1.0, BATCH_TARGET_S / max(self.mean, 1e-6))))
+            n = int(min(BATCH_MAX, max(1.0, BATCH_TARGET_S / max(typical, 1e-6))))
         self.largest = max(self.largest, n)
         return n
 

@@ -29,6 +29,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import math
 import os
 import socket
 import platform
@@ -283,6 +284,15 @@ def _json_default(obj: Any) -> Any:
 
 def clean_json(value: Any) -> Any:
     """Replace NaN and infinities (not valid JSON) by None, recursively."""
+    kind = type(value)  # the exact builtins first: a record's results are mostly these (once a match)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): clean_json(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [clean_json(v) for v in value]
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else None
     if isinstance(value, dict):
