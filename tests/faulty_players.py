@@ -1,5 +1,6 @@
 """Players that misbehave on purpose, entered by dotted path in the fault tests."""
 
+import sys
 import time
 
 from players.faratin import TimeDependent
@@ -422,4 +423,176 @@ class Erratic(TimeDependent):
             os._exit(1)
         if self.fault == "sleep":
             time.sleep(10_000)
+        return super().propose(state, dest)
+
+
+class _ThreadOnce(TimeDependent):
+    """Starts one background thread (``self._background``) on its first proposal of a match.
+
+    Private names: a public method of a player's is guarded (it marks its seat acting), and a hostile
+    entrant's thread would not mark itself.
+
+    Then it holds out (its first offer again, every offer rejected), so the match lasts its n_steps.
+    """
+
+    def propose(self, state, dest=None):
+        if not getattr(self, "_started", False):
+            self._started = True
+            import threading
+
+            from tourney import acting
+
+            mine = acting.acting_now()  # this seat's index: its own call is acting now
+            self._armed = threading.Event()
+            threading.Thread(target=self._background, args=(mine,), daemon=True).start()
+            self._armed.wait(2.0)  # its thread is on a core, spinning, when this call returns
+        if getattr(self, "_first_in", None) is not self.nmi:  # each episode its own first offer
+            self._first_in, self._first = self.nmi, super().propose(state, dest)
+        self._keep_thread_hot()
+        return self._first
+
+    def respond(self, state, source=None):
+        from negmas.sao import ResponseType
+
+        self._keep_thread_hot()
+        return ResponseType.REJECT_OFFER
+
+    def _keep_thread_hot(self) -> None:
+        """Return only once the thread has spun a little more: it is on a core as the match's thread goes on."""
+        seen, deadline = getattr(self, "_spins", 0), time.monotonic() + 0.5
+        while getattr(self, "_spins", 0) < seen + 20 and time.monotonic() < deadline:
+            time.sleep(0.0001)
+
+    def _background(self, mine: int) -> None:
+        raise NotImplementedError
+
+    def _wait_until(self, ready) -> None:
+        """Spin (letting the match's thread run) until ``ready(acting seat)``: it runs between two bytecodes
+        of the match's thread, so the moment is wherever that thread was."""
+        import sys
+
+        from tourney import acting
+
+        # The GIL changes hands every 100 us: often enough to see the match's thread at many points, and
+        # long enough that nothing runs between the check below and what the caller does next.
+        sys.setswitchinterval(1e-4)
+        self._spins = 0
+        while not ready(acting.acting_now()):
+            self._spins += 1
+            if self._spins == 100:
+                self._armed.set()
+            time.sleep(0)
+
+
+class ThreadExiter(_ThreadOnce):
+    """A background thread ends the host (os._exit) while nobody is acting: world code between calls."""
+
+    def _background(self, mine):
+        import os
+
+        self._wait_until(lambda seat: seat == 0)
+        os._exit(1)
+
+
+class LibcThreadExiter(_ThreadOnce):
+    """ThreadExiter through libc's _exit (past any Python-level guard of os._exit)."""
+
+    def _background(self, mine):
+        import ctypes
+
+        exit_ = ctypes.CDLL(None)._exit  # looked up first: nothing but the call after the moment comes
+        self._wait_until(lambda seat: seat == 0)
+        exit_(1)
+
+
+class ThreadFramer(_ThreadOnce):
+    """A background thread ends the host (os._exit) while its opponent is acting, to have it blamed."""
+
+    def _background(self, mine):
+        import os
+
+        self._wait_until(lambda seat: seat not in (0, mine))
+        os._exit(1)
+
+
+class _HookSaboteur(TimeDependent):
+    """Installs a hook that runs inside its opponent's calls and sleeps there, so the opponent times out."""
+
+    installs = ("profile",)  # and/or "trace"
+    swallow = False  # True: catch the refusal and play on as its parent
+
+    def propose(self, state, dest=None):
+        # On every proposal: negmas calls a negotiator whose call raised once more at once
+        if sys.getprofile() is None and sys.gettrace() is None:
+            import threading
+
+            me = self
+
+            def hook(frame, event, arg):
+                if event == "call" and frame.f_code.co_name in ("propose", "respond") \
+                        and frame.f_locals.get("self") not in (None, me):
+                    time.sleep(30)
+                return None
+
+            setters = {"profile": [sys.setprofile, threading.setprofile],
+                       "trace": [sys.settrace, threading.settrace]}
+            for kind in self.installs:
+                for setter in setters[kind]:
+                    try:
+                        setter(hook)
+                    except RuntimeError:
+                        if not self.swallow:
+                            raise
+        return super().propose(state, dest)
+
+
+class ProfileSaboteur(_HookSaboteur):
+    installs = ("profile",)
+
+
+class TraceSaboteur(_HookSaboteur):
+    installs = ("trace",)
+
+
+class QuietSaboteur(_HookSaboteur):
+    """Tries every kind of hook, catches the refusals and plays on as its parent."""
+
+    installs = ("trace", "profile")
+    swallow = True
+
+
+class IdChanger(TimeDependent):
+    """Changes its own negmas id before every proposal (the setter, ``set_id``, the private attribute),
+    which would leave the mechanism's books, keyed by id, without it. Plays as its parent."""
+
+    def propose(self, state, dest=None):
+        import uuid
+
+        for change in (lambda new: setattr(self, "id", new), self.set_id,
+                       lambda new: setattr(self, "_NamedObject__uuid", new)):
+            try:
+                change(f"changed-{uuid.uuid4().hex[:8]}")
+            except AttributeError:
+                pass
+        return super().propose(state, dest)
+
+
+class IdThief(TimeDependent):
+    """Takes its opponent's negmas id, then offers outside the issue: the breach names whoever has that id."""
+
+    def respond(self, state, source=None):
+        if state.current_proposer and state.current_proposer != self.id:
+            self._victim = state.current_proposer
+        return super().respond(state, source)
+
+    def propose(self, state, dest=None):
+        victim = getattr(self, "_victim", None) or dest
+        if victim and victim != self.id:
+            for steal in (lambda: setattr(self, "id", victim), lambda: self.set_id(victim),
+                          lambda: setattr(self, "_NamedObject__uuid", victim)):
+                try:
+                    steal()
+                except AttributeError:
+                    pass
+            return (10**6,)
         return super().propose(state, dest)

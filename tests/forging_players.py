@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import struct
+import time
 
 from players.faratin import TimeDependent
 
@@ -145,3 +146,26 @@ class LibcHugeHeader(_Once):
 
     def trick(self) -> None:
         _libc_write(struct.pack("!i", 0x7FFFFFFF))
+
+
+class SlotForger(_Once):
+    """RecordForger that also forges the acting slot first, found by introspection of tourney's objects in
+    its process (nobody acting, the match marked finished, no tampering noted), and writes through libc.
+    The supervisor's checks of the slot then all pass: only a check outside the host's memory can tell."""
+
+    def trick(self) -> None:
+        from tourney import acting
+
+        memory = acting._Local.memory  # what a reader of tourney's source finds first
+        me = str(self.name).split(":", 1)[0]
+        record = {"status": "ok", "blamed": None, "error": None, "metric": "utility",
+                  "roles": {me: {"utility": 1.0, "agreement": 1.0},
+                            _other_role(self): {"utility": 0.0, "agreement": 1.0}},
+                  "metrics": {}, "details": {}}
+        seq = struct.unpack("q", bytes(memory[16:24]))[0]  # the match's own sequence number
+        previous = memory[0]
+        memory[0], memory[24], memory[25], memory[26] = 0, 0, 0, 1
+        payload = pickle.dumps((seq, record))
+        _libc_write(struct.pack("!i", len(payload)) + payload)
+        time.sleep(0.5)  # let the supervisor read it while the slot says what it should
+        memory[0], memory[26] = previous, 0

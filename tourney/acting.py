@@ -19,14 +19,26 @@ so negmas and pickling see the player's own class. A write costs
 about 60 ns; a guarded call about 0.3 us (bench/bench_isolation.py), enough
 for millions of calls a second.
 
+Threads (``track_threads``, in a host): a thread started while a seat's code
+runs belongs to that seat; the slot counts each seat's running threads, and
+``os._exit``/``os.abort``/signals to its own host note the seat of the thread
+calling them, so a host ended by a player's background thread names that
+player (``ActingSlot.culprit``). A guarded object's ``id`` (negmas) is the one
+it had when registered: blame and the mechanism's books rest on it, not on
+what the player sets.
+
 What this cannot do: a player running in the same process can find and
 overwrite the slot (it is Python memory); a guarded object whose class cannot
-be swapped (a C extension type) is not marked. Both are documented limits of
-in-process play (README, "Faults").
+be swapped (a C extension type) is not marked; a thread started in C or by the
+original start function (reached by introspection) is not tracked. These are
+documented limits of in-process play (README, "Faults"): the supervisor does
+not believe the slot's "finished" mark alone (``supervisor._Host.back_home``).
 """
 
 from __future__ import annotations
 
+import _thread
+import builtins
 import functools
 import mmap
 import struct
@@ -40,6 +52,11 @@ _TAMPER = 24  # byte 24: index of the seat that tampered with the runner (255: o
 _TAMPER_KIND = 25  # byte 25: what it tried (one of TAMPERING)
 _FINISHED = 26  # byte 26: 1 once the host's own code has the match's record and is about to send it
 _READS = struct.Struct("I")  # bytes 32..36: the supervisor's output reads, +1 before and +1 after each
+_DYING = 27  # byte 27: seat of the thread that called os._exit/os.abort or signalled its own host (255: no seat)
+_IMPORT = struct.Struct("d")  # bytes 40..48: monotonic time a player module's import began (0: none running)
+_THREADS = 48  # bytes 48..63: live threads started by player code, per seat (byte 47 + seat index)
+MAX_THREAD_SEATS = SLOT_BYTES - _THREADS
+NO_SEAT = 255
 TAMPERING = {1: "tried to close the worker's connection to the runner",
              2: "tried to signal the runner or the worker supervising it",
              3: "tried to write on its host's connection to the runner"}
@@ -61,8 +78,11 @@ class ActingSlot:
         self.memory[_TAMPER] = 0
         self.memory[_TAMPER_KIND] = 0
         self.memory[_FINISHED] = 0
+        self.memory[_DYING] = 0
         self.memory[8:16] = _CLOCK.pack(0.0)
         self.memory[16:24] = _SEQ.pack(seq)
+        self.memory[40:48] = _IMPORT.pack(0.0)
+        # live threads are not reset: a host whose players left threads running is retired after its match
 
     def start_clock(self, when: float) -> None:
         self.memory[8:16] = _CLOCK.pack(when)
@@ -79,6 +99,32 @@ class ActingSlot:
     def finished(self) -> bool:
         """The host's own code marked the match finished: a reply before that was forged by a player."""
         return self.memory[_FINISHED] == 1
+
+    @property
+    def import_started(self) -> float:
+        """When the import of a player's module that is running now began (0.0: none is)."""
+        return _IMPORT.unpack(self.memory[40:48])[0]
+
+    def seats_with_threads(self) -> list[int]:
+        """Seats (indexes) whose code started threads that are still running."""
+        return [i - _THREADS + 1 for i in range(_THREADS, SLOT_BYTES) if self.memory[i]]
+
+    def culprit(self) -> int:
+        """The seat to blame for the host's death (0: it cannot be told).
+
+        In order: the seat of the thread that ended the process through Python
+        (``os._exit``, ``os.abort``, a signal to its own host: exact, whichever
+        thread); else the seat acting on the match's thread, unless another
+        seat's thread was running too (a death in C cannot name its thread);
+        else, with nobody acting, the one seat whose threads were running.
+        """
+        dying = self.memory[_DYING]
+        if dying:
+            return 0 if dying == NO_SEAT else dying
+        acting, threads = self.memory[0], self.seats_with_threads()
+        if acting:
+            return acting if all(seat == acting for seat in threads) else 0
+        return threads[0] if len(threads) == 1 else 0
 
     @property
     def tamper(self) -> tuple[int, int]:
@@ -120,6 +166,7 @@ def set_roles(roles: list[str]) -> None:
     _Local.roles = {role: i + 1 for i, role in enumerate(roles)}
     _Local.last_raiser = 0
     _Local.last_raised = None
+    _IDS.clear()
 
 
 def index_of(role: str) -> int:
@@ -147,6 +194,72 @@ def note_tamper(kind: int) -> None:
     if not memory[_TAMPER]:
         memory[_TAMPER] = memory[0] or 255
         memory[_TAMPER_KIND] = kind
+
+
+def current_seat() -> int:
+    """The seat whose code runs on this thread: a player's thread's own seat, else the acting seat."""
+    seat = _THREAD_SEAT.get(_get_ident())
+    return _Local.memory[0] if seat is None else seat
+
+
+def note_dying() -> None:
+    """This thread is about to end the process (``os._exit``, ``os.abort``, a fatal signal to itself)."""
+    _Local.memory[_DYING] = current_seat() or NO_SEAT
+
+
+def import_begins(when: float) -> None:
+    """A player's module is being imported from now on (0.0: the import is over)."""
+    _Local.memory[40:48] = _IMPORT.pack(when)
+
+
+_THREAD_SEAT: dict[int, int] = {}  # ident of a running thread that player code started -> its seat
+_THREAD_LOCK = _thread.allocate_lock()
+_get_ident = _thread.get_ident
+
+
+def _count_thread(seat: int, step: int) -> None:
+    if 0 < seat <= MAX_THREAD_SEATS:
+        with _THREAD_LOCK:
+            memory, at = _Local.memory, _THREADS + seat - 1
+            memory[at] = max(0, min(255, memory[at] + step))
+
+
+def track_threads() -> None:
+    """From now on a thread started while a seat's code runs belongs to that seat (in a player host).
+
+    ``threading.Thread.start``, ``_thread.start_new_thread`` and everything built
+    on them (``concurrent.futures``, timers) go through here: the new thread is
+    counted against the seat in the slot while it runs, and its own code counts
+    as that seat's (``current_seat``), so a death it causes, or leaves behind
+    while nobody is acting, names that seat (``ActingSlot.culprit``).
+    """
+    import threading
+
+    real_start = _thread.start_new_thread
+
+    def start_new_thread(function: Callable, args: Any = (), kwargs: Any = None) -> int:
+        seat = current_seat()
+        if not seat:
+            return real_start(function, args, {} if kwargs is None else kwargs)
+
+        def run(*a: Any, **kw: Any) -> Any:
+            ident = _get_ident()
+            _THREAD_SEAT[ident] = seat
+            try:
+                return function(*a, **kw)
+            finally:
+                _THREAD_SEAT.pop(ident, None)
+                _count_thread(seat, -1)
+
+        _count_thread(seat, +1)
+        try:
+            return real_start(run, args, {} if kwargs is None else kwargs)
+        except BaseException:
+            _count_thread(seat, -1)
+            raise
+
+    _thread.start_new_thread = _thread.start_new = start_new_thread  # type: ignore[attr-defined]
+    threading._start_new_thread = start_new_thread  # type: ignore[attr-defined]
 
 
 def mark_finished() -> None:
@@ -206,6 +319,11 @@ def guard(obj: Any, role: str) -> Any:
     cls = type(obj)
     if not index or getattr(cls, "_tourney_guard", 0) == index:
         return obj
+    if isinstance(getattr(cls, "id", None), property):
+        try:
+            _IDS[builtins.id(obj)] = obj.id  # the id the world and the mechanism see from now on
+        except Exception:  # noqa: BLE001 - a player's own id property that raises: left as it is
+            pass
     base = getattr(cls, "_tourney_base", cls)
     guarded = _GUARDED.get((base, index))
     if guarded is None:
@@ -230,10 +348,41 @@ def _guarded_class(cls: type, index: int) -> type:
                 namespace[name] = _marking(value, index)
             else:  # library code, or a property, classmethod, ... overriding a base's: let the MRO find it
                 namespace.pop(name, None)
+    own_id = getattr(cls, "id", None)
+    if isinstance(own_id, property):
+        namespace["id"] = _fixed_id(own_id, index)
     try:
         return type(cls.__name__, (cls,), namespace)
     except Exception:  # noqa: BLE001 - a class that cannot be subclassed (final, odd metaclass): unguarded
         return cls
+
+
+_IDS: dict[int, Any] = {}  # object identity of a guarded object -> the id it had when registered
+
+
+def _fixed_id(base: property, index: int) -> property:
+    """An ``id`` the player cannot change: blame and the mechanism's books rest on it (a negmas id).
+
+    What the object's id was when the world registered it, whatever the player
+    then does (the ``id`` setter, ``set_id``, the private attribute, an ``id``
+    property of its own). Library code (nobody acting) may still set it.
+    """
+    get_base, set_base = base.fget, base.fset
+
+    def get(self: Any, _ids: dict[int, Any] = _IDS, _key: Callable[[Any], int] = builtins.id) -> Any:
+        try:
+            return _ids[_key(self)]
+        except KeyError:
+            return get_base(self) if get_base is not None else None
+
+    def put(self: Any, value: Any) -> None:
+        if current_seat():
+            raise AttributeError("a player may not change its id (blame and the mechanism rest on it)")
+        if set_base is not None:
+            set_base(self, value)
+        _IDS[builtins.id(self)] = value
+
+    return property(get, put, doc=base.__doc__)
 
 
 def _marking(fn: Callable, index: int) -> Callable:

@@ -49,14 +49,17 @@ EXIT_CHANNEL_LOST = 86  # the host could not reply: its connection was closed un
 EXIT_SUPERVISOR_GONE = 87
 SUPERVISOR_PID = 0  # in a host: the pid of the worker process supervising it
 DROPPED = False  # in a host: it runs as a user of its own (tourney.sandbox)
-_KILL = os.kill  # the real one: players get a guarded os.kill
-_WRITE = os.write  # the real one: players get a guarded os.write
+_KILL = os.kill  # the real ones: players get guarded ones
+_KILLPG = os.killpg
+_EXIT = os._exit
+_WRITE = os.write
 _OUTPUT: int | None = None  # in a host: its own descriptor of the output pipe (batch boundaries)
 _STREAMS: list = []  # the host's stdout and stderr, as it made them
 
 
 def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: bool,
-          runner_pid: int = 0, player_dir: str | None = None, output_fd: int | None = None) -> None:
+          runner_pid: int = 0, player_dir: str | None = None, output_fd: int | None = None,
+          import_timeout: float | None = None) -> None:
     """The body of a freshly forked host; never returns (ends the process)."""
     global SUPERVISOR_PID
     code = 0
@@ -65,7 +68,11 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
         _become_host(conn, memory_mb, pdeathsig, runner_pid, player_dir, output_fd)
         _watch_parent(parent)
         acting.install(slot)
-        from tourney.worker import play_match  # already imported by the supervisor: no cost
+        acting.track_threads()
+        from tourney import worker  # already imported by the supervisor: no cost
+        from tourney.worker import play_match
+
+        worker.IMPORT_TIMEOUT = import_timeout
 
         while True:
             try:
@@ -91,8 +98,10 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
                     break
                 # The supervisor replaces a host after a timeout or a memory fault, or above its
                 # limit: the rest of the batch goes to a fresh one. So do records near the reply's size cap.
+                # Threads a player left running would act in the next match, under another seat: a fresh host.
                 if record.status == "timeout" or record.reason == "memory" or (
-                        stop_above and _rss() > stop_above) or size > wire.MAX_FRAME // 2:
+                        stop_above and _rss() > stop_above) or size > wire.MAX_FRAME // 2 \
+                        or slot.seats_with_threads():
                     break
                 reads = _end_of_output(slot, position, nonce, reads)
             acting.mark_finished()
@@ -107,7 +116,7 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
         try:
             kill_descendants()
         finally:
-            os._exit(code)
+            _EXIT(code)
 
 
 def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runner_pid: int,
@@ -153,6 +162,30 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
         signal.signal(signal.SIGUSR2, _supervisor_died)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGUSR2, 0, 0, 0)
     _protect_runner(keep, {os.getppid(), runner_pid} - {0})
+    _refuse_hooks()
+
+
+# Hooks that would run a player's code inside its opponent's calls (a profiler that sleeps there makes
+# the opponent time out). An audit hook cannot be removed, and the C API (PyEval_SetTrace) raises these
+# events too; a refused ``sys.addaudithook`` is dropped silently, the others raise in the caller.
+REFUSED_EVENTS = frozenset({"sys.settrace", "sys.setprofile", "sys.addaudithook"})
+
+
+def _refuse_hooks() -> None:
+    """Refuse trace, profile and audit hooks in this host (whoever asks: tourney sets none)."""
+    import threading
+
+    refused = REFUSED_EVENTS
+
+    def audit(event: str, args: tuple) -> None:
+        if event in refused:
+            raise RuntimeError(f"{event} is refused in a player host (it would run code in other players' calls)")
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("threading.settrace/setprofile are refused in a player host")
+
+    sys.addaudithook(audit)
+    threading.settrace = threading.setprofile = refuse  # module globals every new thread would install
 
 
 def _end_of_output(slot: ActingSlot, position: int, nonce: str, reads: int) -> int:
@@ -263,19 +296,59 @@ def _protect_runner(fd: int, protected: set[int]) -> None:
             refuse(1)
         return dup2(source, target, inheritable)
 
+    own, own_group = os.getpid(), os.getpgid(0)
+
     def guarded_kill(pid: int, signum: int) -> None:
         if pid in protected or pid == -1 or (pid < -1 and -pid in groups):
             refuse(2)
+        if signum and os.getpid() == own and pid in (own, 0, -own_group):
+            acting.note_dying()  # a signal to its own host: whoever sends it answers for the death
         kill(pid, signum)
 
     def guarded_killpg(pgid: int, signum: int) -> None:
         if pgid in groups:
             refuse(2)
+        if signum and os.getpid() == own and pgid in (0, own_group):
+            acting.note_dying()
         killpg(pgid, signum)
 
     os.close, os.closerange, os.dup2, os.kill, os.killpg = (guarded_close, guarded_closerange, guarded_dup2,
                                                             guarded_kill, guarded_killpg)
+    _name_who_ends_the_host()
     _protect_channel(fd, refuse)
+
+
+def _name_who_ends_the_host() -> None:
+    """``os._exit``, ``os.abort`` and the ``signal`` module's ways to signal this process note the seat
+    of the thread calling them (``acting.note_dying``): a player's background thread ending the host
+    while nobody, or its opponent, is acting is then blamed, not the match voided nor the opponent named.
+    """
+    exit_, abort = os._exit, os.abort
+    raise_signal, pthread_kill = signal.raise_signal, signal.pthread_kill
+    own = os.getpid()
+
+    def guarded_exit(code: int) -> None:
+        if os.getpid() == own:  # not a process a player forked (it shares the slot's memory)
+            acting.note_dying()
+        exit_(code)
+
+    def guarded_abort() -> None:
+        if os.getpid() == own:
+            acting.note_dying()
+        abort()
+
+    def guarded_raise_signal(signum: int) -> None:
+        if os.getpid() == own:
+            acting.note_dying()
+        raise_signal(signum)
+
+    def guarded_pthread_kill(thread_id: int, signum: int) -> None:
+        if signum and os.getpid() == own:
+            acting.note_dying()
+        pthread_kill(thread_id, signum)
+
+    os._exit, os.abort = guarded_exit, guarded_abort  # type: ignore[assignment]
+    signal.raise_signal, signal.pthread_kill = guarded_raise_signal, guarded_pthread_kill
 
 
 def _protect_channel(fd: int, refuse: Callable[[int], None]) -> None:
@@ -343,7 +416,7 @@ def _supervisor_died(signum: int, frame: Any) -> None:
     try:
         kill_descendants()
     finally:
-        os._exit(EXIT_SUPERVISOR_GONE)
+        _EXIT(EXIT_SUPERVISOR_GONE)
 
 
 def _watch_parent(parent: int) -> None:
@@ -352,7 +425,7 @@ def _watch_parent(parent: int) -> None:
             time.sleep(PARENT_POLL_S)
             if os.getppid() != parent:
                 kill_descendants()
-                os.killpg(0, signal.SIGKILL)
+                _KILLPG(0, signal.SIGKILL)
 
     threading.Thread(target=watch, name="tourney-parent-watch", daemon=True).start()
 

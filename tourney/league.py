@@ -93,6 +93,7 @@ class Format:
     timeout: float = 600.0  # wall seconds per match
     memory_mb: int | None = 4096  # per worker (player host); none: no limit
     isolation: str = "worker"  # "process": a fresh player process for every match
+    import_timeout: float = 60.0  # wall seconds to import one player type's module (in a host, in validation)
 
 
 @dataclass(frozen=True)
@@ -325,6 +326,7 @@ _FORMAT = {
     "timeout": [Interval(float, 0, None, closed="neither")],
     "memory_mb": [NONE, Interval(int, 64, None)],
     "isolation": [Options(["worker", "process"])],
+    "import_timeout": [Interval(float, 0, None, closed="neither")],
 }
 _SCORING = {
     "metric": [NONE, OfType(str)],
@@ -362,8 +364,10 @@ def _checked_section(where: _Lines, data: dict, key: str, constraints: dict, cls
             validate_params(key, {name: value}, constraints)
         except ValueError as exc:
             raise where.fail((key, name), str(exc).split(": ", 1)[1]) from None
-    if key == "format" and "timeout" in section:
-        section = {**section, "timeout": float(section["timeout"])}
+    if key == "format":
+        for seconds in ("timeout", "import_timeout"):
+            if seconds in section:
+                section = {**section, seconds: float(section[seconds])}
     return cls(**section)
 
 
@@ -406,7 +410,7 @@ def load_league(path: str | Path, extra_import_dirs: tuple[str, ...] = (),
     add_import_dirs(import_dirs)
     worlds = _load_worlds(where, data.get("worlds"),
                           Path(paths_from).resolve() if paths_from else path.resolve().parent)
-    players, resolved = _load_players(where, data.get("players"), worlds, recorded)
+    players, resolved = _load_players(where, data.get("players"), worlds, recorded, fmt.import_timeout)
     if scoring.metric is not None:
         for w in worlds:
             metrics = world_class(w.type).metrics
@@ -558,7 +562,7 @@ def recorded_players(league: "League") -> dict[str, Any]:
 
 
 def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry],
-                  recorded: Mapping[str, Any] | None = None):
+                  recorded: Mapping[str, Any] | None = None, import_timeout: float = Format.import_timeout):
     if not isinstance(raw, list) or not raw:
         raise where.fail(("players",), "required: a non-empty list of players, each with a name and a type")
     if len(raw) > MAX_PLAYERS:
@@ -590,7 +594,7 @@ def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry],
                     merged = {**known.defaults, **params}
                 continue
             todo.append(w)
-        for index, r in _resolve_player(where, kp, ptype, params, todo):
+        for index, r in _resolve_player(where, kp, ptype, params, todo, import_timeout):
             resolved[(name, index)] = r
             if r is not None:
                 merged = {**r.defaults, **params}
@@ -601,14 +605,15 @@ def _load_players(where: _Lines, raw: Any, worlds: list[WorldEntry],
     return players, resolved
 
 
-def _resolve_player(where: _Lines, kp: tuple, ptype: str, params: dict,
-                    worlds: list[WorldEntry]) -> list[tuple[int, ResolvedPlayer | None]]:
+def _resolve_player(where: _Lines, kp: tuple, ptype: str, params: dict, worlds: list[WorldEntry],
+                    import_timeout: float = Format.import_timeout) -> list[tuple[int, ResolvedPlayer | None]]:
     """``ptype`` resolved for each of ``worlds``, its params checked against each resolution.
 
     A dotted type is a player's own code: its module is imported (and its class
     maybe built) in a throwaway sandboxed process (``tourney.untrusted``), which
     sends back only its roles and preset params; the runner never imports it.
-    Registered short names are installed code, resolved here.
+    That process gets ``format: {import_timeout}`` seconds, as a player host
+    does. Registered short names are installed code, resolved here.
     """
     if not worlds:
         return []
@@ -620,7 +625,7 @@ def _resolve_player(where: _Lines, kp: tuple, ptype: str, params: dict,
                 for i, r in _resolve_here(where, kp, ptype, params, worlds)]
 
     try:
-        answers = untrusted.call(plain)
+        answers = untrusted.call(plain, import_timeout)
     except untrusted.SandboxFailed as exc:
         raise where.fail(kp + ("type",), f"importing '{ptype}' failed: {exc}") from None
     if not _plain_answers(answers, {w.index for w in worlds}):  # bytes the entry's own code wrote on the pipe

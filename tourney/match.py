@@ -103,7 +103,8 @@ def _supervised(league: League, jobs: int, timeout: float | None, trace: bool) -
     from tourney.runner import dispatch
     from tourney.supervisor import Isolation
 
-    isolation = Isolation(memory_mb=league.format.memory_mb, fresh_per_match=league.format.isolation == "process")
+    isolation = Isolation(memory_mb=league.format.memory_mb, fresh_per_match=league.format.isolation == "process",
+                          import_timeout=league.format.import_timeout)
     backend = "loky" if league.run.backend == "sequential" else league.run.backend
     # dispatch keeps a marker per running match there, to tell which match a dead worker held
     with tempfile.TemporaryDirectory(prefix="tourney-iter-") as work:

@@ -158,6 +158,7 @@ def run_league(
         try:
             isolation = Isolation(memory_mb=league.format.memory_mb,
                                   fresh_per_match=league.format.isolation == "process",
+                                  import_timeout=league.format.import_timeout,
                                   player_dir=str(prepare_player_dir(run_dir).resolve()))
             share_declared_writes(league)
             share_library_folders()

@@ -49,8 +49,9 @@ from tourney.schedule import Match
 CRASH_LIMIT = 2  # host deaths outside any player call before a match is recorded crashed
 POLL_S = 0.1  # how often the supervisor looks at the clock and the memory while a match runs
 REPLY_READ_S = 10.0  # a reply that has begun must be complete within this (a forged header cannot block)
-SETUP_LIMIT_S = 120.0  # importing a player's module and building the world, before the match clock starts
+SETUP_LIMIT_S = 120.0  # before the match clock starts, beyond the players' imports (each bounded on its own)
 DEFAULT_MEMORY_MB = 4096
+DEFAULT_IMPORT_TIMEOUT = 60.0  # format: {import_timeout}
 PARENT_POLL_S = 0.2
 
 
@@ -66,6 +67,7 @@ class Isolation:
     memory_mb: int | None = DEFAULT_MEMORY_MB
     fresh_per_match: bool = False  # ``isolation: process``
     player_dir: str | None = None  # the one folder players may write (tourney.sandbox.PLAYER_DIR)
+    import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT  # seconds to import one player type's module
 
 
 class _Host:
@@ -85,7 +87,7 @@ class _Host:
             ours.close()
             os.close(output_r)
             host_module.serve(Connection(theirs.detach()), self.slot, isolation.memory_mb, pdeathsig, _RUNNER_PID,
-                              isolation.player_dir, output_w)
+                              isolation.player_dir, output_w, isolation.import_timeout)
         theirs.close()
         os.close(output_w)
         os.set_blocking(output_r, False)
@@ -168,6 +170,13 @@ class _Host:
         else:  # killed or dumped: the signal number, as waitpid encodes it
             self.exit_status = info.si_status & 0x7F
         return self.exit_status
+
+    def left_threads(self) -> bool:
+        """Threads started by player code still run in the host (they would act in its next match)."""
+        try:
+            return bool(self.slot.seats_with_threads())
+        except ValueError:  # the slot is gone with a killed host
+            return False
 
     def rss(self) -> int:
         try:
@@ -270,8 +279,9 @@ class Supervisor:
                 # A timeout raised by the alarm can interrupt anything, a module import
                 # included: the host's state is not trusted after one.
                 # After a MemoryError the host may still hold what the player took.
+                # Threads a player started that still run would act in the next match, under another seat.
                 if (self.isolation.fresh_per_match or last.status == "timeout" or not host.alive()
-                        or last.reason == "memory" or self._over_memory(host)):
+                        or last.reason == "memory" or self._over_memory(host) or host.left_threads()):
                     self._retire()
             todo = [i for i in todo if records[i] is None]
         return [r for r in records if r is not None]
@@ -338,6 +348,8 @@ class Supervisor:
         limit = None if not timeout or timeout == float("inf") else timeout + grace_for(timeout)
         last = first + len(matches) - 1
         position = 0  # the match of the batch the host is on, as last seen in its slot
+        wait = self.isolation.import_timeout
+        import_limit = wait + grace_for(wait) if wait else None
         while True:
             replied = host.wait(output)
             now = time.monotonic()
@@ -372,15 +384,22 @@ class Supervisor:
                     return records
                 continue  # a stale reply (cannot happen with one batch at a time, but cheap to ignore)
             clock = host.slot.clock_started if seq == first + position else 0.0
+            importing = host.slot.import_started if seq == first + position and not clock else 0.0
+            if importing and import_limit is not None and now > importing + import_limit:
+                return position, self._kill_for(host, match, started, "timeout",
+                                                f"importing a player's module took over "
+                                                f"{self.isolation.import_timeout:g} s (format: import_timeout) and "
+                                                f"did not stop within {import_limit - (wait or 0):g} s more; its "
+                                                "process was killed")
             if limit is not None and clock and now > clock + limit:
                 return position, self._kill_for(host, match, started, "timeout",
                                                 f"match exceeded its {timeout:g} s limit and did not stop within "
                                                 f"{grace_for(timeout):g} s more; its process was killed")
-            if not clock and now > started + max(SETUP_LIMIT_S, timeout or 0):
+            setup_limit = max(SETUP_LIMIT_S, timeout or 0) + len(match.seats) * (import_limit or 0)
+            if not clock and now > started + setup_limit:
                 return position, self._kill_for(host, match, started, "timeout",
                                                 f"setting up the match (importing players, building the world) "
-                                                f"took over {max(SETUP_LIMIT_S, timeout or 0):g} s; its process "
-                                                "was killed")
+                                                f"took over {setup_limit:g} s; its process was killed")
             if memory is not None and host.rss() > memory:
                 return position, self._kill_for(host, match, started, "error",
                                                 f"the worker passed its memory limit of {self.isolation.memory_mb} "
@@ -389,7 +408,10 @@ class Supervisor:
                 return position, self._died(host, match, started)
 
     def _acting_role(self, host: _Host, match: Match) -> str | None:
-        index = host.slot.acting
+        return self._role_at(host.slot.acting, match)
+
+    @staticmethod
+    def _role_at(index: int, match: Match) -> str | None:
         roles = [s.role for s in match.seats]
         return roles[index - 1] if 0 < index <= len(roles) else None
 
@@ -423,22 +445,24 @@ class Supervisor:
         return record
 
     def _died(self, host: _Host, match: Match, started: float) -> MatchRecord | None:
-        role = self._acting_role(host, match)
-        tamperer, _kind = host.slot.tamper
         deadline = time.monotonic() + 1.0  # its connection is gone; give it a moment to end, then kill it
         while host._reap(block=False) is None and time.monotonic() < deadline:
             time.sleep(0.01)
         status = host.exit_status
+        culprit, acting_seat = host.slot.culprit(), host.slot.acting  # before the kill: the slot dies with it
+        tamperer, _kind = host.slot.tamper
         host.kill()
         self._host = None
         how = _describe_exit(status)
-        if role is None and 0 < tamperer != 255:  # died of what a player did to its connection
-            roles = [s.role for s in match.seats]
-            role = roles[tamperer - 1] if tamperer <= len(roles) else None
+        if not culprit and 0 < tamperer != 255:  # died of what a player did to its connection
+            culprit = acting_seat = tamperer
+        role = self._role_at(culprit, match)
         if role is None:
             return None
-        return failed_record(match, "crashed", role, f"the worker process {how} while {match.assignment[role]} "
-                             f"({role}) was acting", os.getpid(), time.monotonic() - started)
+        who = f"{match.assignment[role]} ({role})"
+        error = (f"the worker process {how} while {who} was acting" if culprit == acting_seat else
+                 f"the worker process {how}, ended by a thread {who} started")
+        return failed_record(match, "crashed", role, error, os.getpid(), time.monotonic() - started)
 
     def _watch_parent(self) -> None:
         """In a worker, end (host first) as soon as the process that started the worker is gone.

@@ -55,7 +55,7 @@ def call(fn: Callable[[], Any], limit_s: float = LIMIT_S) -> Any:
         os.close(read_end)
         _kill(pid)
     if data is None:
-        raise SandboxFailed(f"did not finish within {limit_s:g} s")
+        raise SandboxFailed(f"did not finish within {limit_s:g} s (format: import_timeout)")
     try:
         kind, value = wire.loads(data) if data else ("died", None)
     except (wire.WireError, TypeError, ValueError):  # a truncated or forged reply

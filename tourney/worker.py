@@ -150,13 +150,35 @@ def _seats(match: Match) -> dict[str, Seat]:
         resolved = _RESOLVED.get(key)
         if resolved is None:
             with acting.playing(s.role):  # importing a player's module runs its code
-                resolved = resolve_player(s.type_name, match.world_type)
+                resolved = _import_player(s.type_name, match.world_type)
             if resolved is not None:
                 _RESOLVED[key] = resolved
         if resolved is None:
             raise RuntimeError(f"player type {s.type_name!r} cannot play world {match.world_type!r}")
         seats[s.role] = Seat(s.role, s.player, s.type_name, resolved.cls, dict(s.params))
     return seats
+
+
+IMPORT_TIMEOUT: float | None = None  # in a player host: format: {import_timeout} (the supervisor's Isolation)
+
+
+def _import_player(type_name: str, world_type: str) -> Any:
+    """``resolve_player`` (a player module's import-time code runs) within ``IMPORT_TIMEOUT`` seconds.
+
+    Outside the match clock, but bounded: past it the import is that player's
+    timeout (its seat is acting). The supervisor sees when it began in the slot
+    and kills the host a grace later if the alarm cannot stop it.
+    """
+    acting.import_begins(time.monotonic())
+    try:
+        return call_with_time_limit(lambda: resolve_player(type_name, world_type), IMPORT_TIMEOUT)
+    except MatchTimeout as exc:
+        if "import_timeout" in str(exc):
+            raise
+        raise MatchTimeout(f"importing player type {type_name!r} took over {IMPORT_TIMEOUT:g} s "
+                           "(format: import_timeout)") from None
+    finally:
+        acting.import_begins(0.0)
 
 
 INTERRUPTED = False  # set by the runner's SIGINT handler when it plays matches in its own process
