@@ -62,10 +62,10 @@ class ScenarioScorer:
                    mins=tuple(float(r[0]) for r in ranges), maxs=tuple(float(r[1]) for r in ranges),
                    max_dist=estimate_max_dist(ufuns))
 
-    def utilities(self, agreement: Sequence | None) -> tuple[float, ...]:
+    def utilities(self, agreement: Sequence[Any] | None) -> tuple[float, ...]:
         return tuple(float(u(agreement)) for u in self.ufuns)
 
-    def score(self, agreement: Sequence | None) -> list[dict[str, float]]:
+    def score(self, agreement: Sequence[Any] | None) -> list[dict[str, float]]:
         """The ANAC numbers of each seat for an agreement (None: no agreement)."""
         utils = self.utilities(agreement)
         optimality = calc_outcome_optimality(calc_outcome_distances(utils, self.stats), self.stats, self.max_dist)

@@ -15,8 +15,9 @@ seller the mirror; ``no_agreement`` when there is no deal.
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
+import numpy as np
 from negmas import make_issue
 from negmas.gb import GBNegotiator
 from negmas.sao import SAONegotiator
@@ -108,13 +109,13 @@ class BilateralWorld(World):
         # negmas 0.16 builds most SAO negotiators on GBNegotiator
         return cls.roles if issubclass(player_cls, (SAONegotiator, GBNegotiator)) else ()
 
-    def draw_prices(self, rng) -> dict[str, tuple[int, int]]:
+    def draw_prices(self, rng: np.random.Generator) -> dict[str, tuple[int, int]]:
         """(ip, rp) per role for one episode."""
         sip, srp = ZOA_SELLER_RANGES[self.zoa]
         sip = self.seller_ip or sip
         srp = self.seller_rp or srp
 
-        def draw(r):
+        def draw(r: Sequence[int]) -> int:  # a [low, high] range (a list from a league file)
             return int(rng.integers(r[0], r[1] + 1))
 
         return {
@@ -125,7 +126,7 @@ class BilateralWorld(World):
     def play(self, seats: Mapping[str, Seat], seed: int, ctx: MatchContext) -> MatchResult:
         rng = make_rng(seed)
 
-        def build(role: str, episode: int):
+        def build(role: str, episode: int) -> Any:
             seat = seats[role]
             labels = (role,) if episode == 0 else (role, episode)
             return ctx.register(seat.make(name=f"{role}:{seat.player}", seed=derive_seed(seed, *labels)), role)
@@ -136,8 +137,11 @@ class BilateralWorld(World):
         # reset_sao_negotiator cannot clear (19 of 360 benchmark traces differed).
         reuse = {role: keeps_state(seats[role].cls) for role in self.roles}
         order = [self.opener, "seller" if self.opener == "buyer" else "buyer"]
-        utilities = {role: [] for role in self.roles}
-        agreements, rounds, prices, episodes = [], [], [], []
+        utilities: dict[str, list[float]] = {role: [] for role in self.roles}
+        agreements: list[bool] = []
+        rounds: list[int] = []
+        prices: list[float] = []
+        episodes: list[dict[str, Any]] = []
         for episode in range(self.episodes):
             draws = self.draw_prices(rng)
             low = min(draws["buyer"][0], draws["seller"][1])
@@ -217,7 +221,7 @@ def reset_sao_negotiator(negotiator: SAONegotiator) -> None:
                 setattr(negotiator, attr, value)
 
 
-def _check_offers(trace, negotiators: Mapping[str, SAONegotiator], low: int, high: int) -> None:
+def _check_offers(trace: list[Any], negotiators: Mapping[str, SAONegotiator], low: int, high: int) -> None:
     """Raise PlayerFault for the first offer outside the price issue."""
     roles = {neg.id: role for role, neg in negotiators.items()}
     for _step, nid, offer in trace:

@@ -82,7 +82,7 @@ BUYER_OPENING_SHARE = 0.3  # a price-only buyer opens at 30 % of retail
 
 
 @lru_cache(maxsize=1)
-def load_catalogue() -> tuple[dict, ...]:
+def load_catalogue() -> tuple[dict[str, Any], ...]:
     return tuple(json.loads(CATALOGUE.read_text()))
 
 
@@ -127,7 +127,7 @@ class Party(Protocol):
 
     def start(self, brief: Brief) -> None: ...
 
-    def speak(self, transcript: list[dict], turn: int) -> Utterance: ...
+    def speak(self, transcript: list[dict[str, Any]], turn: int) -> Utterance: ...
 
 
 class PriceSpeaker:
@@ -146,6 +146,8 @@ class PriceSpeaker:
             ip, rp = brief.retail, brief.wholesale
         else:
             ip, rp = BUYER_OPENING_SHARE * brief.retail, brief.budget
+        if rp is None:
+            raise ValueError(f"a {brief.role}'s brief without its limit (a budget or a wholesale price)")
         ip, rp = int(round(ip)), int(math.floor(rp))
         high = int(math.ceil(max(brief.retail, brief.budget or 0) * 2))
         # +1: the buyer's opening is step 0 and each of max_turns exchanges one more.
@@ -170,8 +172,10 @@ class PriceSpeaker:
         return SAOState(running=True, started=True, step=turn, relative_time=turn / self.n_steps_,
                         current_offer=current)
 
-    def speak(self, transcript: list[dict], turn: int) -> Utterance:
+    def speak(self, transcript: list[dict[str, Any]], turn: int) -> Utterance:
         brief = self.brief_
+        if brief is None:
+            raise RuntimeError("speak() before start()")
         other = [t for t in transcript if t["role"] != brief.role and t["price"] is not None]
         offer = other[-1]["price"] if other else None
         state = self._state(turn, offer)
@@ -237,7 +241,7 @@ class ConsumerWorld(World):
             return cls.roles
         return ()
 
-    def chosen_products(self) -> list[dict]:
+    def chosen_products(self) -> list[dict[str, Any]]:
         catalogue = load_catalogue()
         if isinstance(self.products, list):
             return [catalogue[i] for i in self.products]
@@ -265,7 +269,7 @@ class ConsumerWorld(World):
                 episode.pop("transcript")
         return MatchResult(roles=roles, metrics=metrics, details={"episodes": episodes, "usage": usage})
 
-    def negotiate(self, product: dict, parties: Mapping[str, Any]) -> dict:
+    def negotiate(self, product: dict[str, Any], parties: Mapping[str, Any]) -> dict[str, Any]:
         """One negotiation over ``product``; returns its summary with the transcript."""
         retail, wholesale = float(product["retail"]), float(product["wholesale"])
         budget = round(budget_for(self.budget, retail, wholesale), 2)
@@ -273,11 +277,11 @@ class ConsumerWorld(World):
                       features=tuple(product["features"]), retail=retail, max_turns=self.max_turns)
         parties["buyer"].start(Brief(role="buyer", budget=budget, **common))
         parties["seller"].start(Brief(role="seller", wholesale=wholesale, **common))
-        transcript: list[dict] = []
+        transcript: list[dict[str, Any]] = []
         malformed = {"buyer": 0, "seller": 0}
         turns = {"buyer": 0, "seller": 0}
 
-        def say(role: str, turn: int) -> dict:
+        def say(role: str, turn: int) -> dict[str, Any]:
             said = parties[role].speak(list(transcript), turn)
             if not isinstance(said, Utterance):
                 said = Utterance(str(said))
@@ -352,7 +356,7 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def summarise(episodes: list[dict]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+def summarise(episodes: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Role metrics and match metrics from episode summaries."""
     n = float(len(episodes))
     deals = [e for e in episodes if e["outcome"] == "accept"]

@@ -47,8 +47,9 @@ deals made with the buyer under test (0 without one).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 from negmas.sao import SAOPRNegotiator
 
 from tourney.worlds.emarket_protocol import EMarketBuyer, fast_ufun_class
@@ -74,7 +75,8 @@ ZOA_SELLER_RANGES = {
 ZOA_NAMES = {"H": 100, "A": 60, "L": 10}
 
 
-def draw_setting(rng, md: str, mr: str, t_end: str, density=None, ratio=None, deadline=None) -> dict:
+def draw_setting(rng: np.random.Generator, md: str, mr: str, t_end: str, density: int | None = None,
+                 ratio: Sequence[int] | None = None, deadline: float | None = None) -> dict[str, Any]:
     """The quantitative values of one episode for qualitative ``md``, ``mr``, ``t_end``."""
     values = MD_VALUES[md]
     n = int(density) if density is not None else int(values[int(rng.integers(len(values)))])
@@ -128,7 +130,7 @@ class EMarketWorld(World):
         episodes: int = 1,
         warmup: int = 0,
         competitor: str = "conan",
-        competitor_params: dict | None = None,
+        competitor_params: dict[str, Any] | None = None,
         buyer_ip: tuple[int, int] = (300, 350),
         buyer_rp: tuple[int, int] = (500, 550),
         round_seconds: float = 1.0,
@@ -183,11 +185,10 @@ class EMarketWorld(World):
             return ("seller",)
         return ()
 
-    def episode_config(self, rng) -> tuple[MarketConfig, dict]:
+    def episode_config(self, rng: np.random.Generator) -> tuple[MarketConfig, dict[str, Any]]:
         """Draw one episode's market from Table 3."""
         setting = draw_setting(rng, self.md, self.mr, self.t_end, self.density, self.ratio, self.deadline)
-        zoa = ZOA_NAMES.get(self.zoa, self.zoa)
-        sip, srp = ZOA_SELLER_RANGES[zoa]
+        sip, srp = ZOA_SELLER_RANGES[self.zoa_percent()]
         config = MarketConfig(
             n_buyers=setting["n_buyers"],
             n_sellers=setting["n_sellers"],
@@ -197,8 +198,8 @@ class EMarketWorld(World):
             seller_ip=sip,
             seller_rp=srp,
             competitor_t_end=T_END_RANGES[self.t_end] if self.deadline is None else (self.deadline,) * 2,
-            buyer_ip_range=tuple(self.buyer_ip),
-            buyer_rp_range=tuple(self.buyer_rp),
+            buyer_ip_range=(self.buyer_ip[0], self.buyer_ip[1]),
+            buyer_rp_range=(self.buyer_rp[0], self.buyer_rp[1]),
             round_seconds=self.round_seconds,
             penalty_rate=self.penalty_rate,
             max_reservations=self.max_reservations,
@@ -210,8 +211,13 @@ class EMarketWorld(World):
         )
         return config, setting
 
-    def play_episode(self, buyer, make_seller, make_competitor, rng, seed: int, record: bool = False,
-                     on_seller=None) -> dict:
+    def zoa_percent(self) -> int:
+        """The zone of agreement in percent (``zoa`` given as H, A or L or as the number)."""
+        return ZOA_NAMES[self.zoa] if isinstance(self.zoa, str) else self.zoa
+
+    def play_episode(self, buyer: Any, make_seller: Callable[[int], Any], make_competitor: Callable[[int], Any],
+                     rng: np.random.Generator, seed: int, record: bool = False,
+                     on_seller: Callable[[Any], None] | None = None) -> dict[str, Any]:
         """One simulation: draw the market from ``rng``, run it with ``seed``; the episode summary."""
         config, setting = self.episode_config(rng)
         market = Market(config, buyer, make_seller, make_competitor, make_rng(seed),
@@ -219,7 +225,7 @@ class EMarketWorld(World):
         result = market.run()
         summary = {
             **setting,
-            "zoa": ZOA_NAMES.get(self.zoa, self.zoa),
+            "zoa": self.zoa_percent(),
             "ip": config.buyer_ip,
             "rp": config.buyer_rp,
             "success": result.success,
@@ -247,7 +253,7 @@ class EMarketWorld(World):
         make_competitor = factory(comp_cls, {**comp_params, **(self.competitor_params or {})})
         record = self.trace or ctx.trace
 
-        def one(rng_, seed_: int, record_: bool) -> dict:
+        def one(rng_: np.random.Generator, seed_: int, record_: bool) -> dict[str, Any]:
             try:
                 return self.play_episode(buyer, make_seller, make_competitor, rng_, seed_, record_,
                                          on_seller=lambda neg: ctx.register(neg, "seller"))
@@ -270,7 +276,7 @@ class EMarketWorld(World):
                            details={"episodes": episodes})
 
 
-def role_metrics(episodes: list[dict]) -> dict[str, dict[str, float]]:
+def role_metrics(episodes: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
     """Table 2 metrics of the buyer under test (and its sellers) over episodes."""
     n = len(episodes)
     wins = [e for e in episodes if e["success"]]
@@ -295,7 +301,7 @@ def role_metrics(episodes: list[dict]) -> dict[str, dict[str, float]]:
     }
 
 
-def match_metrics(episodes: list[dict]) -> dict[str, Any]:
+def match_metrics(episodes: list[dict[str, Any]]) -> dict[str, Any]:
     n = len(episodes)
     return {
         "s_pct": 100.0 * sum(e["success"] for e in episodes) / n,
@@ -304,7 +310,7 @@ def match_metrics(episodes: list[dict]) -> dict[str, Any]:
     }
 
 
-def factory(cls: type, params: Mapping[str, Any]):
+def factory(cls: type, params: Mapping[str, Any]) -> Callable[[int], Any]:
     """``make(seed)`` building ``cls(**params)`` (with ``seed`` if the class takes one).
 
     Seat.make inspects the signature on every call; a market builds hundreds
@@ -317,13 +323,13 @@ def factory(cls: type, params: Mapping[str, Any]):
     params = dict(params)
     takes_seed = "seed" in names
 
-    def make(seed: int):
+    def make(seed: int) -> Any:
         return cls(**params, seed=seed) if takes_seed else cls(**params)
 
     return make
 
 
-def competitor_class(name: str) -> tuple[type, dict]:
+def competitor_class(name: str) -> tuple[type, dict[str, Any]]:
     """The class and default params of the competitors' strategy (a player short
     name or dotted path with the e-market buyer role)."""
     from tourney.registry import resolve_player
@@ -338,8 +344,8 @@ def competitor_class(name: str) -> tuple[type, dict]:
 
 
 
-def run_episodes(buyer: Any, n: int, seed: int, seller: str = "conceder", seller_params: dict | None = None,
-                 record: bool = False, **world_params: Any) -> list[dict]:
+def run_episodes(buyer: Any, n: int, seed: int, seller: str = "conceder", seller_params: dict[str, Any] | None = None,
+                 record: bool = False, **world_params: Any) -> list[dict[str, Any]]:
     """The summaries of ``n`` e-market simulations of one match of ``buyer``, played by ``tourney.play_match``.
 
     ``buyer`` is a player type or class with the buyer role, alone or as

@@ -71,11 +71,12 @@ from negmas.sao import ResponseType, SAOState
 
 from tourney.worlds.emarket_protocol import (
     ACCEPT, BUYER_TURN, CANCEL, CONFIRM, EXIT, FAILED, LEGAL, OFFER, RESERVE,
-    S1, S2, S3, S4, S5, SUCCESS, MarketView, Thread, ThreadNMI, buyer_utility,
+    S1, S2, S3, S4, S5, SUCCESS, MarketView, Table1Row, Thread, ThreadNMI, buyer_utility,
 )
 from tourney.worlds.pricing import PriceUtility
 
 
+TraceRow = tuple[float, int, Table1Row, list[Any] | None]  # (t, thread id, Table 1 state, action)
 T3_DEADLINES = (30, 210)  # every deadline Table 3 lists (Sh 30-90, A 91-150, Lg 151-210 s)
 
 
@@ -96,11 +97,11 @@ class MarketConfig:
     t_end: float  # the buyer under test's deadline t_b (s)
     buyer_ip: float
     buyer_rp: float
-    seller_ip: tuple[float, float]  # uniform range, per seller
-    seller_rp: tuple[float, float]
-    competitor_t_end: tuple[float, float]  # range a competitor's t_b is drawn from
-    buyer_ip_range: tuple[float, float] = (300, 350)
-    buyer_rp_range: tuple[float, float] = (500, 550)
+    seller_ip: tuple[int, int]  # uniform range of integer prices, per seller
+    seller_rp: tuple[int, int]
+    competitor_t_end: tuple[float, float]  # range a competitor's t_b is drawn from (whole seconds)
+    buyer_ip_range: tuple[int, int] = (300, 350)
+    buyer_rp_range: tuple[int, int] = (500, 550)
     round_seconds: float = 1.0
     penalty_rate: float = 0.1
     max_reservations: int = 1  # MRO, told to buyers
@@ -113,10 +114,16 @@ class MarketConfig:
     price_bounds: tuple[int, int] = (0, 1000)
 
 
+def _reserved(thread: Thread) -> float:
+    """The price a thread in S5 holds (set by the reserve that led there)."""
+    assert thread.reserved_price is not None
+    return thread.reserved_price
+
+
 class _Seller:
     __slots__ = ("id", "ip", "rp", "ufun", "deadline", "reservations", "links", "gone")
 
-    def __init__(self, ident, ip, rp, ufun, deadline):
+    def __init__(self, ident: int, ip: int, rp: int, ufun: PriceUtility, deadline: int) -> None:
         self.id = ident
         self.ip, self.rp, self.ufun = ip, rp, ufun
         self.deadline = deadline  # last round it acts on
@@ -128,7 +135,7 @@ class _Seller:
 class _Buyer:
     __slots__ = ("id", "player", "view", "start", "last", "done", "outcome", "links")
 
-    def __init__(self, ident, player, view, start, last):
+    def __init__(self, ident: int, player: Any, view: MarketView, start: int, last: int) -> None:
         self.id = ident
         self.player = player
         self.view = view
@@ -143,9 +150,9 @@ class _Link:
 
     __slots__ = ("thread", "buyer", "seller", "neg", "state", "start")
 
-    def __init__(self, thread, buyer, seller, start):
+    def __init__(self, thread: Thread, buyer: _Buyer, seller: _Seller, start: int) -> None:
         self.thread, self.buyer, self.seller, self.start = thread, buyer, seller, start
-        self.neg = None  # the seller's negotiator, made on the buyer's first offer
+        self.neg: Any = None  # the seller's negotiator (negmas), made on the buyer's first offer
         self.state: SAOState | None = None
 
 
@@ -165,7 +172,7 @@ class EpisodeResult:
     cancellations: int
     sellers_seen: int
     competitor_deals: int
-    trace: list = field(default_factory=list)
+    trace: list[TraceRow] = field(default_factory=list)
 
 
 class Market:
@@ -197,7 +204,7 @@ class Market:
         self.next_id = 0
         self.next_thread = 0
         self.n_active = [0, 0]  # sellers, buyers in the market now (kept as they enter and leave)
-        self.trace: list = []
+        self.trace: list[TraceRow] = []
         self.counts = dict(threads=0, reservations=0, cancellations=0, sellers_seen=0, competitor_deals=0)
         self.last_round = int(math.floor(config.t_end / self.rs + 1e-9))
         self.test_buyer = self._add_buyer(buyer, 0, self.last_round, config.buyer_ip, config.buyer_rp)
@@ -209,7 +216,8 @@ class Market:
             return self.last_round
         c = self.config
         low, high = T3_DEADLINES if c.seller_deadline == "any" else c.competitor_t_end
-        return int(math.floor(float(self.rng.integers(low, high + 1)) / self.rs + 1e-9))
+        # int(): a fractional deadline range draws as numpy truncates it (whole seconds)
+        return int(math.floor(float(self.rng.integers(int(low), int(high + 1))) / self.rs + 1e-9))
 
     def _new_id(self) -> int:
         self.next_id += 1
@@ -218,7 +226,7 @@ class Market:
     def _seed(self) -> int:
         return int(self.rng.integers(0, 2**62))
 
-    def _add_buyer(self, player, start, last, ip, rp) -> _Buyer:
+    def _add_buyer(self, player: Any, start: int, last: int, ip: float, rp: float) -> _Buyer:
         c = self.config
         view = MarketView(ip=ip, rp=rp, t_end=(last - start) * self.rs, round_seconds=self.rs,
                           penalty_rate=c.penalty_rate, max_reservations=c.max_reservations)
@@ -247,7 +255,7 @@ class Market:
 
     def _add_competitor(self, start: int) -> _Buyer:
         c, rng = self.config, self.rng
-        t_b = float(rng.integers(c.competitor_t_end[0], c.competitor_t_end[1] + 1))
+        t_b = float(rng.integers(int(c.competitor_t_end[0]), int(c.competitor_t_end[1] + 1)))
         ip = int(rng.integers(c.buyer_ip_range[0], c.buyer_ip_range[1] + 1))
         rp = int(rng.integers(c.buyer_rp_range[0], c.buyer_rp_range[1] + 1))
         last = start + int(math.floor(t_b / self.rs + 1e-9))
@@ -279,7 +287,7 @@ class Market:
         for link in list(seller.links.values()):
             if link.thread.state == S5:
                 # the seller cancels a reservation: it pays D x price to the buyer
-                link.buyer.view.penalty_paid -= self.config.penalty_rate * link.thread.reserved_price
+                link.buyer.view.penalty_paid -= self.config.penalty_rate * _reserved(link.thread)
                 self.counts["cancellations"] += 1
             self._close(link, FAILED, reason)
 
@@ -338,12 +346,13 @@ class Market:
                 if th.state != S5 and link.seller.reservations and self.config.reservations == "hold":
                     self._close(link, FAILED, "seller-reserved")  # the item is held for another buyer
                     continue
+                assert price is not None  # S2: the seller offered; S3: it accepted ours; S5: reserved
                 deal = (link, price)
             elif kind == RESERVE:
                 th.reserved_price = th.accepted_price if th.state == S3 else th.last_seller_offer
                 th.state = S4
             elif kind == CANCEL:
-                view.penalty_paid += self.config.penalty_rate * th.reserved_price
+                view.penalty_paid += self.config.penalty_rate * _reserved(th)
                 self.counts["cancellations"] += 1
                 self._close(link, FAILED, "buyer-cancel")
             elif kind == EXIT:
@@ -377,6 +386,7 @@ class Market:
             link.neg.join(nmi, link.state, preferences=seller.ufun)
             link.neg.on_negotiation_start(link.state)
         state = link.state
+        assert state is not None  # made with the negotiator
         step = r - link.start
         state.step = step
         n_steps = link.neg.nmi.n_steps

@@ -106,6 +106,9 @@ LEGAL = {
 }
 BUYER_TURN = frozenset({S0, S2, S3, S5})
 
+Action = tuple[Any, ...]  # (OFFER, price), (ACCEPT,), ...
+TimedOffer = tuple[float, float]  # (time, price) in a thread's history
+Table1Row = tuple[int, int, int, float | None, float, float, float]  # in TABLE1_FIELDS order
 TABLE1_FIELDS = ("NS_r", "NC_r", "S_neg", "X_best", "T_left", "IP_b", "RP_b")
 
 
@@ -121,8 +124,8 @@ class Thread:
     seller: int
     opened: float  # time the thread appeared (the seller entered or we entered)
     state: str = S0
-    buyer_offers: list = field(default_factory=list)
-    seller_offers: list = field(default_factory=list)
+    buyer_offers: list[TimedOffer] = field(default_factory=list)
+    seller_offers: list[TimedOffer] = field(default_factory=list)
     accepted_price: float | None = None  # S3: the seller accepted this offer of ours
     reserved_price: float | None = None  # S4 (asked) / S5 (held)
     last_seller_time: float | None = None
@@ -154,7 +157,7 @@ class MarketView:
     penalty_rate: float  # D: a cancelled reservation costs D x reserved price
     max_reservations: int  # MRO
     t: float = 0.0
-    threads: dict = field(default_factory=dict)  # id -> Thread (open threads only)
+    threads: dict[int, Any] = field(default_factory=dict)  # id -> Thread (open threads only; Any: players/ read it untyped)
     n_sellers: int = 0  # sellers in the market now
     n_buyers: int = 0  # buyers in the market now, us included
     penalty_paid: float = 0.0  # what our cancellations cost (minus what sellers paid us)
@@ -167,10 +170,10 @@ class MarketView:
     def is_last_round(self) -> bool:
         return self.t + self.round_seconds > self.t_end
 
-    def reserved(self) -> list:
+    def reserved(self) -> list[Thread]:
         return [th for th in self.threads.values() if th.state == S5]
 
-    def table1(self, thread: Thread) -> tuple:
+    def table1(self, thread: Thread) -> Table1Row:
         """ANEGMA Table 1 state for ``thread`` (order: ``TABLE1_FIELDS``)."""
         last = thread.last_seller_time
         t_left = self.t_end - (self.t if last is None else last)
@@ -199,7 +202,7 @@ class EMarketBuyer:
     def begin(self, view: MarketView) -> None:
         """Called at the start of each episode."""
 
-    def act(self, view: MarketView) -> dict[int, tuple]:
+    def act(self, view: MarketView) -> dict[int, Action]:
         raise NotImplementedError
 
     def end(self, outcome: dict[str, Any]) -> None:
@@ -212,7 +215,7 @@ class Buyer(Protocol):
 
     def begin(self, view: MarketView) -> None: ...
 
-    def act(self, view: MarketView) -> dict[int, tuple]: ...
+    def act(self, view: MarketView) -> dict[int, Action]: ...
 
     def end(self, outcome: dict[str, Any]) -> None: ...
 
@@ -240,7 +243,8 @@ def buyer_utility(x: float, t: float, ip: float, rp: float, t_end: float, d_t: f
     base = (rp - x) / (rp - ip)
     if d_t == 0:
         return base
-    return base * min(max(t / t_end, 0.0), 1.0) ** d_t
+    factor: float = min(max(t / t_end, 0.0), 1.0) ** d_t
+    return base * factor
 
 
 class ThreadNMI:

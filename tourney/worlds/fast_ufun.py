@@ -40,7 +40,7 @@ from negmas.preferences import BaseUtilityFunction
 _NEGMAS_GETTER = BaseUtilityFunction.reserved_value.fget
 _NEGMAS_RESTORE = BaseUtilityFunction.restore_inverse_from_cache
 _NEGMAS_SETATTR = BaseUtilityFunction.__setattr__
-_FAST: dict[type, type] = {}
+_FAST: dict[type, type | None] = {}  # None: a class left as negmas has it
 _SHARED = "_tourney_inverses"  # on a player copy: the store of its world ufun's inverses
 _STORES: dict[int, tuple[Any, "InverseStore"]] = {}  # id(world ufun) -> (world ufun, its store)
 # negmas 0.16's PresortingInverseUtilityFunction: the fields of a fresh one, and those init() adds
@@ -56,7 +56,7 @@ class InverseStore:
     """What negmas' inverter init computed for one world ufun, per inverter configuration."""
 
     def __init__(self) -> None:
-        self.states: dict[tuple, dict[str, Any]] = {}
+        self.states: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.restored = 0
         self.computed = 0
 
@@ -64,10 +64,11 @@ class InverseStore:
 def _presorting_class() -> type:
     from negmas.preferences.inv_ufun.presorting import PresortingInverseUtilityFunction
 
-    return PresortingInverseUtilityFunction
+    cls: type = PresortingInverseUtilityFunction
+    return cls
 
 
-def _config_of(inverter: Any) -> tuple | None:
+def _config_of(inverter: Any) -> tuple[Any, ...] | None:
     """The configuration of a fresh negmas presorting inverter; None for anything else."""
     if type(inverter) is not _presorting_class():
         return None
@@ -90,7 +91,8 @@ def _restore_inverse(self: Any, inverter: Any) -> bool:
     store = self.__dict__.get(_SHARED)
     config = None if store is None or _NESTED[0] else _config_of(inverter)
     if config is None:
-        return _NEGMAS_RESTORE(self, inverter)
+        restored: bool = _NEGMAS_RESTORE(self, inverter)
+        return restored
     state = store.states.get(config)
     if state is None:
         # negmas' init on this inverter (the nested hook answers as negmas'), then keep what it set
@@ -106,7 +108,8 @@ def _restore_inverse(self: Any, inverter: Any) -> bool:
         return True
     worst, best = state["_worst"], state["_best"]
     if float(self(worst)) != state["_min"] or float(self(best)) != state["_max"]:
-        return _NEGMAS_RESTORE(self, inverter)
+        restored = _NEGMAS_RESTORE(self, inverter)
+        return restored
     for name, value in state.items():
         setattr(inverter, name, _own(value))
     store.restored += 1
@@ -135,10 +138,10 @@ def inverse_store(ufun: Any) -> InverseStore:
 
 
 MAX_KEYED_STORES = 1024  # value-keyed stores kept (bilateral prices); beyond it they start afresh
-_KEYED: dict[tuple, InverseStore] = {}
+_KEYED: dict[tuple[Any, ...], InverseStore] = {}
 
 
-def share_inverses(ufun: Any, key: tuple) -> Any:
+def share_inverses(ufun: Any, key: tuple[Any, ...]) -> Any:
     """Let ``ufun`` (a class with this module's hooks, e.g. ``PriceUtility``) share inverses by ``key``.
 
     ``key`` must name everything the ufun's values depend on (the bilateral world:
@@ -176,7 +179,8 @@ def _reduce_to_base(self: Any, protocol: int) -> Any:
     if isinstance(reduced, tuple) and len(reduced) >= 2 and reduced[1] and reduced[1][0] is type(self):
         base = type(self).__bases__[0]
         # copyreg.__newobj__ insists on the object's own class; copyreg._reconstructor (protocols 0, 1) does not
-        rebuild = _new_base if reduced[0] is copyreg.__newobj__ else reduced[0]
+        newobj = copyreg.__newobj__  # type: ignore[attr-defined]  # in copyreg, not in typeshed's stub
+        rebuild = _new_base if reduced[0] is newobj else reduced[0]
         state = reduced[2] if len(reduced) > 2 else None
         if isinstance(state, dict) and _SHARED in state:
             state = {k: v for k, v in state.items() if k != _SHARED}
@@ -188,15 +192,16 @@ def fast_class(cls: type) -> type | None:
     """The fast-``reserved_value`` subclass of a negmas ufun class, or None where it would not be the same."""
     if cls in _FAST:
         return _FAST[cls]
+    klass: Any = cls  # a negmas class: its methods are untyped, compared by identity below
     prop = getattr(cls, "reserved_value", None)
     fast = None
     # Only classes that read the reserved value with negmas' own getter (a class that
     # overrides it keeps its own) and that build through __reduce_ex__ (no __deepcopy__
     # or __reduce__ of their own to honour).
     if (isinstance(prop, property) and prop.fget is _NEGMAS_GETTER and "__slots__" not in vars(cls)
-            and getattr(cls, "__deepcopy__", None) is None and cls.__reduce__ is object.__reduce__
-            and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__setattr__ is _NEGMAS_SETATTR
-            and cls.restore_inverse_from_cache is _NEGMAS_RESTORE):
+            and getattr(cls, "__deepcopy__", None) is None and klass.__reduce__ is object.__reduce__
+            and klass.__reduce_ex__ is object.__reduce_ex__ and klass.__setattr__ is _NEGMAS_SETATTR
+            and klass.restore_inverse_from_cache is _NEGMAS_RESTORE):
         fast = type(cls.__name__, (cls,), {
             "reserved_value": property(_fast_reserved_value, prop.fset, prop.fdel, prop.__doc__),
             "restore_inverse_from_cache": _restore_inverse,

@@ -150,9 +150,9 @@ class RunScenario:
     """The prices of one run: standard price and each side's preferred price and limit."""
 
     std_price: float
-    preferred: dict
-    limit: dict
-    ideal: dict
+    preferred: dict[str, float]
+    limit: dict[str, float]
+    ideal: dict[str, float]
 
 
 class IHelpWorld(World):
@@ -248,7 +248,7 @@ class IHelpWorld(World):
             for role in self.roles
         }
         prefs = dict(zip(self.roles, PREFERENCE_COMBINATIONS[self.preferences]))
-        utilities = {role: [] for role in self.roles}
+        utilities: dict[str, list[float]] = {role: [] for role in self.roles}
         runs = []
         for run in range(self.runs):
             sc = self.scenario(run)
@@ -314,7 +314,7 @@ class IHelpWorld(World):
         )
 
 
-def _offers_by_role(trace, negotiators: Mapping[str, SAONegotiator]) -> list[tuple[int, str, Any]]:
+def _offers_by_role(trace: list[Any], negotiators: Mapping[str, SAONegotiator]) -> list[tuple[int, str, Any]]:
     roles = {neg.id: role for role, neg in negotiators.items()}
     return [(step, roles.get(nid, nid), offer[0] if offer else None) for step, nid, offer in trace]
 
@@ -346,7 +346,7 @@ def check_agreement(price: float, offers: list[tuple[int, str, Any]], limit: Map
         raise PlayerFault("seller", f"accepted {price:.4g}, below its user's minimum price {limit['seller']:.4g}")
 
 
-def _outcome(state, price, offers) -> tuple[str, str | None]:
+def _outcome(state: Any, price: float | None, offers: list[tuple[int, str, Any]]) -> tuple[str, str | None]:
     """("agreement" | "rejected" | "deadline", the role that rejected)."""
     if price is not None:
         return "agreement", None

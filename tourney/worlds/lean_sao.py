@@ -86,10 +86,11 @@ def _make_copier(cls: type, containers: bool) -> Callable[[Any], Any]:
         else:
             lines.append(f"    _set(new, {name!r}, state.{name})")
     lines.append("    return new")
-    namespace = {"_new": object.__new__, "_set": object.__setattr__, "cls": cls,
+    namespace: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "cls": cls,
                  "_containers": (list, dict, set)}
     exec("\n".join(lines) + "\n", namespace)  # noqa: S102 - built from attrs field names only
-    return namespace["copier"]
+    copier: Callable[[Any], Any] = namespace["copier"]
+    return copier
 
 
 def _overrides(negotiator: Any, callback: str) -> bool:
@@ -112,6 +113,12 @@ class LeanSAOMechanism(SAOMechanism):
     """
 
     _lean: bool | None = None  # decided once, at the second step (negotiators are in by then)
+    # negmas' (untyped) attributes this class assigns, declared for mypy (no class attributes)
+    _current_state: Any
+    _start_time: Any
+    _Mechanism__last_second_tried: int
+    _last_checked_negotiator: int
+    _frozen_neg_list: list[int] | None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -140,7 +147,8 @@ class LeanSAOMechanism(SAOMechanism):
         ufun = kwargs.get("ufun")
         if not space_checked or set(kwargs) != {"ufun"} or not isinstance(ufun, BaseUtilityFunction) \
                 or isinstance(negotiator, GeniusNegotiator):
-            return super().add(negotiator, **kwargs)
+            added: bool | None = super().add(negotiator, **kwargs)
+            return added
         return self._add_checked(negotiator, ufun)
 
     def _add_checked(self, negotiator: Any, ufun: Any) -> bool | None:
@@ -151,7 +159,7 @@ class LeanSAOMechanism(SAOMechanism):
         if negotiator in self._negotiators:
             return False
         role = "negotiator"
-        nmi = self._nmi_factory(**self._nmi_params | dict(  # type: ignore[operator]
+        nmi = self._nmi_factory(**self._nmi_params | dict(
             private_time_limit=INF, private_n_steps=None,
             annotation=self._nmi_params.get("annotation", dict()) | {}))
         self._nmis[negotiator.id] = nmi
@@ -180,22 +188,23 @@ class LeanSAOMechanism(SAOMechanism):
                     other.on_negotiator_didnot_enter(negotiator.id, self.state)
         return None
 
-    def _state_for_nmi(self, nmi):
+    def _state_for_nmi(self, nmi: Any) -> Any:
         # negmas: copy.copy(self._current_state) with relative_time for this NMI.
         state = fast_copy(self._current_state)
         object.__setattr__(state, "relative_time", self._relative_time_for(nmi))
         return state
 
-    def _relative_time_for(self, nmi) -> float:
+    def _relative_time_for(self, nmi: Any) -> float:
         # negmas' formula when only n_steps limits the negotiation (time_limit inf):
         # min(1, max([(step + 1) / (n_steps + 1), -1.0])); anything else is negmas'.
         n_steps = nmi.n_steps
         if n_steps is not None and nmi.time_limit == INF:
             relative_step = (self._current_state.step + 1) / (n_steps + 1)
             return min(1.0, relative_step if relative_step > -1.0 else -1.0)
-        return super()._relative_time_for(nmi)
+        relative: float = super()._relative_time_for(nmi)
+        return relative
 
-    def _lean_state_for(self, negotiator):
+    def _lean_state_for(self, negotiator: Any) -> Any:
         # negmas' state_for -> _state_for_nmi, without the two calls between
         state = fast_copy(self._current_state)
         object.__setattr__(state, "relative_time", self._relative_time_for(self._nmis[negotiator.id]))
@@ -226,7 +235,7 @@ class LeanSAOMechanism(SAOMechanism):
             and all(n.capabilities.get("propose", False) for n in negotiators)
         )
 
-    def step(self, action: dict[str, MechanismAction] | None = None):
+    def step(self, action: dict[str, MechanismAction] | None = None) -> Any:
         state = self._current_state
         if action is not None or not state.running or state.waiting:
             return super().step(action)
@@ -238,7 +247,8 @@ class LeanSAOMechanism(SAOMechanism):
         if self._start_time is None or self._start_time < 0:
             self._start_time = time.perf_counter_ns()
         nmi = self._internal_nmi
-        rs, rt = random.random(), 2
+        rs = random.random()
+        rt: float = 2
         current_time = self.time
         if self._Mechanism__last_second_tried < int(current_time):
             rt, self._Mechanism__last_second_tried = random.random(), int(current_time)
@@ -310,7 +320,7 @@ class LeanSAOMechanism(SAOMechanism):
             self.on_negotiation_end()
         return self._current_state
 
-    def __call__(self, state, action=None) -> MechanismStepResult:
+    def __call__(self, state: Any, action: Any = None) -> MechanismStepResult:
         if action is not None or not self._lean or self._frozen_neg_list is not None:
             return super().__call__(state, action)
         # negmas SAOMechanism.__call__ for two proposing negotiators, synchronous calls, no action
@@ -319,7 +329,7 @@ class LeanSAOMechanism(SAOMechanism):
         state.new_data = []
         negotiators = self._negotiators
         times = defaultdict(float, self._waiting_time)
-        exceptions = {neg.id: [] for neg in negotiators}
+        exceptions: dict[str, list[str]] = {neg.id: [] for neg in negotiators}
         first = (self._last_checked_negotiator + 1) % 2
         ordered_indices = [first, (first + 1) % 2]
         for neg_indx in ordered_indices:
@@ -421,7 +431,8 @@ class LeanSAOMechanism(SAOMechanism):
                 self._current_proposer_agent, state.new_offerer_agents = self._agent_info()
         return MechanismStepResult(state, times=times, exceptions=exceptions)
 
-    def _call_negotiator(self, negotiator, state, times, exceptions, dest, negotiator_state):
+    def _call_negotiator(self, negotiator: Any, state: Any, times: dict[str, float],
+                         exceptions: dict[str, list[str]], dest: str, negotiator_state: Any) -> tuple[Any, bool]:
         """negmas ``SAOMechanism._safe_counter`` on its synchronous path, without an action."""
         strt = time.perf_counter()
         try:

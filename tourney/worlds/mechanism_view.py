@@ -25,7 +25,7 @@ documented and the casual ways, not deliberate introspection (README, "Faults").
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 _PLAIN = frozenset({"id", "atomic_steps", "_hidden_time_limit", "n_steps", "time_limit", "relative_time",
                     "time", "remaining_time", "remaining_steps", "expected_relative_time", "name"})
@@ -50,7 +50,7 @@ class MechanismView:
         # a negotiator reading nmi.state or nmi.n_negotiators copies the state each time)
         from tourney.worlds.lean_sao import fast_copy
 
-        outcome_space: list = []
+        outcome_space: list[Any] = []
 
         def ask(name: str) -> Any:
             if name in _PLAIN:
@@ -84,17 +84,17 @@ class MechanismView:
     def __bool__(self) -> bool:
         return True
 
-    def __deepcopy__(self, memo: dict) -> "MechanismView":
+    def __deepcopy__(self, memo: dict[int, Any]) -> "MechanismView":
         return self  # NMIs are copied by some negotiators; the view has nothing of its own to copy
 
     def __copy__(self) -> "MechanismView":
         return self
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a mechanism view cannot be pickled")
 
 
-def _copying(fn: Callable) -> Callable:
+def _copying(fn: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         value = fn(*args, **kwargs)
         return list(value) if isinstance(value, list) else value

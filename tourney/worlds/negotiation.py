@@ -43,6 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 from negmas.gb import GBNegotiator
 from negmas.inout import Scenario
 from negmas.preferences.ops import correct_reserved_value
@@ -72,7 +73,7 @@ class PreparedScenario:
     rotation: int
     scenario: Scenario
     scorer: ScenarioScorer
-    outcomes: frozenset | None  # every valid outcome, for small spaces
+    outcomes: frozenset[Any] | None  # every valid outcome, for small spaces
     # per ufun: negmas' join check (the ufun's outcome space contains the scenario's) holds;
     # made once here, not by the mechanism on every negotiation (LeanSAOMechanism.add)
     space_checked: tuple[bool, ...] = ()
@@ -165,12 +166,12 @@ class CheckedSAOMechanism(SAO_MECHANISM):
             raise PlayerFault(role, f"offered {response.outcome!r}, not an outcome of this scenario")
 
     # negmas' call path and LeanSAOMechanism's lean one: every response passes one of them.
-    def _safe_counter(self, negotiator, *args: Any, **kwargs: Any):
+    def _safe_counter(self, negotiator: Any, *args: Any, **kwargs: Any) -> tuple[Any, bool]:
         response, failed = super()._safe_counter(negotiator, *args, **kwargs)
         self._checked(negotiator, response)
         return response, failed
 
-    def _call_negotiator(self, negotiator, *args: Any, **kwargs: Any):
+    def _call_negotiator(self, negotiator: Any, *args: Any, **kwargs: Any) -> tuple[Any, bool]:
         response, failed = super()._call_negotiator(negotiator, *args, **kwargs)
         self._checked(negotiator, response)
         return response, failed
@@ -247,7 +248,7 @@ class NegotiationWorld(World):
 
     # ------------------------------------------------------------------ play
 
-    def draw_n_steps(self, rng) -> int | None:
+    def draw_n_steps(self, rng: np.random.Generator) -> int | None:
         """The round limit of one negotiation: fixed, or drawn from the [low, high] range."""
         if self.n_steps is None or isinstance(self.n_steps, int):
             return self.n_steps

@@ -45,6 +45,8 @@ import math
 import time
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from tourney.params import NONE, Interval, OfType, Options, Range, signature_params
 from tourney.seeding import derive_seed, make_rng, seed_globals
 from tourney.worlds.base import MatchContext, MatchResult, Seat, World
@@ -157,7 +159,7 @@ class OneShotWorld(World):
         return [dict(zip(SLOTS, competitors))]
 
     # --- one match ---
-    def world_class(self) -> type:
+    def world_class(self) -> type[Any]:  # an scml world class (untyped)
         from scml.oneshot import world as scml_world
 
         from tourney.worlds.scml_clock import clockless
@@ -174,7 +176,7 @@ class OneShotWorld(World):
             return list(DefaultAgentsOneShot)
         return [import_object(SCML_AGENTS.get(f, f)) for f in self.fillers]
 
-    def factories_per_process(self, rng, n_competitors: int) -> list[int]:
+    def factories_per_process(self, rng: np.random.Generator, n_competitors: int) -> list[int]:
         spec = self.n_agents_per_process
         low, high = (spec, spec) if isinstance(spec, int) else spec
         counts = [int(rng.integers(low, high + 1)) for _ in range(self.n_processes)]
@@ -184,7 +186,7 @@ class OneShotWorld(World):
             i += 1
         return counts
 
-    def days(self, rng) -> int:
+    def days(self, rng: np.random.Generator) -> int:
         """Days of one config: fixed, or drawn uniformly from [low, high] as SCML's ``_intin`` does.
 
         Drawn last from the config's stream, so a fixed ``n_steps`` leaves every

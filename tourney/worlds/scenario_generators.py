@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, TypedDict
 
 import numpy as np
 from negmas.helpers.misc import intin
@@ -42,8 +42,23 @@ from negmas.preferences.value_fun import TableFun
 
 PARETO_GENERATORS = tuple(GENERATOR_MAP)  # piecewise_linear, curve, zero_sum
 
+
+class AnlSettings(TypedDict):
+    """anl 2024's scenario settings (the keys of ``ANL2024``)."""
+
+    n_outcomes: tuple[int, int]
+    log_uniform: bool
+    reserved_ranges: tuple[tuple[float, float], tuple[float, float]]
+    zerosum_fraction: float
+    monotonic_fraction: float
+    curve_fraction: float
+    pies_fraction: float
+    pareto_first: bool
+    n_pareto: tuple[float, float]
+
+
 # anl.anl2024.runner.DEFAULT2024SETTINGS (n_outcomes, outcomes_log_uniform, reserved_ranges, generator_params)
-ANL2024 = dict(
+ANL2024 = AnlSettings(
     n_outcomes=(900, 1100),
     log_uniform=True,
     reserved_ranges=((0.0, 1.0), (0.0, 1.0)),
@@ -123,6 +138,7 @@ def mixed_scenarios(n_scenarios: int, n_outcomes: int | tuple[int, int] | list[i
         else:
             continue
         if ufuns is None:
+            assert vals is not None  # every draw but the pies' gives utility values
             issues = (make_issue([f"{k}_{n - 1 - k}" for k in range(n)], "portions"),)
             ufuns = tuple(
                 LinearAdditiveUtilityFunction(

@@ -101,7 +101,10 @@ def _check_generated(where: str, kind: str, item: Mapping[str, Any]) -> None:
 
 def _count_or_range(value: Any, low: int | None, real: bool = False) -> bool:
     kinds = (int, float) if real else (int,)
-    ok = lambda v: isinstance(v, kinds) and not isinstance(v, bool) and (low is None or v >= low)  # noqa: E731
+
+    def ok(v: Any) -> bool:
+        return isinstance(v, kinds) and not isinstance(v, bool) and (low is None or v >= low)
+
     if isinstance(value, list) and len(value) == 2:
         return ok(value[0]) and ok(value[1]) and value[0] <= value[1]
     return ok(value)
@@ -191,7 +194,7 @@ def load_folder(folder: Path) -> Scenario:
     return scenario
 
 
-def _find_files(folder: Path):
+def _find_files(folder: Path) -> tuple[Path | None, list[Path]]:
     for finder in (find_domain_and_utility_files_yaml, find_domain_and_utility_files_xml,
                    find_domain_and_utility_files_geniusweb):
         domain, ufuns = finder(folder)
