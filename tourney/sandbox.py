@@ -40,7 +40,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 HOST_UID_BASE = 1_500_000_000  # far above any account a system hands out
 PID_SPAN = 1 << 22  # pids stay below (the kernel's largest pid_max)
@@ -199,7 +199,7 @@ def share_folder(path: Path) -> None:
             entry.chmod(entry.stat().st_mode | 0o060)
 
 
-def declared_writes(cls: type, params: dict) -> list[Path]:
+def declared_writes(cls: type, params: dict[str, Any]) -> list[Path]:
     """The files ``cls`` says it writes (its ``writes_params``), as ``params`` name them."""
     paths = []
     for key in getattr(cls, "writes_params", ()) or ():

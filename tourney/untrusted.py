@@ -63,7 +63,7 @@ def call(fn: Callable[[], Any], limit_s: float = LIMIT_S) -> Any:
     if kind == "ok":
         return value
     if kind == "league":
-        raise LeagueError(value)
+        raise LeagueError(str(value))
     if kind == "error":
         raise SandboxFailed(value)
     raise SandboxFailed("its process ended before answering")
@@ -99,7 +99,8 @@ def _child(fn: Callable[[], Any], read_end: int, write_end: int) -> None:
 
 
 def _read(fd: int, deadline: float) -> bytes | None:
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         left = deadline - time.monotonic()
         if left <= 0:

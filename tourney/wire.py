@@ -17,11 +17,15 @@ import pickle
 import select
 import struct
 import time
-from typing import Any
+from typing import Any, Callable
 
 MAX_FRAME = 64 * 2**20  # a record with a long trace is a few MB
 MAX_DEPTH = 64
 _SCALARS = (str, int, float, bool, bytes, type(None))
+# Each scalar base type with the conversion to it that no subclass's override reaches.
+_EXACT: tuple[tuple[type, Callable[[Any], Any]], ...] = (
+    (bool, bool), (int, int.__int__), (float, float.__float__), (str, str.__str__),
+    (bytes, lambda b: bytes(memoryview(b))))
 
 
 class WireError(Exception):
@@ -48,8 +52,7 @@ def to_plain(value: Any, depth: int = 0) -> Any:
             return sorted(items, key=repr)
     # Subclasses of the scalars (a player's float with a __reduce__): the base type's own
     # conversion, which no override reaches, gives an exact builtin.
-    for base, exact in ((bool, bool), (int, int.__int__), (float, float.__float__), (str, str.__str__),
-                        (bytes, lambda b: bytes(memoryview(b)))):
+    for base, exact in _EXACT:
         if isinstance(value, base):
             return exact(value)
     try:  # an object of a player's may raise from any of these: it is then unprintable, not fatal
