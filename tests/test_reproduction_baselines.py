@@ -13,8 +13,8 @@ import yaml
 from tourney.league import load_league
 from tourney.reproduce import claims
 from tourney.reproduce.collect import collect
-from tourney.reproduce.excerpt import (BASELINES, ExcerptError, check_excerpt, claim_lines, excerpts, run_parts,
-                                       write_excerpt)
+from tourney.reproduce.excerpt import (BASELINES, ExcerptError, check_excerpt, claim_lines, excerpts, read_excerpt,
+                                       run_parts, write_excerpt)
 from tourney.runner import run_league
 
 from conftest import ROOT
@@ -191,3 +191,32 @@ def test_the_user_path_run_reproduce_collect_check(tmp_path, monkeypatch, capsys
     with pytest.raises(SystemExit) as exc:
         excerpt_module.main(["--check"])
     assert exc.value.code == 1 and "REPRODUCTION.md says" in capsys.readouterr().err
+
+
+def test_a_sibling_run_the_reproduction_reads_goes_into_the_excerpt(small_run, tmp_path):
+    # INSIGHT's two-seller report shows its "-never-raise" sibling beside it, ANEGMA's Tables 5-7
+    # read "<run>-adapt": without the sibling the excerpt's replay is another report (the
+    # end-to-end `make reproduce` stopped on exactly this).
+    from tourney.store import iter_records
+
+    _, run_dir, _ = small_run
+    own, sib = tmp_path / "results" / "r", tmp_path / "results" / "r-sib"
+    shutil.copytree(run_dir, own)
+    shutil.copytree(run_dir, sib)
+    (own / "reproduction.md").unlink()
+
+    def with_sibling(name, d):
+        beside = d.parent / (d.name + "-sib")
+        mine = [r["metrics"]["profit_last"] for r in iter_records(d)]
+        theirs = [r["status"] for r in iter_records(beside)] if beside.is_dir() else []
+        return f"{sum(mine):.6f} sibling {beside}: {len(theirs)} records"
+
+    done = write_excerpt("x", own, tmp_path / "out", reproduce=with_sibling, label="results/r")
+    meta = json.loads((done.path / "excerpt.json").read_text())
+    assert meta["siblings"] == {"r-sib": []}  # only its log was read
+    assert (done.path / "siblings" / "r-sib" / "matches.jsonl.xz").is_file()
+    meta2, replay = read_excerpt(done.path, tmp_path / "replay")
+    assert with_sibling("x", replay).endswith(": 12 records") and (replay.parent / "r-sib").is_dir()
+    # the proof compares whole reports: a sibling the excerpt lacked would have changed this one
+    shutil.rmtree(replay.parent / "r-sib")
+    assert with_sibling("x", replay).endswith(": 0 records")

@@ -4,7 +4,9 @@
 ``results/baselines/reproductions/<run>/``: the match log cut down to the
 record fields reproduction NAME reads (xz-compressed), the other files of the
 run it opens (league copy, manifest, a sweep it reads...), and
-``excerpt.json`` saying which reproduction and run it is. The fields are found
+``excerpt.json`` saying which reproduction and run it is; a run beside it that the
+reproduction also reads (a sibling such as ``<run>-never-raise``) goes along,
+cut the same way, under ``siblings/``. The fields are found
 by running the reproduction on the whole run with every record a dict that
 notes which keys are read; the excerpt is then proved sufficient by running the
 reproduction on it and comparing its report with the whole run's, character
@@ -38,6 +40,7 @@ from tourney.store import LEAGUE_COPY, LOG_NAME, MANIFEST_NAME
 
 BASELINES = Path("results/baselines/reproductions")
 EXCERPT_NAME = "excerpt.json"
+SIBLINGS = "siblings"  # an excerpt's copies of the runs beside its own that the reproduction reads
 LOG_XZ = LOG_NAME + ".xz"
 MAX_BYTES = 2_000_000  # the repository's limit for one file
 # Kept in every record whatever the reproduction reads: the keys a log line
@@ -221,13 +224,15 @@ _hooked = False
 
 @contextmanager
 def _watching(run_dir: Path) -> Iterator[set[str]]:
-    """The files under ``run_dir`` opened for reading inside the block."""
+    """The files beside and under ``run_dir`` opened for reading inside the block, relative to its parent."""
     global _hooked
     if not _hooked:
         sys.addaudithook(_audit)  # cannot be removed: inert outside the block
         _hooked = True
     opened: set[str] = set()
-    _reading.append((os.path.abspath(run_dir), opened))
+    # The folder holding the run is watched, not the run: a reproduction may read a sibling run
+    # (INSIGHT's ``<run>-never-raise``, ANEGMA's ``<run>-adapt``), which its excerpt must carry.
+    _reading.append((os.path.abspath(Path(run_dir).parent), opened))
     try:
         yield opened
     finally:
@@ -298,6 +303,9 @@ def write_excerpt(name: str, run_dir: Path, out_root: Path = BASELINES,
                            f"rerun `tourney reproduce {name} {run_dir}` (and the collector) first")
     records = [r for r in store.LogReader(log)]
     modes = PROJECTIONS if parsed[0] else ("full",)  # no record went through the tracked reader
+    own_prefix = run_dir.name + os.sep
+    siblings = _siblings(run_dir, {f for f in opened if not f.startswith(own_prefix)})
+    opened = {f[len(own_prefix):] for f in opened if f.startswith(own_prefix)}
     files = sorted(f for f in opened if f != LOG_NAME and not f.startswith("plots" + os.sep)
                    and f != "reproduction.md")
     files = sorted(set(files) | {f for f in (LEAGUE_COPY, MANIFEST_NAME) if (run_dir / f).is_file()})
@@ -310,16 +318,23 @@ def write_excerpt(name: str, run_dir: Path, out_root: Path = BASELINES,
         with tempfile.TemporaryDirectory(prefix="excerpt-") as tmp:
             staged = Path(tmp) / run_dir.name
             _stage(staged, run_dir, files, [_top(r, root, mode) for r in records])
+            for sib, (sib_files, sib_records) in siblings.items():
+                _stage(staged / SIBLINGS / sib, run_dir.parent / sib, sib_files,
+                       None if sib_records is None else [_top(r, root, mode) for r in sib_records])
             replay = _read_into(staged, Path(tmp) / "replay")
-            again = reproduce(name, replay).replace(str(replay), str(run_dir))
+            again = reproduce(name, replay)
+            for sib in siblings:  # before the run's own path, which is a prefix of theirs
+                again = again.replace(str(replay.parent / sib), str(run_dir.parent / sib))
+            again = again.replace(str(replay), str(run_dir))
             if again != text:
                 continue
             kept = root.fields() if mode != "full" else ["*"]
             meta = {"reproduction": name, "run_dir": label, "records": len(records), "projection": mode,
-                    "fields": kept, "files": files, "log_bytes": log.stat().st_size}
+                    "fields": kept, "files": files, "log_bytes": log.stat().st_size,
+                    "siblings": {sib: sib_files for sib, (sib_files, _) in siblings.items()}}
             (staged / EXCERPT_NAME).write_text(json.dumps(meta, indent=2) + "\n")
-            size = sum(p.stat().st_size for p in staged.iterdir())
-            big = max(staged.iterdir(), key=lambda p: p.stat().st_size)
+            size = sum(p.stat().st_size for p in staged.rglob("*") if p.is_file())
+            big = max((p for p in staged.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
             if big.stat().st_size > MAX_BYTES:
                 raise ExcerptError(f"{run_dir}: the excerpt's {big.name} is {big.stat().st_size} bytes "
                                    f"(limit {MAX_BYTES}) even cut to fields {', '.join(kept)}")
@@ -332,11 +347,35 @@ def write_excerpt(name: str, run_dir: Path, out_root: Path = BASELINES,
                        "records (does it read the clock, a random source or a file outside the run?)")
 
 
-def _stage(staged: Path, run_dir: Path, files: list[str], records: list[dict[str, Any]]) -> None:
+def _siblings(run_dir: Path, opened: set[str]) -> dict[str, tuple[list[str], list[dict[str, Any]] | None]]:
+    """Per folder beside ``run_dir`` that the reproduction read: its files (besides a match log)
+    and its log's records (None: its log was not read)."""
+    found: dict[str, set[str]] = {}
+    for f in opened:
+        sib, sep, rest = f.partition(os.sep)
+        if sep:  # a file directly in the parent folder is no run's
+            found.setdefault(sib, set()).add(rest)
+    out: dict[str, tuple[list[str], list[dict[str, Any]] | None]] = {}
+    for sib, names in sorted(found.items()):
+        folder = run_dir.parent / sib
+        files = sorted(f for f in names if f != LOG_NAME and f != "reproduction.md"
+                       and not f.startswith("plots" + os.sep) and (folder / f).is_file())
+        for f in files:
+            if (folder / f).stat().st_size > MAX_BYTES:
+                raise ExcerptError(f"{folder / f}: {(folder / f).stat().st_size} bytes, over the "
+                                   f"{MAX_BYTES}-byte limit of a committed file")
+        records = list(store.LogReader(folder / LOG_NAME)) if LOG_NAME in names else None
+        out[sib] = (files, records)
+    return out
+
+
+def _stage(staged: Path, run_dir: Path, files: list[str], records: list[dict[str, Any]] | None) -> None:
     staged.mkdir(parents=True)
     for f in files:
         (staged / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(run_dir / f, staged / f)
+    if records is None:
+        return
     data = "".join(json.dumps(r, sort_keys=True, default=store._json_default, allow_nan=False) + "\n"
                    for r in records).encode()
     with lzma.open(staged / LOG_XZ, "wb", preset=9 | lzma.PRESET_EXTREME) as fh:
@@ -353,17 +392,22 @@ def read_excerpt(excerpt: Path, dest: Path) -> tuple[dict[str, Any], Path]:
     return meta, _read_into(Path(excerpt), Path(dest))
 
 
-def _read_into(excerpt: Path, dest: Path) -> Path:
-    run_dir = dest / excerpt.name
+def _read_into(excerpt: Path, dest: Path, name: str | None = None) -> Path:
+    """Unpack ``excerpt`` as run ``dest/<name>`` (default: the excerpt's name), its siblings beside it."""
+    run_dir = dest / (name or excerpt.name)
     run_dir.mkdir(parents=True)
     for path in excerpt.rglob("*"):
         rel = path.relative_to(excerpt)
-        if path.is_dir() or rel.as_posix() in (EXCERPT_NAME, LOG_XZ):
+        if path.is_dir() or rel.as_posix() in (EXCERPT_NAME, LOG_XZ) or rel.parts[0] == SIBLINGS:
             continue
         (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, run_dir / rel)
-    with lzma.open(excerpt / LOG_XZ, "rb") as src, (run_dir / LOG_NAME).open("wb") as dst:
-        shutil.copyfileobj(src, dst)
+    if (excerpt / LOG_XZ).is_file():
+        with lzma.open(excerpt / LOG_XZ, "rb") as src, (run_dir / LOG_NAME).open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+    if name is None and (excerpt / SIBLINGS).is_dir():
+        for sib in sorted(p for p in (excerpt / SIBLINGS).iterdir() if p.is_dir()):
+            _read_into(sib, dest, sib.name)
     return run_dir
 
 
