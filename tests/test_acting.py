@@ -97,3 +97,35 @@ def test_negotiators_see_a_read_only_view_of_the_mechanism():
     trace.append((0, "b", (10**6,)))
     assert len(mechanism.extended_trace) == len(trace) - 1
     assert view.outcome_space is not mechanism.outcome_space and view.outcome_space == mechanism.outcome_space
+
+
+def test_the_hosts_os_guards_take_the_same_arguments_as_os():
+    """A player's ``os.close(fd=...)`` / ``os.dup2(fd=..., fd2=...)`` works as with the real functions
+    (the guards once named their parameters otherwise: a keyword call was a TypeError), and the same
+    calls aimed at the host's connection are refused. In a forked child: the guards patch ``os``."""
+    import os
+
+    from tourney import host
+
+    channel, other = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            host._protect_runner(channel, set())
+            copy = os.dup2(fd=other, fd2=60)
+            os.close(fd=copy)
+            refused = 0
+            for call in (lambda: os.close(fd=channel), lambda: os.dup2(fd=other, fd2=channel),
+                         lambda: os.dup2(fd=channel, fd2=61)):
+                try:
+                    call()
+                except PermissionError:
+                    refused += 1
+            code = 0 if refused == 3 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    os.close(channel)
+    os.close(other)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -278,10 +278,12 @@ def _protect_runner(fd: int, protected: set[int]) -> None:
         acting.note_tamper(kind)
         raise PermissionError(1, "Operation not permitted")
 
-    def guarded_close(target: int) -> None:
-        if target == fd:
+    channel = fd  # the guards below take os's own parameter names (a player's os.close(fd=3) works)
+
+    def guarded_close(fd: int) -> None:
+        if fd == channel:
             refuse(1)
-        close(target)
+        close(fd)
 
     def guarded_closerange(low: int, high: int) -> None:
         if low <= fd < high:
@@ -291,10 +293,10 @@ def _protect_runner(fd: int, protected: set[int]) -> None:
             return
         closerange(low, high)
 
-    def guarded_dup2(source: int, target: int, inheritable: bool = True) -> int:
-        if target == fd:
+    def guarded_dup2(fd: int, fd2: int, inheritable: bool = True) -> int:
+        if fd2 == channel:
             refuse(1)
-        return dup2(source, target, inheritable)
+        return dup2(fd, fd2, inheritable)
 
     own, own_group = os.getpid(), os.getpgid(0)
 
@@ -383,10 +385,12 @@ def _protect_channel(fd: int, refuse: Callable[[int], None]) -> None:
             refuse(3)
         return dup(source)
 
-    def guarded_dup2(source: int, target: int, inheritable: bool = True) -> int:
-        if source == fd:
+    channel = fd
+
+    def guarded_dup2(fd: int, fd2: int, inheritable: bool = True) -> int:  # os's parameter names
+        if fd == channel:
             refuse(3)
-        return dup2(source, target, inheritable)
+        return dup2(fd, fd2, inheritable)
 
     def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
         if file == fd and type(file) is int:
