@@ -261,7 +261,7 @@ class BiddingWorld(World):
         roles = self.roles
         sellers = {
             role: ctx.register(
-                seats[role].make(name=f"{role}:{seats[role].player}", seed=derive_seed(seed, role)),
+                seats[role].make(name=role, seed=derive_seed(seed, role)),
                 role,
             )
             for role in roles

@@ -129,7 +129,7 @@ class BilateralWorld(World):
         def build(role: str, episode: int) -> Any:
             seat = seats[role]
             labels = (role,) if episode == 0 else (role, episode)
-            return ctx.register(seat.make(name=f"{role}:{seat.player}", seed=derive_seed(seed, *labels)), role)
+            return ctx.register(seat.make(name=role, seed=derive_seed(seed, *labels)), role)
 
         negotiators = {role: build(role, 0) for role in self.roles}
         # A class that keeps state plays every episode (a learner learns across them);

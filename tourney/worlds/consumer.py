@@ -254,7 +254,7 @@ class ConsumerWorld(World):
         parties: dict[str, Any] = {}
         players: dict[str, Any] = {}
         for role in self.roles:
-            player = seats[role].make(name=f"{role}:{seats[role].player}", seed=derive_seed(seed, role))
+            player = seats[role].make(name=role, seed=derive_seed(seed, role))
             ctx.register(player, role)
             players[role] = player
             if isinstance(player, (SAONegotiator, GBNegotiator)) and not isinstance(player, Party):

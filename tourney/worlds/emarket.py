@@ -246,7 +246,7 @@ class EMarketWorld(World):
 
     def play(self, seats: Mapping[str, Seat], seed: int, ctx: MatchContext) -> MatchResult:
         rng = make_rng(seed)
-        buyer = ctx.register(seats["buyer"].make(name=f"buyer:{seats['buyer'].player}",
+        buyer = ctx.register(seats["buyer"].make(name="buyer",
                                                  seed=derive_seed(seed, "buyer")), "buyer")
         make_seller = factory(seats["seller"].cls, seats["seller"].params)
         comp_cls, comp_params = competitor_class(self.competitor)

@@ -242,7 +242,7 @@ class IHelpWorld(World):
     def play(self, seats: Mapping[str, Seat], seed: int, ctx: MatchContext) -> MatchResult:
         negotiators = {
             role: ctx.register(
-                seats[role].make(name=f"{role}:{seats[role].player}", seed=derive_seed(seed, role)),
+                seats[role].make(name=role, seed=derive_seed(seed, role)),
                 role,
             )
             for role in self.roles

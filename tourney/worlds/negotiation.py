@@ -280,7 +280,7 @@ class NegotiationWorld(World):
                         seat = seats[role]
                         labels = (role, index, p.rotation)
                         negotiators[role] = ctx.register(
-                            seat.make(name=f"{role}:{seat.player}", seed=derive_seed(seed, *labels)), role)
+                            seat.make(name=role, seed=derive_seed(seed, *labels)), role)
                         kept[role] = negotiators[role]
                 record = self._negotiate(p, negotiators, n_steps, ctx)
                 scores = p.scorer.score(record["agreement"])
