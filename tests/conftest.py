@@ -27,6 +27,17 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
     return proc
 
 
+def open_to_hosts(path: Path) -> Path:
+    """Make ``path`` (a test's folder that players write into) writable by every user and reachable
+    by the player hosts, which as root run as users of their own with no capability
+    (pytest's temporary folders are 0700: the hosts are granted search on them)."""
+    path.chmod(0o777)
+    from tourney.sandbox import grant_reach
+
+    grant_reach(path)
+    return path
+
+
 def write_league(path: Path, **overrides) -> Path:
     league = {
         "name": "t",

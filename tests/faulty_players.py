@@ -596,3 +596,211 @@ class IdThief(TimeDependent):
                     pass
             return (10**6,)
         return super().propose(state, dest)
+
+
+# ---------------------------------------------------------------- the OS side (tests/test_isolation_os.py)
+
+
+def _report(name: str, data) -> None:
+    """Write ``data`` (JSON) into the run's players folder, the one a host may write, for the test to read."""
+    import json
+    import os
+
+    where = os.environ.get("TOURNEY_PLAYER_DIR")
+    if where:
+        with open(os.path.join(where, f"{name}.{os.getpid()}.{time.monotonic_ns()}.json"), "w") as fh:
+            json.dump(data, fh)
+
+
+def _scan_memory(prefix: bytes, limit: int = 8) -> list[str]:
+    """Where this process's own writable memory holds ``prefix`` followed by 8 hex digits (a key of the
+    test's making), with what follows it."""
+    found = []
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", buffering=0) as mem:
+        for line in maps:
+            fields = line.split()
+            if len(fields) < 2 or not fields[1].startswith("rw") or (len(fields) > 5 and fields[5].startswith("/dev")):
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if end - start > 1 << 28:
+                continue
+            try:
+                mem.seek(start)
+                chunk = mem.read(end - start)
+            except (OSError, OverflowError, ValueError):
+                continue
+            at = chunk.find(prefix)
+            while at >= 0 and len(found) < limit:
+                tail = chunk[at + len(prefix):at + len(prefix) + 8]
+                if len(tail) == 8 and all(c in b"0123456789abcdef" for c in tail):  # a key, not the bare prefix
+                    found.append(chunk[at:at + 48].decode(errors="replace"))
+                at = chunk.find(prefix, at + 1)
+    return found
+
+
+class EnvDumper(TimeDependent):
+    """Looks for secrets wherever a process may find them: ``os.environ``, its own, its
+    supervisor's and the runner's ``/proc/PID/environ``, and its own memory (for the prefix
+    keys of the test's kind start with, ``$DUMPER_PREFIX``); reports all of it and prints it."""
+
+    def propose(self, state, dest=None):
+        self._dump()
+        return super().propose(state, dest)
+
+    def respond(self, state, source=None):
+        self._dump()
+        return super().respond(state, source)
+
+    def _dump(self):
+        import os
+
+        if not getattr(self, "_dumped", False):
+            self._dumped = True
+            import ctypes
+
+            # A process that changed its uid is not dumpable (its /proc files are root's): undo that first.
+            ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
+            seen = {"os.environ": dict(os.environ)}
+            for label, pid in [("self", "self")] + list(zip(("supervisor", "runner"), _supervisor_and_runner())):
+                try:
+                    with open(f"/proc/{pid}/environ", "rb") as fh:
+                        seen[f"/proc/{label}/environ"] = fh.read().decode(errors="replace")
+                except OSError as exc:
+                    seen[f"/proc/{label}/environ"] = f"refused: {exc.strerror}"
+            prefix = os.environ.get("DUMPER_PREFIX", "sk-")
+            try:
+                seen["memory"] = _scan_memory(prefix.encode())
+            except (OSError, MemoryError) as exc:
+                seen["memory"] = [f"refused: {exc!r}"]
+            _report("envdump", seen)
+            print(seen, flush=True)
+
+
+class Snoop(TimeDependent):
+    """Tries to read what no player may: the live match log, the manifest and the league copy
+    (the run folder is the player folder's parent), root's home folder, the paths in
+    ``$SNOOP_PATHS``; reports each verdict and its capability sets."""
+
+    def propose(self, state, dest=None):
+        import os
+
+        if not getattr(self, "_tried", False):
+            self._tried = True
+            run_dir = os.path.dirname(os.environ.get("TOURNEY_PLAYER_DIR", "").rstrip("/"))
+            targets = [os.path.join(run_dir, name) for name in ("matches.jsonl", "manifest.json", "league.yaml",
+                                                                 ".inflight")]
+            targets += [run_dir, "/root"] + [p for p in os.environ.get("SNOOP_PATHS", "").split(os.pathsep) if p]
+            verdicts = {}
+            for path in targets:
+                try:
+                    if os.path.isdir(path):
+                        os.listdir(path)
+                    else:
+                        with open(path, "rb") as fh:
+                            fh.read(1)
+                    verdicts[path] = "read"
+                except OSError as exc:
+                    verdicts[path] = f"refused: {exc.strerror}"
+            with open("/proc/self/status") as fh:
+                caps = {line.split(":")[0]: line.split(":")[1].strip() for line in fh if line.startswith("Cap")}
+            _report("snoop", {"verdicts": verdicts, "caps": caps, "uid": os.getuid()})
+        return super().propose(state, dest)
+
+
+class TmpLeaver(TimeDependent):
+    """Leaves a file in /tmp, /var/tmp, /dev/shm and its $TMPDIR in each match, and fails
+    a match in which it finds one an earlier match left (state crossing matches through
+    the file system). ``$LEAVER_TAG`` names its files."""
+
+    def propose(self, state, dest=None):
+        import glob
+        import os
+        import tempfile
+
+        if not getattr(self, "_left", False):
+            self._left = True
+            tag = os.environ.get("LEAVER_TAG", "x")
+            folders = ["/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()]
+            earlier = sorted({p for d in folders for p in glob.glob(os.path.join(d, f"leaver-{tag}-*"))})
+            made = {}
+            for folder in folders:
+                path = os.path.join(folder, f"leaver-{tag}-{os.getpid()}-{time.monotonic_ns()}")
+                with open(path, "w") as fh:
+                    fh.write("state")
+                made[path] = oct(os.stat(path).st_mode & 0o777)
+            _report("leaver", {"earlier": earlier, "made": made, "tmpdir": tempfile.gettempdir()})
+            if earlier:
+                raise RuntimeError(f"an earlier match's file leaked in: {earlier}")
+        return super().propose(state, dest)
+
+
+class ChildHog(TimeDependent):
+    """Starts four children that each hold ``$CHILD_HOG_MB`` MB, each under the per-process limit,
+    together over the host's; waits a while for them, then plays on as its parent."""
+
+    def propose(self, state, dest=None):
+        import os
+
+        if not getattr(self, "_spawned", False):
+            self._spawned = True
+            size = int(os.environ.get("CHILD_HOG_MB", "150")) * 2**20
+            children = []
+            for _ in range(4):
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        held = b"x" * size  # written, so resident
+                        time.sleep(30 + len(held) * 0)
+                    finally:
+                        os._exit(0)
+                children.append(pid)
+            time.sleep(3)
+        return super().propose(state, dest)
+
+
+class ShmHog(TimeDependent):
+    """Writes ``$SHM_HOG_MB`` MB into a file in /dev/shm (memory no process's data segment counts)."""
+
+    def propose(self, state, dest=None):
+        import os
+
+        if not getattr(self, "_written", False):
+            self._written = True
+            chunk = b"x" * 2**20
+            with open(f"/dev/shm/shmhog-{os.getpid()}", "wb") as fh:
+                for _ in range(int(os.environ.get("SHM_HOG_MB", "400"))):
+                    fh.write(chunk)
+            time.sleep(1)
+        return super().propose(state, dest)
+
+
+class BigWriter(TimeDependent):
+    """Writes a ``$BIG_WRITER_MB`` MB file into its temporary folder."""
+
+    def propose(self, state, dest=None):
+        import os
+        import tempfile
+
+        chunk = b"x" * 2**20
+        with open(os.path.join(tempfile.gettempdir(), "big"), "wb") as fh:
+            for _ in range(int(os.environ.get("BIG_WRITER_MB", "5"))):
+                fh.write(chunk)
+        return super().propose(state, dest)
+
+
+class NameSpy(TimeDependent):
+    """Reports every name and id of a negotiator it can see: its own, the NMI's, the proposer's."""
+
+    def propose(self, state, dest=None):
+        if not getattr(self, "_seen", False):
+            self._seen = True
+            seen = {"own": [str(self.name), str(self.id)]}
+            for attr in ("negotiator_ids", "negotiator_names", "genius_negotiator_ids"):
+                try:
+                    seen[attr] = [str(x) for x in getattr(self.nmi, attr)]
+                except Exception as exc:  # noqa: BLE001 - what is not there is not seen
+                    seen[attr] = f"absent: {type(exc).__name__}"
+            seen["state"] = [str(state.current_proposer), str(getattr(state, "last_negotiator", ""))]
+            seen["owner"] = str(getattr(self, "owner", None))
+            _report("names", seen)
+        return super().propose(state, dest)

@@ -8,7 +8,7 @@ import json
 
 from tourney import __version__
 
-from conftest import run_cli, write_league
+from conftest import open_to_hosts, run_cli, write_league
 
 
 def test_version():
@@ -81,7 +81,7 @@ def test_the_command_runs_with_a_fixed_hash_seed_so_string_sets_iterate_alike(tm
         probe = tmp_path / f"probe{i}.txt"
         env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
         env.update(HASH_PROBE_FILE=str(probe), PYTHONPATH=str(ROOT / "tests") + os.pathsep + str(ROOT))
-        tmp_path.chmod(0o777)  # a sandboxed validation child runs as a user of its own under root
+        open_to_hosts(tmp_path)  # a sandboxed validation child runs as a user of its own under root
         proc = subprocess.run([*TOURNEY, "validate", str(league)], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, TOURNEY, run_cli, write_league
+from conftest import ROOT, TOURNEY, open_to_hosts, run_cli, write_league
 
 from faulty_players import Hostage
 
@@ -312,7 +312,7 @@ def _read(path: Path) -> str | None:
 def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(dask_cluster, dask_address, tmp_path):
     claims = tmp_path / "claims"
     claims.mkdir()
-    claims.chmod(0o777)  # the Hostage writes here from a player host, which runs as a user of its own
+    open_to_hosts(claims)  # the Hostage writes here from a player host, which runs as a user of its own
     league = _hostage_league(tmp_path / "l.yaml", claims)
     # the undisturbed table: the claim is taken beforehand, so the Hostage plays every match
     (claims / Hostage.CLAIM).touch()

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import ROOT, TOURNEY, run_cli, write_league
+from conftest import ROOT, TOURNEY, open_to_hosts, run_cli, write_league
 from faulty_players import Hostage
 
 PLAYERS = [
@@ -42,7 +42,7 @@ def test_resume_after_kill_gives_the_same_table(tmp_path):
     # holds one match open: the run provably cannot finish before the kill.
     claims = tmp_path / "claims"
     claims.mkdir()
-    claims.chmod(0o777)  # the Hostage writes here from a player host, which runs as a user of its own
+    open_to_hosts(claims)  # the Hostage writes here from a player host, which runs as a user of its own
     hostage = {"name": "Hostage", "type": "faulty_players.Hostage",
                "params": {"beta": 0.1, "claim_dir": str(claims)}}
     league = write_league(tmp_path / "l.yaml", players=[*PLAYERS[1:], hostage], repetitions=6,

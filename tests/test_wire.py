@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import open_to_hosts
 from test_isolation import GOOD, run
 
 from tourney import wire
@@ -84,7 +85,7 @@ def _faults_of(recs: list[dict], name: str) -> list[dict]:
 def test_a_pickle_on_the_connection_runs_nothing_and_is_the_senders_fault(tmp_path, jobs, monkeypatch):
     markers = tmp_path / "markers"
     markers.mkdir()
-    markers.chmod(0o777)  # the host runs as a user of its own under root: it must be able to try
+    open_to_hosts(markers)  # the host runs as a user of its own under root: it must be able to try
     players = GOOD + [{"name": "Injector", "type": "forging_players.PickleInjector"}]
     _, recs = run(tmp_path, "inject", players, jobs, env={"FORGING_MARKER_DIR": str(markers)})
     assert not (markers / "pickle-injected").exists()
@@ -129,7 +130,7 @@ def test_past_the_guards_a_forged_frame_still_runs_nothing_and_blocks_nothing(tm
     and the match never scores; no innocent is blamed (bytes written past the guards name no writer: void)."""
     markers = tmp_path / "markers"
     markers.mkdir()
-    markers.chmod(0o777)
+    open_to_hosts(markers)
     players = GOOD + [{"name": "Framer", "type": f"forging_players.{player}"}]
     _, recs = run(tmp_path, "libc", players, jobs, bound=150, env={"FORGING_MARKER_DIR": str(markers)})
     assert not (markers / "pickle-injected").exists()

@@ -34,6 +34,7 @@ import termios
 import threading
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from tourney import acting, capture, sandbox, wire
@@ -59,13 +60,14 @@ _STREAMS: list = []  # the host's stdout and stderr, as it made them
 
 def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: bool,
           runner_pid: int = 0, player_dir: str | None = None, output_fd: int | None = None,
-          import_timeout: float | None = None) -> None:
+          import_timeout: float | None = None, disk_mb: int | None = None,
+          key_routes: str | None = None) -> None:
     """The body of a freshly forked host; never returns (ends the process)."""
     global SUPERVISOR_PID
     code = 0
     try:
         parent = SUPERVISOR_PID = os.getppid()
-        _become_host(conn, memory_mb, pdeathsig, runner_pid, player_dir, output_fd)
+        _become_host(conn, memory_mb, pdeathsig, runner_pid, player_dir, output_fd, disk_mb, key_routes)
         _watch_parent(parent)
         acting.install(slot)
         acting.track_threads()
@@ -120,7 +122,8 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
 
 
 def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runner_pid: int,
-                 player_dir: str | None, output_fd: int | None) -> None:
+                 player_dir: str | None, output_fd: int | None, disk_mb: int | None = None,
+                 key_routes: str | None = None) -> None:
     os.setsid()
     libc = _libc()
     if libc is not None:
@@ -144,7 +147,10 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
     global _OUTPUT
     if output_fd is not None:
         _OUTPUT = os.dup(1)  # the host's own end of its output pipe, whatever a player does to 1 and 2
+    group_limit = None
     if memory_mb:
+        # the cgroup (where there is one): what it inherited resident, plus the limit, for it and its children
+        group_limit = _resident() + int(memory_mb) * 2**20
         # on top of what the host inherited from its worker at the fork (with -j 1, the runner's heap)
         limit = _data_size() + int(memory_mb) * 2**20
         soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
@@ -153,8 +159,15 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
         resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
     if player_dir:
         os.environ[sandbox.ENV_PLAYER_DIR] = player_dir
+    if key_routes:  # the model endpoints' proxy: the keys themselves stay with the runner
+        from tourney.keyproxy import ENV_PROXY
+
+        os.environ[ENV_PROXY] = key_routes
     global DROPPED
-    DROPPED = sandbox.drop_privileges()  # as root: a user of its own; raises rather than play as root
+    # as root: a user of its own; raises rather than play as root
+    DROPPED = sandbox.drop_privileges(disk_mb, group_limit)
+    if DROPPED:
+        _redirect_library_logs()
     if pdeathsig and libc is not None:  # only when the forking thread lives as long as the supervisor
         # After the drop: a change of uid clears the parent-death signal. One the host handles, not
         # SIGKILL: a host killed outright would leave what its players started (reparented to init)
@@ -227,6 +240,18 @@ def _rss() -> int:
         return 0
 
 
+def _redirect_library_logs() -> None:
+    """negmas (and scml, through it) fixed its log folder at import, from the runner's $HOME
+    (``~/negmas/logs``): a host of its own user may not reach a home folder, so its worlds log
+    in the host's private temporary folder instead (removed with the host)."""
+    folder = os.path.join(os.environ.get("TMPDIR", "/tmp"), "negmas", "logs")
+    os.environ["NEGMAS_LOG_BASE"] = folder  # for a negmas imported later
+    for module, name in (("negmas.helpers.logging", "LOGS_BASE_DIR"), ("negmas.situated.world", "LOG_BASE")):
+        loaded = sys.modules.get(module)
+        if loaded is not None and hasattr(loaded, name):
+            setattr(loaded, name, folder if isinstance(getattr(loaded, name), str) else Path(folder))
+
+
 def _flush_output() -> None:
     # The host's own streams, through the C type's method: a player may have replaced
     # sys.stdout or patched its instance's flush to block after its match.
@@ -247,6 +272,14 @@ def _data_size() -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+def _resident() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _libc():

@@ -92,6 +92,7 @@ class Format:
     both_roles: bool = True
     timeout: float = 600.0  # wall seconds per match
     memory_mb: int | None = 4096  # per worker (player host); none: no limit
+    disk_mb: int | None = 1024  # largest file a player host may write; none: no limit
     isolation: str = "worker"  # "process": a fresh player process for every match
     import_timeout: float = 60.0  # wall seconds to import one player type's module (in a host, in validation)
 
@@ -325,6 +326,7 @@ _FORMAT = {
     "both_roles": [OfType(bool)],
     "timeout": [Interval(float, 0, None, closed="neither")],
     "memory_mb": [NONE, Interval(int, 64, None)],
+    "disk_mb": [NONE, Interval(int, 1, None)],
     "isolation": [Options(["worker", "process"])],
     "import_timeout": [Interval(float, 0, None, closed="neither")],
 }

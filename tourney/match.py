@@ -103,11 +103,15 @@ def _supervised(league: League, jobs: int, timeout: float | None, trace: bool) -
     from tourney.runner import dispatch
     from tourney.supervisor import Isolation
 
-    isolation = Isolation(memory_mb=league.format.memory_mb, fresh_per_match=league.format.isolation == "process",
-                          import_timeout=league.format.import_timeout)
+    from tourney.keyproxy import KeyProxy, league_endpoints
+
     backend = "loky" if league.run.backend == "sequential" else league.run.backend
     # dispatch keeps a marker per running match there, to tell which match a dead worker held
-    with tempfile.TemporaryDirectory(prefix="tourney-iter-") as work:
+    with tempfile.TemporaryDirectory(prefix="tourney-iter-") as work, \
+            KeyProxy(league_endpoints(league)) as key_routes:
+        isolation = Isolation(memory_mb=league.format.memory_mb, fresh_per_match=league.format.isolation == "process",
+                              import_timeout=league.format.import_timeout, disk_mb=league.format.disk_mb,
+                              key_routes=key_routes)
         for record in dispatch(lambda: iter_schedule(league), set(), jobs, backend, league.run.address, timeout,
                                trace, Path(work), isolation):
             yield record

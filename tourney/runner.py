@@ -40,7 +40,9 @@ from tourney.backend_watch import BackendWatch
 from tourney.errors import LeagueError, TourneyError
 from tourney.league import League, recorded_players
 from tourney.records import MatchRecord
-from tourney.sandbox import HOST_GID, PLAYER_DIR, can_drop, declared_writes, prepare_player_dir, share_folder
+from tourney.keyproxy import KeyProxy, league_endpoints
+from tourney.sandbox import (PLAYER_DIR, can_drop, declared_writes, hide_run_dir, prepare_player_dir,
+                             share_folder)
 from tourney.schedule import Match, iter_schedule
 from tourney.store import AUTO, LEAGUE_COPY, LOG_NAME, MatchLog, now, read_manifest, versions, write_manifest
 from tourney.supervisor import HOST_PREFIX, Isolation, close_all, kill_registered_hosts, play_supervised_batch
@@ -156,24 +158,26 @@ def run_league(
         started = time.perf_counter()
         bar = _progress_bar(total, skipped, progress)
         try:
-            isolation = Isolation(memory_mb=league.format.memory_mb,
-                                  fresh_per_match=league.format.isolation == "process",
-                                  import_timeout=league.format.import_timeout,
-                                  player_dir=str(prepare_player_dir(run_dir).resolve()))
+            player_dir = str(prepare_player_dir(run_dir).resolve())
+            hide_run_dir(run_dir)  # after the player folder exists: all but it closed to the hosts
             share_declared_writes(league)
-            share_library_folders()
             backend_watch = BackendWatch(league.run.max_backend_faults)
-            for record in dispatch(schedule, done, jobs, backend, address, league.format.timeout, trace,
-                                   run_dir, isolation, batch):
-                log.append(record)
-                backend_watch.see(record)
-                summary.played += 1
-                summary.statuses[record.status] += 1
-                if bar is not None:
-                    bar.update(1)
-                    failed = sum(v for k, v in summary.statuses.items() if k != "ok")
-                    if failed:
-                        bar.set_postfix(failed=failed, refresh=False)
+            with KeyProxy(league_endpoints(league)) as key_routes:
+                isolation = Isolation(memory_mb=league.format.memory_mb,
+                                      fresh_per_match=league.format.isolation == "process",
+                                      import_timeout=league.format.import_timeout,
+                                      player_dir=player_dir, disk_mb=league.format.disk_mb, key_routes=key_routes)
+                for record in dispatch(schedule, done, jobs, backend, address, league.format.timeout, trace,
+                                       run_dir, isolation, batch):
+                    log.append(record)
+                    backend_watch.see(record)
+                    summary.played += 1
+                    summary.statuses[record.status] += 1
+                    if bar is not None:
+                        bar.update(1)
+                        failed = sum(v for k, v in summary.statuses.items() if k != "ok")
+                        if failed:
+                            bar.set_postfix(failed=failed, refresh=False)
         finally:
             if bar is not None:
                 bar.close()
@@ -193,31 +197,6 @@ def _command_line() -> str:
     if program in ("cli.py", "__main__.py"):
         program = "tourney"
     return shlex.join([program, *sys.argv[1:]])
-
-
-def share_library_folders() -> None:
-    """Folders the trusted libraries a world runs write into from the host: negmas' (and scml's) log folder.
-
-    negmas fixes it at import, from ``$HOME`` (``~/negmas/logs``), before a host
-    drops privileges; a host running as its own user could not write it, and
-    every OneShot world (scml writes agent logs there) would fail.
-    """
-    if not can_drop():
-        return
-    try:
-        from negmas.helpers.logging import LOGS_BASE_DIR
-        from negmas.situated.world import LOG_BASE
-    except ImportError:
-        return
-    for folder in {Path(LOGS_BASE_DIR).expanduser(), Path(LOG_BASE).expanduser()}:
-        try:
-            share_folder(folder)
-            # a world's log folder is named by its seed: one an earlier (root) run made is reused
-            for sub in (p for p in folder.iterdir() if p.is_dir() and not p.is_symlink()):
-                if sub.stat().st_gid != HOST_GID:
-                    share_folder(sub)
-        except OSError:
-            pass
 
 
 def share_declared_writes(league: League) -> None:

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from tourney import capture
 from tourney import host as host_module
-from tourney import sandbox, wire
+from tourney import memgroup, sandbox, wire
 from tourney.acting import ActingSlot
 from tourney.records import MatchRecord
 from tourney.schedule import Match
@@ -52,6 +52,7 @@ REPLY_READ_S = 10.0  # a reply that has begun must be complete within this (a fo
 SETUP_LIMIT_S = 120.0  # before the match clock starts, beyond the players' imports (each bounded on its own)
 DEFAULT_MEMORY_MB = 4096
 DEFAULT_IMPORT_TIMEOUT = 60.0  # format: {import_timeout}
+DEFAULT_DISK_MB = 1024
 PARENT_POLL_S = 0.2
 
 
@@ -68,6 +69,8 @@ class Isolation:
     fresh_per_match: bool = False  # ``isolation: process``
     player_dir: str | None = None  # the one folder players may write (tourney.sandbox.PLAYER_DIR)
     import_timeout: float | None = DEFAULT_IMPORT_TIMEOUT  # seconds to import one player type's module
+    disk_mb: int | None = DEFAULT_DISK_MB  # ``format: {disk_mb}``: no file a host writes grows past it
+    key_routes: str | None = None  # the run's model-key proxy routes (tourney.keyproxy.ENV_PROXY)
 
 
 class _Host:
@@ -77,6 +80,8 @@ class _Host:
         output_r, output_w = os.pipe()  # the host's stdout and stderr
         pdeathsig = threading.current_thread() is threading.main_thread()
         sandbox.fix_slot()  # the host computes its uid from the slot it inherits
+        sandbox.grant_import_reach()  # hosts keep no capability: the folders they import from must let them
+        memgroup.base()  # found once, inherited by the host that makes its group there
         for stream in (sys.stdout, sys.stderr):  # else the host inherits, and prints, what they buffer
             try:
                 stream.flush()
@@ -87,7 +92,8 @@ class _Host:
             ours.close()
             os.close(output_r)
             host_module.serve(Connection(theirs.detach()), self.slot, isolation.memory_mb, pdeathsig, _RUNNER_PID,
-                              isolation.player_dir, output_w, isolation.import_timeout)
+                              isolation.player_dir, output_w, isolation.import_timeout, isolation.disk_mb,
+                              isolation.key_routes)
         theirs.close()
         os.close(output_w)
         os.set_blocking(output_r, False)
@@ -178,6 +184,10 @@ class _Host:
         except ValueError:  # the slot is gone with a killed host
             return False
 
+    def group_oom(self) -> bool:
+        """Whether the kernel killed a process of the host's memory cgroup (tourney.memgroup) for its limit."""
+        return self.dropped and memgroup.oom_kills(sandbox.host_uid(self.pid)) > 0
+
     def rss(self) -> int:
         try:
             with open(f"/proc/{self.pid}/statm", "rb") as fh:
@@ -218,6 +228,8 @@ class _Host:
                 os.waitpid(self.pid, 0)
             except ChildProcessError:
                 pass
+            if self.dropped:
+                memgroup.remove(sandbox.host_uid(self.pid))
         try:
             self.conn.close()
         except OSError:
@@ -404,6 +416,12 @@ class Supervisor:
                 return position, self._kill_for(host, match, started, "error",
                                                 f"the worker passed its memory limit of {self.isolation.memory_mb} "
                                                 "MB (format: memory_mb); its process was killed", reason="memory")
+            if memory is not None and host.group_oom():
+                return position, self._kill_for(host, match, started, "error",
+                                                f"the worker's processes passed its memory limit of "
+                                                f"{self.isolation.memory_mb} MB together (format: memory_mb; the "
+                                                "kernel killed one of them); its processes were killed",
+                                                reason="memory")
             if not host.alive():
                 return position, self._died(host, match, started)
 
@@ -451,12 +469,20 @@ class Supervisor:
         status = host.exit_status
         culprit, acting_seat = host.slot.culprit(), host.slot.acting  # before the kill: the slot dies with it
         tamperer, _kind = host.slot.tamper
+        oom = host.group_oom()  # before kill removes the group
         host.kill()
         self._host = None
         how = _describe_exit(status)
         if not culprit and 0 < tamperer != 255:  # died of what a player did to its connection
             culprit = acting_seat = tamperer
         role = self._role_at(culprit, match)
+        if oom and role is not None:
+            record = failed_record(match, "error", role, f"the worker process {how} while {match.assignment[role]} "
+                                   f"({role}) was acting: its processes passed the memory limit of "
+                                   f"{self.isolation.memory_mb} MB together (format: memory_mb)", os.getpid(),
+                                   time.monotonic() - started)
+            record.reason = "memory"
+            return record
         if role is None:
             return None
         who = f"{match.assignment[role]} ({role})"
@@ -572,12 +598,13 @@ def kill_registered_hosts(inflight_dir: Path) -> None:
     """
     if not sandbox.can_drop():
         return
-    for path in inflight_dir.glob(f"{HOST_PREFIX}*"):
+    for path in list(inflight_dir.glob(f"{HOST_PREFIX}*")):
         try:
             sandbox.kill_user(int(path.name[len(HOST_PREFIX):]))
         except (ValueError, OSError):
             pass
         path.unlink(missing_ok=True)
+    memgroup.sweep()
 
 
 def _prepare_world(world_type: str) -> None:

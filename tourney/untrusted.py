@@ -45,6 +45,7 @@ def call(fn: Callable[[], Any], limit_s: float = LIMIT_S) -> Any:
             pass
     read_end, write_end = os.pipe()
     sandbox.fix_slot()  # the child computes its uid from the slot it inherits
+    sandbox.grant_import_reach()  # it keeps no capability: the folders it imports from must let it
     pid = os.fork()
     if pid == 0:
         _child(fn, read_end, write_end)

@@ -57,6 +57,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tourney import keyproxy
+
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 # Instruction-tuned GGUFs other registry packages ship, by the name a league's
@@ -109,6 +111,11 @@ def public_endpoint(base_url: str) -> str:
         return urllib.parse.urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
     except ValueError:
         return "<an invalid URL>"
+
+
+def _short(reason: str) -> str:
+    """A proxy's reason as a status: printable, one line, bounded."""
+    return "".join(c for c in reason if c.isprintable())[:80]
 
 
 def _count(value: Any) -> int:
@@ -356,10 +363,15 @@ class OpenAIBackend:
         fmt = _response_format(self.response_format, schema)
         if fmt is not None:
             body["response_format"] = fmt
+        proxy = keyproxy.route(self.base_url, self.api_key_env)
+        if proxy is not None:  # the run's proxy holds the key and adds it (tourney.keyproxy)
+            headers = {"Content-Type": "application/json", keyproxy.TIMEOUT_HEADER: str(self.timeout)}
+        else:
+            headers = self._headers()
         request = urllib.request.Request(
-            self.base_url.rstrip("/") + "/chat/completions",
+            (proxy or self.base_url).rstrip("/") + "/chat/completions",
             data=json.dumps(body).encode(),
-            headers=self._headers(),
+            headers=headers,
             method="POST",
         )
         started = time.perf_counter()
@@ -367,8 +379,11 @@ class OpenAIBackend:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 payload = json.loads(response.read().decode())
         except urllib.error.HTTPError as exc:
-            exc.close()  # its body and headers are the server's: never read, never shown
-            raise BackendError(self.endpoint(), f"HTTP {exc.code}") from None
+            # its body and headers are the server's: never read, never shown; through the proxy,
+            # only the proxy's own short reason (the server's status, or the network failure)
+            fault = exc.headers.get(keyproxy.FAULT_HEADER) if proxy is not None and exc.headers else None
+            exc.close()
+            raise BackendError(self.endpoint(), _short(fault) if fault else f"HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise BackendError(self.endpoint(), _reason(exc)) from None
         except (ValueError, UnicodeDecodeError):

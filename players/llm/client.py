@@ -27,6 +27,8 @@ match seed), so a rerun asks exactly the same questions and the cache answers.
 
 from __future__ import annotations
 
+import inspect
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,6 +219,19 @@ class LLMParamsMixin:
     n_threads: int
     n_ctx: int
     request_timeout: float
+
+    @classmethod
+    def key_endpoints(cls, params: dict[str, Any]) -> list[tuple[str, str]]:
+        """The endpoint this player calls with a key, as (base_url, the key's variable): the runner
+        keeps the key and gives the hosts a proxy that adds it (tourney.keyproxy)."""
+        if params.get("backend", "local") != "openai" or not params.get("base_url"):
+            return []
+        if "api_key_env" in params:
+            env = params["api_key_env"]
+        else:
+            default = inspect.signature(cls.__init__).parameters.get("api_key_env")
+            env = default.default if default is not None else None
+        return [(str(params["base_url"]), str(env))] if isinstance(env, str) and env else []
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> None:
