@@ -118,6 +118,10 @@ def drop_privileges(disk_mb: int | None = None, memory_bytes: int | None = None)
     scrub_secrets()  # with or without root: no secret-named variable reaches a player
     if disk_mb:
         limit = int(disk_mb) * 2**20  # no file it writes grows past this (EFBIG; Python ignores SIGXFSZ)
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        for inherited in (soft, hard):  # never above what the host inherited
+            if inherited != resource.RLIM_INFINITY:
+                limit = min(limit, inherited)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     if not can_drop():
         return False
