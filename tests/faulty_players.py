@@ -721,7 +721,13 @@ class TmpLeaver(TimeDependent):
             self._left = True
             tag = os.environ.get("LEAVER_TAG", "x")
             folders = ["/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()]
-            earlier = sorted({p for d in folders for p in glob.glob(os.path.join(d, f"leaver-{tag}-*"))})
+            earlier = []  # what it can read of its kind's files (with -j 2 it may see a concurrent host's names)
+            for path in sorted({p for d in folders for p in glob.glob(os.path.join(d, f"leaver-{tag}-*"))}):
+                try:
+                    with open(path) as fh:
+                        earlier.append(path) if fh.read() == "state" else None
+                except OSError:
+                    pass
             made = {}
             for folder in folders:
                 path = os.path.join(folder, f"leaver-{tag}-{os.getpid()}-{time.monotonic_ns()}")
