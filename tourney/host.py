@@ -102,7 +102,7 @@ def serve(conn: Connection, slot: ActingSlot, memory_mb: int | None, pdeathsig: 
                 # limit: the rest of the batch goes to a fresh one. So do records near the reply's size cap.
                 # Threads a player left running would act in the next match, under another seat: a fresh host.
                 if record.status == "timeout" or record.reason == "memory" or (
-                        stop_above and _rss() > stop_above) or size > wire.MAX_FRAME // 2 \
+                        stop_above and resident_bytes() > stop_above) or size > wire.MAX_FRAME // 2 \
                         or slot.seats_with_threads():
                     break
                 reads = _end_of_output(slot, position, nonce, reads)
@@ -150,7 +150,7 @@ def _become_host(conn: Connection, memory_mb: int | None, pdeathsig: bool, runne
     group_limit = None
     if memory_mb:
         # the cgroup (where there is one): what it inherited resident, plus the limit, for it and its children
-        group_limit = _resident() + int(memory_mb) * 2**20
+        group_limit = resident_bytes() + int(memory_mb) * 2**20
         # on top of what the host inherited from its worker at the fork (with -j 1, the runner's heap)
         limit = _data_size() + int(memory_mb) * 2**20
         soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
@@ -232,14 +232,6 @@ def _end_of_output(slot: ActingSlot, position: int, nonce: str, reads: int) -> i
     return count
 
 
-def _rss() -> int:
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def _redirect_library_logs() -> None:
     """negmas (and scml, through it) fixed its log folder at import, from the runner's $HOME
     (``~/negmas/logs``): a host of its own user may not reach a home folder, so its worlds log
@@ -274,7 +266,8 @@ def _data_size() -> int:
     return 0
 
 
-def _resident() -> int:
+def resident_bytes() -> int:
+    """This process's resident set size in bytes (0 when /proc cannot tell)."""
     try:
         with open("/proc/self/statm", "rb") as fh:
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

@@ -147,8 +147,8 @@ class KeyProxy:
 # ---------------------------------------------------------------- the proxy process
 
 
-def _reason(exc: BaseException) -> str:
-    """A short, server-free description of a network failure (as players.llm.backends words it)."""
+def network_reason(exc: BaseException) -> str:
+    """A short, server-free description of a network failure (the proxy's and the LLM backend's wording)."""
     inner = getattr(exc, "reason", exc)
     if isinstance(inner, (TimeoutError, socket.timeout)) or "timed out" in str(inner):
         return "timed out"
@@ -210,7 +210,7 @@ def _handler(token: str, upstreams: list[tuple[str, str | None]]) -> type[BaseHT
                 self._reply(exc.code if 400 <= exc.code < 600 else 502, fault=f"HTTP {exc.code}")
                 return
             except (urllib.error.URLError, OSError) as exc:
-                self._reply(502, fault=_reason(exc))
+                self._reply(502, fault=network_reason(exc))
                 return
             for form in {key.encode(), json.dumps(key)[1:-1].encode()}:
                 data = data.replace(form, REDACTED)

@@ -99,7 +99,7 @@ class _Host:
         os.set_blocking(output_r, False)
         self.output_fd: int | None = output_r
         # A fresh fork's resident set is its parent's: players' memory is what it grows beyond that.
-        self.baseline = _own_rss()
+        self.baseline = host_module.resident_bytes()
         self.pid = pid
         self.dropped = sandbox.can_drop()  # the host runs as sandbox.host_uid(pid)
         self.registered = _register_host(pid) if self.dropped else None
@@ -541,14 +541,6 @@ def _plain_dict(value: object) -> dict:
     if type(value) is not dict:
         raise TypeError("a record that is not a mapping")
     return value
-
-
-def _own_rss() -> int:
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 def _describe_exit(status: int | None) -> str:

@@ -49,7 +49,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -121,22 +120,6 @@ def _short(reason: str) -> str:
 def _count(value: Any) -> int:
     """A token count from a server's usage block (anything odd counts 0)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
-
-
-def _reason(exc: BaseException) -> str:
-    """A short, server-free description of a network failure."""
-    inner = getattr(exc, "reason", exc)
-    if isinstance(inner, (TimeoutError, socket.timeout)) or "timed out" in str(inner):
-        return "timed out"
-    if isinstance(inner, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(inner, ConnectionResetError):
-        return "connection reset"
-    if isinstance(inner, socket.gaierror):
-        return "unknown host"
-    if isinstance(inner, OSError) and inner.strerror:
-        return inner.strerror.lower()
-    return type(inner).__name__
 
 
 def default_model_path() -> Path:
@@ -385,7 +368,7 @@ class OpenAIBackend:
             exc.close()
             raise BackendError(self.endpoint(), _short(fault) if fault else f"HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError) as exc:
-            raise BackendError(self.endpoint(), _reason(exc)) from None
+            raise BackendError(self.endpoint(), keyproxy.network_reason(exc)) from None
         except (ValueError, UnicodeDecodeError):
             raise BackendError(self.endpoint(), "a reply that is not JSON") from None
         seconds = time.perf_counter() - started
