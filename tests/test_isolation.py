@@ -242,8 +242,16 @@ def test_no_worker_or_player_process_outlives_a_killed_runner(tmp_path, signum):
     inflight = tmp_path / "run" / ".inflight"
 
     def mid_run() -> bool:  # both workers inside a match (their hosts up), a spawned process alive
-        markers = [p for p in inflight.iterdir() if not p.name.startswith("host.")] if inflight.exists() else []
-        return any(spawned.iterdir()) and len(markers) == 2  # not the hosts' registry files
+        # A marker per match a worker holds (not the hosts' registry files), holding that worker's
+        # pid: with batched tasks one worker may hold several, so workers are counted, not markers.
+        workers = set()
+        try:
+            for marker in inflight.iterdir() if inflight.exists() else []:
+                if not marker.name.startswith("host."):
+                    workers.add(marker.read_text().strip())
+        except OSError:  # a marker cleared while being read
+            return False
+        return any(spawned.iterdir()) and len(workers - {""}) == 2
 
     try:
         deadline = time.monotonic() + 120
